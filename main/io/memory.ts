@@ -1,0 +1,36 @@
+import type { ArraySource, DType } from './types.ts';
+
+/**
+ * An ArraySource over data already in memory: arrays computed by NC Lens itself (ONNX
+ * features, synthetic test data). `data` is C-order; values are returned as float64.
+ */
+export function memoryArray(
+  name: string,
+  shape: number[],
+  data: ArrayLike<number>,
+  dtype: DType = 'f8',
+  file = `<memory:${name}>`,
+): ArraySource {
+  const rows = shape.length === 0 ? 1 : shape[0];
+  const rowSize = shape.slice(1).reduce((a, b) => a * b, 1);
+  if (rows * rowSize !== data.length) {
+    throw new Error(`memoryArray ${name}: shape ${shape.join('×')} does not match ${data.length} values`);
+  }
+  const itemBytes: Record<DType, number> = { f2: 2, f4: 4, f8: 8, i1: 1, i2: 2, i4: 4, i8: 8, u1: 1, u2: 2, u4: 4, u8: 8, b1: 1 };
+  return {
+    name,
+    file,
+    dtype,
+    shape: [...shape],
+    bytes: data.length * itemBytes[dtype],
+    rows,
+    rowSize,
+    async readRows(start: number, end: number): Promise<Float64Array> {
+      const s = Math.max(0, Math.min(start, rows));
+      const e = Math.max(s, Math.min(end, rows));
+      const out = new Float64Array((e - s) * rowSize);
+      for (let i = 0; i < out.length; i++) out[i] = data[s * rowSize + i];
+      return out;
+    },
+  };
+}

@@ -1,0 +1,114 @@
+/**
+ * The result schema (`nc-lens/metrics@1`, `nc-lens/series@1`) exactly as defined in
+ * docs/metrics.md. Field names and meanings are fixed; extras sit beside them.
+ */
+export type Centering = 'class-means' | 'samples';
+
+export interface PerClassRow {
+  label: number;
+  count: number;
+  mean_norm: number | null;
+  within_var: number | null;
+  weight_norm: number | null;
+  cos_w_mu: number | null;
+  ncc_accuracy: number | null;
+  classifier_accuracy: number | null;
+}
+
+export interface Nc2 {
+  equinorm_means: number | null;
+  equiangular_means: number | null;
+  maxangle_means: number | null;
+  etf_error_means: number | null;
+  log_kernel_mean: number | null;
+  log_kernel_var: number | null;
+  equinorm_weights: number | null;
+  equiangular_weights: number | null;
+  maxangle_weights: number | null;
+  etf_error_weights: number | null;
+}
+
+export interface Nc3 {
+  self_duality: number | null;
+  duality_cos_mean: number | null;
+  duality_cos_cov: number | null;
+}
+
+export interface Nc4 {
+  ncc_mismatch: number | null;
+  classifier_accuracy: number | null;
+  ncc_accuracy: number | null;
+}
+
+export interface EngineInfo {
+  backend: string;
+  threads: number;
+  seconds: number;
+}
+
+/** Metrics of one feature matrix (one split). */
+export interface SplitMetrics {
+  n: number;
+  d: number;
+  c: number;
+  nc1: number | null;
+  nc1_quotient: number | null;
+  cdnv: number | null;
+  nc2: Nc2;
+  nc3: Nc3;
+  nc4: Nc4;
+  per_class: PerClassRow[];
+}
+
+/** Geometry the views and the report draw; small (C×D and C×C). */
+export interface Geometry {
+  /** Class labels in class order. */
+  labels: number[];
+  /** Class means μ_k, row-major C×D. */
+  means: number[];
+  /** Global mean μ_G (length D). */
+  global_mean: number[];
+  /** Classifier rows of the present classes, row-major C×D, or null. */
+  weights: number[] | null;
+}
+
+export interface MetricsResult extends SplitMetrics {
+  schema: 'nc-lens/metrics@1';
+  settings: { centering: Centering };
+  /** Test split: same metrics, with NCC/NC4 using the training class means. */
+  test?: SplitMetrics;
+  engine?: EngineInfo;
+  warnings: string[];
+  /** Input files (names, sizes) and the role each array played. */
+  inputs?: { file: string; bytes: number; sha256?: string; arrays?: Record<string, string> }[];
+  geometry?: Geometry;
+}
+
+export interface SeriesPoint {
+  /** Epoch or step parsed from the file name, else the position given; or the layer index. */
+  index: number;
+  epoch?: number;
+  step?: number;
+  layer?: string;
+  label: string;
+  metrics: MetricsResult;
+}
+
+export interface SeriesResult {
+  schema: 'nc-lens/series@1';
+  kind: 'epochs' | 'layers';
+  settings: { centering: Centering };
+  points: SeriesPoint[];
+  engine?: EngineInfo;
+  warnings: string[];
+}
+
+export type AnalysisResult = MetricsResult | SeriesResult;
+
+export interface Progress {
+  phase: string;
+  /** 0..1 over the whole job. */
+  fraction: number;
+  rows?: number;
+  totalRows?: number;
+}
