@@ -25,7 +25,13 @@ const esmEntries = {
   'service-host': 'main/service/host.ts',
 };
 const present = Object.fromEntries(Object.entries(esmEntries).filter(([, f]) => existsSync(f)));
-await build({ ...node, format: 'esm', entryPoints: present, outdir: 'dist', outExtension: { '.js': '.js' } });
+await build({
+  ...node,
+  format: 'esm',
+  entryPoints: present,
+  outdir: 'dist',
+  outExtension: { '.js': '.js' },
+});
 
 // Electron: main and preload as CommonJS (a sandboxed preload must be one CJS bundle).
 const cjsEntries = {
@@ -45,7 +51,9 @@ if (Object.keys(cjsPresent).length) {
 }
 
 if (existsSync('renderer/vite.config.ts')) {
-  const r = spawnSync('npx', ['vite', 'build', '--config', 'renderer/vite.config.ts'], { stdio: 'inherit' });
+  const r = spawnSync('npx', ['vite', 'build', '--config', 'renderer/vite.config.ts'], {
+    stdio: 'inherit',
+  });
   if (r.status !== 0) process.exit(r.status ?? 1);
 }
 console.log('built dist/');

@@ -38,7 +38,8 @@ export function isNcLensError(e: unknown): e is NcLensError {
 
 export function toErrorValue(e: unknown): ErrorValue {
   if (e instanceof NcLensError) return { code: e.code, message: e.message, file: e.file };
-  if (e instanceof Error && e.name === 'AbortError') return { code: 'cancelled', message: 'cancelled' };
+  if (e instanceof Error && e.name === 'AbortError')
+    return { code: 'cancelled', message: 'cancelled' };
   const msg = e instanceof Error ? e.message : String(e);
   return { code: 'internal', message: `internal error: ${msg.split('\n')[0]}` };
 }

@@ -4,8 +4,14 @@
  */
 import { isNcLensError } from '../../shared/errors.ts';
 
-const commands: Record<string, { summary: string; load: () => Promise<{ run(argv: string[]): Promise<number> }> }> = {
-  inspect: { summary: 'list the arrays in activation files and their guessed roles', load: () => import('./inspect.ts') },
+const commands: Record<
+  string,
+  { summary: string; load: () => Promise<{ run(argv: string[]): Promise<number> }> }
+> = {
+  inspect: {
+    summary: 'list the arrays in activation files and their guessed roles',
+    load: () => import('./inspect.ts'),
+  },
   analyze: { summary: 'compute the Neural Collapse metrics', load: () => import('./analyze.ts') },
   report: { summary: 'write a PDF report', load: () => import('./report.ts') },
   serve: { summary: 'open the app in a browser (loopback only)', load: () => import('./serve.ts') },

@@ -14,9 +14,24 @@ export function memoryArray(
   const rows = shape.length === 0 ? 1 : shape[0];
   const rowSize = shape.slice(1).reduce((a, b) => a * b, 1);
   if (rows * rowSize !== data.length) {
-    throw new Error(`memoryArray ${name}: shape ${shape.join('×')} does not match ${data.length} values`);
+    throw new Error(
+      `memoryArray ${name}: shape ${shape.join('×')} does not match ${data.length} values`,
+    );
   }
-  const itemBytes: Record<DType, number> = { f2: 2, f4: 4, f8: 8, i1: 1, i2: 2, i4: 4, i8: 8, u1: 1, u2: 2, u4: 4, u8: 8, b1: 1 };
+  const itemBytes: Record<DType, number> = {
+    f2: 2,
+    f4: 4,
+    f8: 8,
+    i1: 1,
+    i2: 2,
+    i4: 4,
+    i8: 8,
+    u1: 1,
+    u2: 2,
+    u4: 4,
+    u8: 8,
+    b1: 1,
+  };
   return {
     name,
     file,
