@@ -40,17 +40,8 @@ export interface Container {
   close(): Promise<void>;
 }
 
-export type Role =
-  | 'features'
-  | 'labels'
-  | 'weight'
-  | 'bias'
-  | 'logits'
-  | 'test_features'
-  | 'test_labels'
-  | 'test_logits'
-  | 'layer'
-  | 'ignore';
+import type { Role } from '../../shared/api.ts';
+export type { Role };
 
 /** A small matrix held in memory (classifier weight, bias). Row-major. */
 export interface Matrix {

@@ -1,0 +1,101 @@
+/**
+ * The one API the UI calls. The Electron preload bridge and the browser shell's HTTP client
+ * both implement `NcLensApi`; the service in main/service implements it in Node. Everything
+ * crossing it is plain JSON-able data; errors cross as `ErrorValue` and are rebuilt into
+ * NcLensError on the UI side.
+ */
+import type { ErrorValue } from './errors.ts';
+import type { AnalysisResult, Centering, Progress } from './schema.ts';
+
+export type Role =
+  | 'features'
+  | 'labels'
+  | 'weight'
+  | 'bias'
+  | 'logits'
+  | 'test_features'
+  | 'test_labels'
+  | 'test_logits'
+  | 'layer'
+  | 'ignore';
+
+export const ROLES: readonly Role[] = [
+  'features',
+  'labels',
+  'weight',
+  'bias',
+  'logits',
+  'test_features',
+  'test_labels',
+  'test_logits',
+  'layer',
+  'ignore',
+];
+
+export interface ArrayEntry {
+  /** Stable id: `<fileId>:<array name>`. */
+  id: string;
+  name: string;
+  dtype: string;
+  shape: number[];
+  bytes: number;
+  role: Role;
+}
+
+export interface FileEntry {
+  id: string;
+  /** Base name shown to the user. */
+  name: string;
+  bytes: number;
+  format: string;
+  arrays: ArrayEntry[];
+}
+
+/**
+ * A file to open. Electron passes absolute paths (re-validated in main); the browser shell
+ * first uploads the file and passes the returned upload id.
+ */
+export type FileRef = { path: string } | { uploadId: string; name: string };
+
+export interface SessionState {
+  files: FileEntry[];
+  /** The latest analysis of the current files and roles, if any. */
+  result: AnalysisResult | null;
+  centering: Centering;
+  /** Whether the demo is what is open. */
+  demo: boolean;
+}
+
+export interface AppInfo {
+  version: string;
+  /** tfjs backend in use: 'tensorflow' | 'wasm' | 'cpu'. */
+  backend: string;
+  shell: 'electron' | 'browser';
+}
+
+export type ExportFormat = 'json' | 'csv' | 'csv-per-class' | 'pdf';
+
+export interface NcLensApi {
+  info(): Promise<AppInfo>;
+  state(): Promise<SessionState>;
+  /** Adds files to the session (replacing none); errors name the file and leave the session as it was. */
+  open(files: FileRef[]): Promise<SessionState>;
+  openDemo(): Promise<SessionState>;
+  closeFile(fileId: string): Promise<SessionState>;
+  setRole(arrayId: string, role: Role): Promise<SessionState>;
+  setCentering(centering: Centering): Promise<SessionState>;
+  /** Analyses the current files with their roles. Progress arrives through `onProgress`. */
+  analyze(onProgress?: (p: Progress) => void): Promise<SessionState>;
+  /** Cancels a running analysis; `analyze` then rejects with code 'cancelled'. */
+  cancel(): Promise<void>;
+  /** The exported bytes (the shell saves them: a dialog in Electron, a download in the browser). */
+  exportResult(
+    format: ExportFormat,
+    extra?: { viewPng?: Uint8Array; title?: string },
+  ): Promise<{ name: string; mime: string; data: Uint8Array }>;
+}
+
+/** What a failed call returns across a process or HTTP boundary. */
+export interface ApiFailure {
+  error: ErrorValue;
+}
