@@ -1,3 +1,7 @@
+import type { Role } from '../../shared/api.ts';
+
+export type { Role };
+
 /**
  * What every reader produces. Arrays are never loaded whole: a reader hands out an
  * ArraySource that reads row ranges on demand (through a file handle, or an inflate stream
@@ -39,9 +43,6 @@ export interface Container {
   arrays: ArraySource[];
   close(): Promise<void>;
 }
-
-import type { Role } from '../../shared/api.ts';
-export type { Role };
 
 /** A small matrix held in memory (classifier weight, bias). Row-major. */
 export interface Matrix {
