@@ -70,6 +70,23 @@ export interface Geometry {
   global_mean: number[];
   /** Classifier rows of the present classes, row-major C×D, or null. */
   weights: number[] | null;
+  /** Optional subsample of the features for the 3-D view's sample cloud (NC1 made visible). */
+  samples?: SampleCloud;
+}
+
+/**
+ * Samples as coordinates of h_i − μ_G along an orthonormal basis: the span of the centred
+ * means is enough (every view projection lies in it) and keeps the payload at n×(C−1).
+ */
+export interface SampleCloud {
+  /** Class position (index into `labels`) of each sample. */
+  classes: number[];
+  /** Number of basis rows r. */
+  r: number;
+  /** Orthonormal r×D basis, row-major. */
+  basis: number[];
+  /** Row-major n×r coordinates of h_i − μ_G along the basis rows. */
+  coords: number[];
 }
 
 export interface MetricsResult extends SplitMetrics {

@@ -1,6 +1,230 @@
-import { NcLensError } from '../../shared/errors.ts';
+/**
+ * `nc-lens analyze`: the Neural Collapse metrics of activation dumps, as a table or JSON.
+ * All options live in OPTIONS (one table: parsing, help and role overrides come from it).
+ */
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { badInput } from '../../shared/errors.ts';
+import type {
+  AnalysisResult,
+  Centering,
+  MetricsResult,
+  Progress,
+  SeriesResult,
+  SplitMetrics,
+} from '../../shared/schema.ts';
+import type { RoleOverrides } from '../io/index.ts';
+import { analyzePaths } from '../engine/index.ts';
+import { HEADLINES, headlineValue } from '../engine/headlines.ts';
 
-/** Placeholder until this command is built. */
-export async function run(_argv: string[]): Promise<number> {
-  throw new NcLensError('internal', 'analyze is not built yet');
+interface OptionSpec {
+  type: 'string' | 'boolean';
+  short?: string;
+  arg?: string;
+  help: string;
+  /** The dataset role this option names an array for. */
+  role?: keyof RoleOverrides;
+}
+
+const OPTIONS: Record<string, OptionSpec> = {
+  features: {
+    type: 'string',
+    arg: 'F',
+    role: 'features',
+    help: 'features array (N×D): a file, file.npz:name, or an array name',
+  },
+  labels: { type: 'string', arg: 'L', role: 'labels', help: 'labels array (N integers)' },
+  weight: { type: 'string', arg: 'W', role: 'weight', help: 'classifier weight (C×D, or D×C)' },
+  bias: { type: 'string', arg: 'B', role: 'bias', help: 'classifier bias (C)' },
+  logits: {
+    type: 'string',
+    arg: 'Z',
+    role: 'logits',
+    help: 'logits (N×C), used when no weight is given',
+  },
+  'test-features': { type: 'string', arg: 'F', role: 'test_features', help: 'test-split features' },
+  'test-labels': { type: 'string', arg: 'L', role: 'test_labels', help: 'test-split labels' },
+  'test-logits': { type: 'string', arg: 'Z', role: 'test_logits', help: 'test-split logits' },
+  centering: { type: 'string', arg: 'MODE', help: 'global mean: class-means (default) or samples' },
+  json: {
+    type: 'string',
+    arg: 'OUT',
+    help: "write the result as JSON to OUT ('-': stdout, nothing else)",
+  },
+  quiet: { type: 'boolean', short: 'q', help: 'print no table, warnings or progress' },
+  help: { type: 'boolean', short: 'h', help: 'show this help' },
+};
+
+function usage(): string {
+  const lines = Object.entries(OPTIONS).map(([name, o]) => {
+    const flag = `${o.short ? `-${o.short}, ` : '    '}--${name}${o.arg ? ` ${o.arg}` : ''}`;
+    return `  ${flag.padEnd(26)} ${o.help}`;
+  });
+  return [
+    'usage: nc-lens analyze [BUNDLES...] [options]',
+    '',
+    'One bundle (.npz/.safetensors) or separate files → the metrics of that dataset;',
+    'several bundles (one per epoch) → a series, ordered by the epoch in their names.',
+    '',
+    'options:',
+    ...lines,
+  ].join('\n');
+}
+
+function parse(argv: string[]) {
+  const options = Object.fromEntries(
+    Object.entries(OPTIONS).map(([k, o]) => [
+      k,
+      { type: o.type, ...(o.short ? { short: o.short } : {}) },
+    ]),
+  );
+  try {
+    return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  } catch (e) {
+    throw badInput(
+      undefined,
+      'options as in `nc-lens analyze --help`',
+      (e as Error).message.split('\n')[0],
+    );
+  }
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv);
+  if (values.help) {
+    process.stdout.write(usage() + '\n');
+    return 0;
+  }
+  const overrides: RoleOverrides = {};
+  for (const [name, o] of Object.entries(OPTIONS)) {
+    const v = values[name];
+    if (o.role && typeof v === 'string') overrides[o.role] = v;
+  }
+  if (!positionals.length && !overrides.features) {
+    throw badInput(
+      undefined,
+      'activation files (nc-lens analyze BUNDLE... or --features F --labels L)',
+      'none',
+    );
+  }
+  const centering = (values.centering ?? 'class-means') as string;
+  if (centering !== 'class-means' && centering !== 'samples') {
+    throw badInput(undefined, '--centering class-means or samples', `'${centering}'`);
+  }
+  const quiet = values.quiet === true;
+  const jsonOut = typeof values.json === 'string' ? values.json : undefined;
+
+  const controller = new AbortController();
+  const onSigint = () => controller.abort();
+  process.once('SIGINT', onSigint);
+  const progress = !quiet && process.stderr.isTTY ? progressLine() : undefined;
+  try {
+    const result = await analyzePaths(positionals, overrides, {
+      centering: centering as Centering,
+      signal: controller.signal,
+      onProgress: progress?.update,
+      geometry: jsonOut !== undefined,
+    });
+    progress?.clear();
+    if (jsonOut === '-') {
+      process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+    } else {
+      if (jsonOut) await writeFile(jsonOut, JSON.stringify(result, null, 2) + '\n');
+      if (!quiet) process.stdout.write(render(result, positionals) + '\n');
+    }
+    if (!quiet) for (const w of warningsOf(result)) process.stderr.write(`warning: ${w}\n`);
+    return 0;
+  } finally {
+    progress?.clear();
+    process.off('SIGINT', onSigint);
+  }
+}
+
+/** One self-overwriting line on a terminal's stderr. */
+function progressLine(): { update(p: Progress): void; clear(): void } {
+  let last = 0;
+  let shown = false;
+  return {
+    update(p: Progress) {
+      const now = Date.now();
+      if (now - last < 100) return;
+      last = now;
+      shown = true;
+      process.stderr.write(`\r\x1b[K${p.phase}: ${(100 * p.fraction).toFixed(0)}%`);
+    },
+    clear() {
+      if (shown) process.stderr.write('\r\x1b[K');
+      shown = false;
+    },
+  };
+}
+
+function warningsOf(result: AnalysisResult): string[] {
+  if (result.schema === 'nc-lens/metrics@1') return result.warnings;
+  const each = result.points.flatMap((p) => p.metrics.warnings.map((w) => `${p.label}: ${w}`));
+  return [...result.warnings, ...new Set(each)];
+}
+
+function fmt(x: number | null | undefined): string {
+  if (x === null || x === undefined) return '—';
+  if (x === 0) return '0';
+  const a = Math.abs(x);
+  return a >= 1e4 || a < 1e-3 ? x.toExponential(2) : x.toPrecision(4);
+}
+
+function engineLine(r: AnalysisResult): string {
+  const e = r.engine;
+  const where = e ? `; ${e.backend} ×${e.threads}, ${e.seconds.toFixed(2)} s` : '';
+  return `centering ${r.settings.centering}${where}`;
+}
+
+function render(result: AnalysisResult, files: string[]): string {
+  return result.schema === 'nc-lens/metrics@1'
+    ? renderMetrics(result, files)
+    : renderSeries(result);
+}
+
+function renderMetrics(r: MetricsResult, files: string[]): string {
+  const name = files.map((f) => path.basename(f)).join(', ') || 'dataset';
+  const head = `${name}: N=${r.n}, D=${r.d}, C=${r.c}${r.test ? ` (test N=${r.test.n})` : ''}; ${engineLine(r)}`;
+  const splits: [string, SplitMetrics][] = [['train', r]];
+  if (r.test) splits.push(['test', r.test]);
+  const rows = HEADLINES.map((h) => [
+    h.key,
+    ...splits.map(([, m]) => fmt(headlineValue(m, h.key))),
+    h.meaning,
+  ]);
+  return `${head}\n\n${table(['metric', ...splits.map(([s]) => s), 'meaning'], rows)}`;
+}
+
+function renderSeries(s: SeriesResult): string {
+  const by = s.kind === 'layers' ? 'layer' : 'epoch';
+  const cols = HEADLINES.filter(
+    (h) => !h.key.endsWith('_weights') && h.key !== 'nc2.equiangular_means',
+  );
+  const hasTest = s.points.some((p) => p.metrics.test);
+  const header = [by, ...cols.map((h) => h.short), ...(hasTest ? ['test acc'] : [])];
+  const rows = s.points.map((p) => [
+    s.kind === 'layers' ? p.label : String(p.epoch ?? p.step ?? p.index),
+    ...cols.map((h) => fmt(headlineValue(p.metrics, h.key))),
+    ...(hasTest
+      ? [fmt(p.metrics.test?.nc4.classifier_accuracy ?? p.metrics.test?.nc4.ncc_accuracy)]
+      : []),
+  ]);
+  const legend = cols.map((h) => `  ${h.short.padEnd(10)} ${h.meaning}`).join('\n');
+  return `${s.kind} series, ${s.points.length} points; ${engineLine(s)}\n\n${table(header, rows)}\n\n${legend}`;
+}
+
+/** Columns of numbers right-aligned; the first column and `meaning` left-aligned. */
+function table(header: string[], rows: string[][]): string {
+  const all = [header, ...rows];
+  const widths = header.map((_, j) => Math.max(...all.map((r) => r[j].length)));
+  const left = (j: number) => j === 0 || header[j] === 'meaning';
+  const line = (r: string[]) =>
+    r
+      .map((cell, j) => (left(j) ? cell.padEnd(widths[j]) : cell.padStart(widths[j])))
+      .join('  ')
+      .trimEnd();
+  return all.map(line).join('\n');
 }

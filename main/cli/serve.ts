@@ -1,6 +1,93 @@
-import { NcLensError } from '../../shared/errors.ts';
+/**
+ * `nc-lens serve [--port N] [--no-open] [--max-upload MB]`: the app in a browser. Listens on
+ * 127.0.0.1 only and prints one line with the URL (and its per-run token).
+ */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { badInput } from '../../shared/errors.ts';
+import { startServer } from '../service/http.ts';
 
-/** Placeholder until this command is built. */
-export async function run(_argv: string[]): Promise<number> {
-  throw new NcLensError('internal', 'serve is not built yet');
+const HELP = `usage: nc-lens serve [--port N] [--no-open] [--max-upload MB]
+
+Serves the app on http://127.0.0.1 (loopback only) and opens it in the default browser.
+  --port N         port to listen on (default 0: any free port)
+  --no-open        print the URL but do not open a browser
+  --max-upload MB  largest file the page may upload (default 8192)`;
+
+interface ServeArgs {
+  port: number;
+  open: boolean;
+  maxUploadBytes?: number;
+}
+
+function parsed(argv: string[]): ServeArgs | 'help' {
+  const args: ServeArgs = { port: 0, open: true };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--help' || a === '-h') return 'help';
+    if (a === '--no-open') args.open = false;
+    else if (a === '--port') args.port = integer('--port', argv[++i], 0, 65535);
+    else if (a === '--max-upload') args.maxUploadBytes = integer('--max-upload', argv[++i], 1, 2 ** 40) * 1024 ** 2;
+    else throw badInput(undefined, 'serve options --port N, --no-open, --max-upload MB', `'${a}'`);
+  }
+  return args;
+}
+
+function integer(flag: string, value: string | undefined, min: number, max: number): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw badInput(undefined, `${flag} an integer in ${min}..${max}`, `'${value ?? ''}'`);
+  }
+  return n;
+}
+
+/** dist/renderer, found from the source (main/cli/) or the bundle (dist/). */
+export function rendererDir(): string | null {
+  const candidates = ['../../dist/renderer', './renderer'].map((p) =>
+    fileURLToPath(new URL(p, import.meta.url)),
+  );
+  return candidates.find((d) => existsSync(`${d}/index.html`)) ?? null;
+}
+
+/** Opens the URL in the default browser; silently does nothing where there is none. */
+export function openInBrowser(url: string): void {
+  const [cmd, ...args] =
+    process.platform === 'darwin'
+      ? ['open', url]
+      : process.platform === 'win32'
+        ? ['cmd', '/c', 'start', '""', url]
+        : ['xdg-open', url];
+  try {
+    const child = spawn(cmd, args, { stdio: 'ignore', detached: true });
+    child.on('error', () => {});
+    child.unref();
+  } catch {
+    /* no opener: the printed URL is the way in */
+  }
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const args = parsed(argv);
+  if (args === 'help') {
+    process.stdout.write(HELP + '\n');
+    return 0;
+  }
+  const staticDir = rendererDir();
+  if (!staticDir) {
+    process.stderr.write('nc-lens serve: the app is not built (dist/renderer is missing): run npm run build\n');
+    return 1;
+  }
+  const server = await startServer({ port: args.port, staticDir, maxUploadBytes: args.maxUploadBytes });
+  // The temp folder of uploads must go whatever way the process ends.
+  process.on('exit', () => server.uploads.dispose());
+  process.stdout.write(`NC Lens: ${server.url}\n`);
+  if (args.open) openInBrowser(server.url);
+  return new Promise<number>((resolve) => {
+    const stop = () => {
+      void server.close().finally(() => resolve(0));
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
 }

@@ -1,0 +1,123 @@
+/**
+ * `npm run bench -- loaders [--gb 1] [--dim 512] [--chunk-rows 8192] [--dir DIR]`:
+ * writes a float32 .npy of at least 1 GB (in chunks), reads it back chunk by chunk through
+ * `openFile(...).arrays[0].readRows`, and compares the throughput with `cat FILE > /dev/null`
+ * on the same (cached) file. Peak RSS must stay far below the file size: the loaders never
+ * hold the whole array.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, open, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { openFile } from '../main/io/index.ts';
+
+interface Options {
+  bytes: number;
+  dim: number;
+  chunkRows: number;
+  dir?: string;
+}
+
+function options(args: string[]): Options {
+  const { values } = parseArgs({
+    args,
+    options: {
+      gb: { type: 'string', default: '1' },
+      dim: { type: 'string', default: '512' },
+      'chunk-rows': { type: 'string', default: '8192' },
+      dir: { type: 'string' },
+    },
+  });
+  return {
+    bytes: Number(values.gb) * 2 ** 30,
+    dim: Number(values.dim),
+    chunkRows: Number(values['chunk-rows']),
+    dir: values.dir,
+  };
+}
+
+/** A v1.0 header padded so the data starts at a multiple of 64, as NumPy writes it. */
+function npyHeader(rows: number, dim: number): Buffer {
+  let dict = `{'descr': '<f4', 'fortran_order': False, 'shape': (${rows}, ${dim}), }`;
+  dict += ' '.repeat(63 - ((10 + dict.length) % 64)) + '\n';
+  const pre = Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, 0, 0]);
+  pre.writeUInt16LE(dict.length, 8);
+  return Buffer.concat([pre, Buffer.from(dict, 'latin1')]);
+}
+
+/** Writes rows in 64 MB pieces: the generator must not hold the file in memory either. */
+async function writeNpy(file: string, rows: number, dim: number): Promise<number> {
+  const handle = await open(file, 'w');
+  try {
+    const header = npyHeader(rows, dim);
+    await handle.write(header, 0, header.length, 0);
+    const rowsPerPiece = Math.max(1, Math.floor((64 << 20) / (dim * 4)));
+    // The values do not matter for throughput; one piece is generated and written repeatedly.
+    const piece = Float32Array.from({ length: rowsPerPiece * dim }, (_, i) => Math.sin(i));
+    let offset = header.length;
+    for (let r = 0; r < rows; r += rowsPerPiece) {
+      const n = Math.min(rowsPerPiece, rows - r);
+      const bytes = new Uint8Array(piece.buffer, 0, n * dim * 4);
+      await handle.write(bytes, 0, bytes.length, offset);
+      offset += bytes.length;
+    }
+    return offset;
+  } finally {
+    await handle.close();
+  }
+}
+
+async function readInChunks(file: string, chunkRows: number): Promise<number> {
+  const container = await openFile(file);
+  try {
+    const a = container.arrays[0];
+    let sum = 0;
+    for (let s = 0; s < a.rows; s += chunkRows) {
+      const values = await a.readRows(s, s + chunkRows);
+      sum += values[0] + values[values.length - 1];
+    }
+    return sum;
+  } finally {
+    await container.close();
+  }
+}
+
+function catSeconds(file: string): number {
+  const t0 = performance.now();
+  const r = spawnSync('sh', ['-c', 'cat "$1" > /dev/null', 'sh', file]);
+  if (r.status !== 0) throw new Error(`cat failed: ${r.stderr.toString()}`);
+  return (performance.now() - t0) / 1000;
+}
+
+const gbps = (bytes: number, seconds: number): string => (bytes / seconds / 1e9).toFixed(2);
+const mb = (bytes: number): string => (bytes / 2 ** 20).toFixed(0);
+
+export async function run(args: string[]): Promise<void> {
+  const o = options(args);
+  const dir = await mkdtemp(path.join(o.dir ?? tmpdir(), 'nc-lens-bench-'));
+  const file = path.join(dir, 'features.npy');
+  try {
+    const rows = Math.ceil(o.bytes / (o.dim * 4));
+    let t0 = performance.now();
+    const size = await writeNpy(file, rows, o.dim);
+    const writeSeconds = (performance.now() - t0) / 1000;
+    catSeconds(file); // warm the page cache so both readers see the same state
+    const catS = catSeconds(file);
+    const rssBeforeRead = process.resourceUsage().maxRSS * 1024;
+    t0 = performance.now();
+    await readInChunks(file, o.chunkRows);
+    const readS = (performance.now() - t0) / 1000;
+    const peakRss = process.resourceUsage().maxRSS * 1024;
+    const lines = [
+      `loaders: ${rows}×${o.dim} float32 .npy, ${mb(size)} MiB (written in ${writeSeconds.toFixed(1)} s)`,
+      `  cat FILE > /dev/null      ${catS.toFixed(2)} s  ${gbps(size, catS)} GB/s`,
+      `  readRows, ${o.chunkRows}-row chunks  ${readS.toFixed(2)} s  ${gbps(size, readS)} GB/s (float32 → float64)`,
+      `  ratio readRows / cat      ${(catS / readS).toFixed(2)}`,
+      `  peak RSS                  ${mb(peakRss)} MiB (${((100 * peakRss) / size).toFixed(0)}% of the file; ${mb(rssBeforeRead)} MiB before reading)`,
+    ];
+    process.stdout.write(`${lines.join('\n')}\n`);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}

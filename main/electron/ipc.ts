@@ -1,0 +1,82 @@
+/**
+ * What Electron's main process does with each IPC call, without Electron: every path the
+ * renderer hands over is re-validated here before it reaches the service process.
+ */
+import type { ExportFormat, FileRef } from '../../shared/api.ts';
+import { badInput, toErrorValue } from '../../shared/errors.ts';
+import { CALL_METHODS } from '../../shared/transport.ts';
+import type { Envelope } from '../../shared/transport.ts';
+import { checkedFilePath } from '../service/paths.ts';
+import { envelopeOf } from '../service/rpc.ts';
+import type { RemoteSession } from '../service/rpc.ts';
+import { CHANNELS } from './channels.ts';
+
+export interface MainDeps {
+  remote: RemoteSession;
+  /** Asks the user where to save; null when the dialog was cancelled. */
+  chooseSavePath(defaultName: string): Promise<string | null>;
+  writeFile(path: string, data: Uint8Array): Promise<void>;
+  /** Paths just opened without error (for the recent-files menu). */
+  opened(paths: string[]): void;
+}
+
+export interface Sender {
+  send(channel: string, payload: unknown): void;
+}
+
+type Handler = (sender: Sender, ...args: unknown[]) => Promise<Envelope<unknown>>;
+
+/** The renderer may open paths only; upload ids belong to the browser shell. */
+export function checkedRefs(refs: unknown): FileRef[] {
+  if (!Array.isArray(refs)) throw badInput(undefined, 'a list of files', typeof refs);
+  return refs.map((r: unknown) => {
+    const path = (r as { path?: unknown } | null)?.path;
+    return { path: checkedFilePath(path) };
+  });
+}
+
+export function ipcHandlers(deps: MainDeps): Record<string, Handler> {
+  const { remote } = deps;
+  return {
+    [CHANNELS.call]: async (_sender, method, args) => {
+      if (!(CALL_METHODS as readonly unknown[]).includes(method) || !Array.isArray(args)) {
+        return { ok: false, error: toErrorValue(badInput(undefined, 'an API method', String(method))) };
+      }
+      if (method !== 'open') return remote.request(method as (typeof CALL_METHODS)[number], args);
+      let refs: FileRef[];
+      try {
+        refs = checkedRefs(args[0]);
+      } catch (e) {
+        return { ok: false, error: toErrorValue(e) };
+      }
+      const result = await remote.request('open', [refs]);
+      if (result.ok) deps.opened(refs.map((r) => ('path' in r ? r.path : r.name)));
+      return result;
+    },
+    [CHANNELS.analyze]: (sender) =>
+      remote.request('analyze', [], (p) => sender.send(CHANNELS.progress, p)),
+    [CHANNELS.exportResult]: (_sender, format, extra) =>
+      remote.request('exportResult', [format, extra]),
+    [CHANNELS.saveExport]: async (_sender, format, extra) => {
+      const out = await remote.request('exportResult', [format as ExportFormat, extra]);
+      if (!out.ok) return out;
+      const file = out.value as { name: string; data: Uint8Array };
+      return envelopeOf(async () => {
+        const path = await deps.chooseSavePath(file.name);
+        if (path) await deps.writeFile(path, file.data);
+        return { saved: path !== null };
+      });
+    },
+  };
+}
+
+/** The recent-files list after opening `paths`: newest first, no duplicates, at most `max`. */
+export function recentFiles(previous: string[], paths: string[], max = 10): string[] {
+  const fresh = [...paths].reverse();
+  return [...fresh, ...previous.filter((p) => !fresh.includes(p))].slice(0, max);
+}
+
+/** Command-line arguments that name files to open (file associations, "Open with"). */
+export function fileArguments(argv: string[]): string[] {
+  return argv.filter((a) => /\.(npy|npz|onnx|pb|safetensors)$/i.test(a) && !a.startsWith('-'));
+}

@@ -1,0 +1,208 @@
+/**
+ * Electron's main process: one locked-down window, the service in a utility process, the File
+ * menu. Everything that can be tested without Electron lives in ipc.ts, bridge.ts and
+ * main/service/; this file only wires Electron to them.
+ */
+import { app, BrowserWindow, dialog, ipcMain, Menu, net, protocol, utilityProcess } from 'electron';
+import type { MenuItemConstructorOptions, WebContents } from 'electron';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { join, normalize, sep } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { ExportFormat } from '../../shared/api.ts';
+import type { ShellCommand } from '../../shared/transport.ts';
+import { RemoteSession } from '../service/rpc.ts';
+import { CHANNELS } from './channels.ts';
+import { fileArguments, ipcHandlers, recentFiles } from './ipc.ts';
+
+const SCHEME = 'app';
+const ORIGIN = `${SCHEME}://nc-lens`;
+const RENDERER = join(__dirname, '..', 'renderer');
+const CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data: blob:",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+protocol.registerSchemesAsPrivileged([
+  { scheme: SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } },
+]);
+
+let window: BrowserWindow | null = null;
+let recent: string[] = [];
+const pendingOpen: string[] = fileArguments(process.argv.slice(1));
+const recentStore = () => join(app.getPath('userData'), 'recent.json');
+
+function startService(): RemoteSession {
+  const child = utilityProcess.fork(join(__dirname, '..', 'service-host.js'), [], {
+    serviceName: 'NC Lens service',
+  });
+  const remote = new RemoteSession({
+    post: (m) => child.postMessage(m),
+    listen: (cb) => child.on('message', cb),
+  });
+  child.on('exit', () => remote.failAll('internal error: the analysis service stopped'));
+  return remote;
+}
+
+/** Serves dist/renderer under app://nc-lens with the CSP; nothing outside that folder. */
+function serveRenderer(): void {
+  protocol.handle(SCHEME, async (request) => {
+    const path = normalize(join(RENDERER, decodeURIComponent(new URL(request.url).pathname)));
+    const file = path === normalize(RENDERER + sep) ? join(RENDERER, 'index.html') : path;
+    if (!file.startsWith(RENDERER + sep)) return new Response('not found', { status: 404 });
+    const res = await net.fetch(pathToFileURL(file).href);
+    const headers = new Headers(res.headers);
+    headers.set('Content-Security-Policy', CSP);
+    return new Response(res.body, { status: res.status, headers });
+  });
+}
+
+function send(cmd: ShellCommand): void {
+  window?.webContents.send(CHANNELS.command, cmd);
+}
+
+function lockDown(contents: WebContents): void {
+  contents.on('will-navigate', (e) => e.preventDefault());
+  contents.on('will-redirect', (e) => e.preventDefault());
+  contents.setWindowOpenHandler(() => ({ action: 'deny' }));
+}
+
+function createWindow(): void {
+  window = new BrowserWindow({
+    width: 1280,
+    height: 860,
+    title: 'NC Lens',
+    webPreferences: {
+      preload: join(__dirname, 'preload.cjs'),
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      webSecurity: true,
+    },
+  });
+  lockDown(window.webContents);
+  window.webContents.once('did-finish-load', () => {
+    if (pendingOpen.length) send({ type: 'open', refs: pendingOpen.splice(0).map((path) => ({ path })) });
+  });
+  void window.loadURL(`${ORIGIN}/index.html`);
+  window.on('closed', () => (window = null));
+}
+
+function rememberOpened(paths: string[]): void {
+  recent = recentFiles(recent, paths);
+  for (const p of paths) app.addRecentDocument(p);
+  try {
+    writeFileSync(recentStore(), JSON.stringify(recent));
+  } catch {
+    /* a read-only profile only loses the recent list */
+  }
+  buildMenu();
+}
+
+async function openDialog(): Promise<void> {
+  const r = await dialog.showOpenDialog({
+    properties: ['openFile', 'multiSelections'],
+    filters: [
+      { name: 'Activations', extensions: ['npy', 'npz', 'onnx', 'pb', 'safetensors'] },
+      { name: 'All files', extensions: ['*'] },
+    ],
+  });
+  if (!r.canceled && r.filePaths.length) send({ type: 'open', refs: r.filePaths.map((path) => ({ path })) });
+}
+
+function buildMenu(): void {
+  const exportItem = (label: string, format: ExportFormat): MenuItemConstructorOptions => ({
+    label,
+    click: () => send({ type: 'export', format }),
+  });
+  const file: MenuItemConstructorOptions = {
+    label: 'File',
+    submenu: [
+      { label: 'Open…', accelerator: 'CmdOrCtrl+O', click: () => void openDialog() },
+      { label: 'Open demo', click: () => send({ type: 'open-demo' }) },
+      {
+        label: 'Open recent',
+        enabled: recent.length > 0,
+        submenu: recent.map((path) => ({
+          label: path,
+          click: () => send({ type: 'open', refs: [{ path }] }),
+        })),
+      },
+      { type: 'separator' },
+      {
+        label: 'Export',
+        submenu: [
+          exportItem('Metrics (JSON)…', 'json'),
+          exportItem('Metrics (CSV)…', 'csv'),
+          exportItem('Per-class table (CSV)…', 'csv-per-class'),
+          exportItem('Report (PDF)…', 'pdf'),
+        ],
+      },
+      { type: 'separator' },
+      { role: 'quit' },
+    ],
+  };
+  Menu.setApplicationMenu(
+    Menu.buildFromTemplate([file, { role: 'editMenu' }, { role: 'viewMenu' }, { role: 'windowMenu' }]),
+  );
+}
+
+function registerIpc(remote: RemoteSession): void {
+  const handlers = ipcHandlers({
+    remote,
+    chooseSavePath: async (name) => {
+      const r = await dialog.showSaveDialog({ defaultPath: name });
+      return r.canceled || !r.filePath ? null : r.filePath;
+    },
+    writeFile: (path, data) => writeFile(path, data),
+    opened: rememberOpened,
+  });
+  for (const [channel, handler] of Object.entries(handlers)) {
+    ipcMain.handle(channel, (event, ...args) => {
+      // Only our own page may call the service.
+      if (!event.senderFrame?.url.startsWith(`${ORIGIN}/`)) {
+        return { ok: false, error: { code: 'internal', message: 'refused: unknown sender' } };
+      }
+      return handler(event.sender, ...args);
+    });
+  }
+}
+
+function loadRecent(): void {
+  try {
+    const list: unknown = JSON.parse(readFileSync(recentStore(), 'utf8'));
+    recent = Array.isArray(list) ? list.filter((p): p is string => typeof p === 'string') : [];
+  } catch {
+    recent = [];
+  }
+}
+
+if (!app.requestSingleInstanceLock()) {
+  app.quit();
+} else {
+  app.on('second-instance', (_e, argv) => {
+    const paths = fileArguments(argv.slice(1));
+    if (paths.length) send({ type: 'open', refs: paths.map((path) => ({ path })) });
+    window?.focus();
+  });
+  app.on('open-file', (e, path) => {
+    e.preventDefault();
+    if (window) send({ type: 'open', refs: [{ path }] });
+    else pendingOpen.push(path);
+  });
+  app.on('web-contents-created', (_e, contents) => lockDown(contents));
+  app.on('window-all-closed', () => app.quit());
+  void app.whenReady().then(() => {
+    loadRecent();
+    serveRenderer();
+    registerIpc(startService());
+    buildMenu();
+    createWindow();
+  });
+}

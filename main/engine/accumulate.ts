@@ -1,0 +1,282 @@
+/**
+ * Pass 2 of the engine, one chunk of rows at a time. Everything here is a pure function of
+ * (plan, chunk) → partial sums, and partial sums of disjoint row ranges merge by addition
+ * (`mergePartials`): that is what lets worker threads, or other machines, share the rows.
+ *
+ * Precision: residuals r = h − μ_y are formed in float64 before any float32 product, so the
+ * products are on small numbers; σ_k² is summed from the float64 residuals; the second
+ * moment (A = Σ z zᵀ or Σ_W) is summed in float64; and every NCC/classifier decision whose
+ * float32 margin is within the proven error bound is recomputed in float64, so predictions
+ * are those of a float64 computation.
+ */
+import type { Product } from './product.ts';
+
+/** What a worker needs to process rows of one split. Plain data (structured-cloneable). */
+export interface Pass2Plan {
+  d: number;
+  /** Classes of this split. */
+  c: number;
+  /** Label value of each class of this split. */
+  labels: number[];
+  /** μ_k of this split (c×d): residuals are taken against them. */
+  means: Float64Array;
+  /**
+   * 'gram': accumulate A = Σ z zᵀ with z = M̃ r (c×c), used when C − 1 < D;
+   * 'scatter': accumulate Σ r rᵀ (d×d), used when C − 1 ≥ D.
+   */
+  route: 'gram' | 'scatter';
+  /** The K vectors residuals are multiplied by (row-major K×d). */
+  cols: Float64Array;
+  k: number;
+  /** Column of M̃ (this split's centred means) in the product, or −1 when not needed. */
+  zAt: number;
+  ncc: DecisionPlan;
+  classifier: DecisionPlan | LogitsPlan | null;
+}
+
+/**
+ * A decision over `count` candidates: score_j = table[y·count + j] + sign·2·(r·col_{at+j})
+ * (NCC: sign −1, smaller wins; classifier: sign +½ on the product, larger wins).
+ */
+export interface DecisionPlan {
+  kind: 'scores';
+  at: number;
+  count: number;
+  /** Per true class y and candidate j: the score part that does not depend on r. */
+  table: Float64Array;
+  /** Multiplier of r·col_j in the score. */
+  factor: number;
+  /** Whether the largest score wins (classifier) or the smallest (NCC). */
+  largest: boolean;
+  /** Label value each candidate predicts. */
+  labels: number[];
+  /** max_j ‖col_j‖, for the error bound. */
+  maxColNorm: number;
+}
+
+/** Classifier decisions from stored logits: argmax over the given columns. */
+export interface LogitsPlan {
+  kind: 'logits';
+  columns: number[];
+  labels: number[];
+}
+
+export interface Chunk {
+  rows: number;
+  /** m×d, row-major; overwritten with the residuals. */
+  features: Float64Array;
+  /** Class index (in the plan's classes) of each row. */
+  classes: Int32Array;
+  /** m×logitWidth when the classifier decides from logits. */
+  logits?: Float64Array;
+  logitWidth?: number;
+}
+
+export interface Pass2Partial {
+  rows: number;
+  /** Σ ‖r‖² per class. */
+  squares: Float64Array;
+  /** Upper triangle of Σ z zᵀ (c×c) or Σ r rᵀ (d×d), by route. */
+  moment: Float64Array;
+  nccCorrect: Float64Array;
+  classifierCorrect: Float64Array;
+  mismatches: number;
+  /** Decisions recomputed in float64 because the float32 margin was too small. */
+  recomputed: number;
+}
+
+export function emptyPartial(plan: Pass2Plan): Pass2Partial {
+  const m = plan.route === 'gram' ? plan.c : plan.d;
+  return {
+    rows: 0,
+    squares: new Float64Array(plan.c),
+    moment: new Float64Array(m * m),
+    nccCorrect: new Float64Array(plan.c),
+    classifierCorrect: new Float64Array(plan.c),
+    mismatches: 0,
+    recomputed: 0,
+  };
+}
+
+function addInto(a: Float64Array, b: Float64Array): Float64Array {
+  const out = new Float64Array(a.length);
+  for (let i = 0; i < a.length; i++) out[i] = a[i] + b[i];
+  return out;
+}
+
+/** The partial sums of the union of two disjoint row ranges. */
+export function mergePartials(a: Pass2Partial, b: Pass2Partial): Pass2Partial {
+  if (a.moment.length !== b.moment.length || a.squares.length !== b.squares.length) {
+    throw new Error('mergePartials: partials of different plans');
+  }
+  return {
+    rows: a.rows + b.rows,
+    squares: addInto(a.squares, b.squares),
+    moment: addInto(a.moment, b.moment),
+    nccCorrect: addInto(a.nccCorrect, b.nccCorrect),
+    classifierCorrect: addInto(a.classifierCorrect, b.classifierCorrect),
+    mismatches: a.mismatches + b.mismatches,
+    recomputed: a.recomputed + b.recomputed,
+  };
+}
+
+/** Accumulates one chunk into `acc` (mutated). `product` must hold the plan's columns. */
+export function accumulateChunk(
+  plan: Pass2Plan,
+  product: Product,
+  chunk: Chunk,
+  acc: Pass2Partial,
+): void {
+  const { d } = plan;
+  const m = chunk.rows;
+  const r = chunk.features;
+  const norms = residualsInPlace(plan, chunk, acc);
+  const p = product.multiply(r, m);
+  if (plan.route === 'gram') accumulateGram(plan, p, m, acc.moment);
+  else accumulateScatter(r, m, d, acc.moment);
+  // Bound on |fl(r·c) − r·c| per unit of ‖r‖·‖c‖ (Higham, inner products): inputs rounded
+  // to the product's precision (2u) plus D sequential additions.
+  const gamma = 1.01 * (d + 2) * product.unitRoundoff;
+  const errorRow = { gamma, recomputed: 0 };
+  for (let i = 0; i < m; i++) {
+    const y = chunk.classes[i];
+    const truth = plan.labels[y];
+    const ncc = decide(plan, plan.ncc, p, r, i, y, norms[i], errorRow);
+    if (ncc === truth) acc.nccCorrect[y]++;
+    if (plan.classifier) {
+      const cls =
+        plan.classifier.kind === 'logits'
+          ? argmaxLogits(plan.classifier, chunk, i)
+          : decide(plan, plan.classifier, p, r, i, y, norms[i], errorRow);
+      if (cls === truth) acc.classifierCorrect[y]++;
+      if (cls !== ncc) acc.mismatches++;
+    }
+  }
+  acc.recomputed += errorRow.recomputed;
+  acc.rows += m;
+}
+
+/** r = h − μ_y in place (float64); adds ‖r‖² to its class; returns ‖r‖ per row. */
+function residualsInPlace(plan: Pass2Plan, chunk: Chunk, acc: Pass2Partial): Float64Array {
+  const { d, means } = plan;
+  const r = chunk.features;
+  const norms = new Float64Array(chunk.rows);
+  for (let i = 0; i < chunk.rows; i++) {
+    const y = chunk.classes[i];
+    const ro = i * d;
+    const mo = y * d;
+    let s = 0;
+    for (let t = 0; t < d; t++) {
+      const v = r[ro + t] - means[mo + t];
+      r[ro + t] = v;
+      s += v * v;
+    }
+    acc.squares[y] += s;
+    norms[i] = Math.sqrt(s);
+  }
+  return norms;
+}
+
+function accumulateGram(plan: Pass2Plan, p: ArrayLike<number>, m: number, a: Float64Array): void {
+  const { c, k, zAt } = plan;
+  const z = new Float64Array(c);
+  for (let i = 0; i < m; i++) {
+    const po = i * k + zAt;
+    for (let u = 0; u < c; u++) z[u] = p[po + u];
+    for (let u = 0; u < c; u++) {
+      const zu = z[u];
+      const ao = u * c;
+      for (let v = u; v < c; v++) a[ao + v] += zu * z[v];
+    }
+  }
+}
+
+function accumulateScatter(r: Float64Array, m: number, d: number, s: Float64Array): void {
+  for (let i = 0; i < m; i++) {
+    const ro = i * d;
+    for (let u = 0; u < d; u++) {
+      const ru = r[ro + u];
+      if (ru === 0) continue;
+      const so = u * d;
+      for (let v = u; v < d; v++) s[so + v] += ru * r[ro + v];
+    }
+  }
+}
+
+/**
+ * The winning candidate's label for row i. Uses the product's scores unless the margin
+ * between the best and the runner-up is within twice the largest possible error of a score
+ * (then no float32 ordering can be trusted), in which case all scores are recomputed in
+ * float64 from the residual. Ties go to the lowest candidate.
+ */
+function decide(
+  plan: Pass2Plan,
+  dp: DecisionPlan,
+  p: ArrayLike<number>,
+  r: Float64Array,
+  i: number,
+  y: number,
+  norm: number,
+  error: { gamma: number; recomputed: number },
+): number {
+  const po = i * plan.k + dp.at;
+  const to = y * dp.count;
+  const sign = dp.largest ? 1 : -1;
+  let best = -1;
+  let bestScore = -Infinity;
+  let second = -Infinity;
+  for (let j = 0; j < dp.count; j++) {
+    // Scores oriented so that larger wins.
+    const s = sign * (dp.table[to + j] + dp.factor * p[po + j]);
+    if (s > bestScore) {
+      second = bestScore;
+      bestScore = s;
+      best = j;
+    } else if (s > second) second = s;
+  }
+  const bound = Math.abs(dp.factor) * error.gamma * norm * dp.maxColNorm;
+  const slack = 4e-16 * (Math.abs(bestScore) + Math.abs(second));
+  if (bestScore - second > 2 * bound + slack) return dp.labels[best];
+  error.recomputed++;
+  return dp.labels[exactWinner(plan, dp, r, i, to, sign)];
+}
+
+function exactWinner(
+  plan: Pass2Plan,
+  dp: DecisionPlan,
+  r: Float64Array,
+  i: number,
+  to: number,
+  sign: number,
+): number {
+  const { d, cols } = plan;
+  const ro = i * d;
+  let best = 0;
+  let bestScore = -Infinity;
+  for (let j = 0; j < dp.count; j++) {
+    const co = (dp.at + j) * d;
+    let rc = 0;
+    for (let t = 0; t < d; t++) rc += r[ro + t] * cols[co + t];
+    const s = sign * (dp.table[to + j] + dp.factor * rc);
+    if (s > bestScore) {
+      bestScore = s;
+      best = j;
+    }
+  }
+  return best;
+}
+
+function argmaxLogits(lp: LogitsPlan, chunk: Chunk, i: number): number {
+  const z = chunk.logits!;
+  const o = i * chunk.logitWidth!;
+  let best = 0;
+  let bestScore = -Infinity;
+  for (let j = 0; j < lp.columns.length; j++) {
+    const s = z[o + lp.columns[j]];
+    if (s > bestScore) {
+      bestScore = s;
+      best = j;
+    }
+  }
+  return lp.labels[best];
+}

@@ -1,0 +1,243 @@
+/**
+ * Small dense float64 linear algebra for C×C and D×D matrices (row-major Float64Array).
+ * The eigensolver is the Householder tridiagonalisation + implicit QL of EISPACK tred2/tql2
+ * (as in JAMA): O(n³) with a small constant, accurate to round-off for symmetric input.
+ */
+
+export interface SymmetricEigen {
+  /** Eigenvalues, ascending. */
+  values: Float64Array;
+  /** Eigenvectors as columns: vectors[i * n + j] is component i of eigenvector j. */
+  vectors: Float64Array;
+}
+
+export function symmetricEigen(a: Float64Array, n: number): SymmetricEigen {
+  const v: Float64Array[] = [];
+  for (let i = 0; i < n; i++) {
+    const row = new Float64Array(n);
+    // Symmetrise: callers accumulate only what they need; round-off must not break tred2.
+    for (let j = 0; j < n; j++) row[j] = 0.5 * (a[i * n + j] + a[j * n + i]);
+    v.push(row);
+  }
+  const d = new Float64Array(n);
+  const e = new Float64Array(n);
+  if (n > 0) {
+    tridiagonalise(v, d, e, n);
+    diagonalise(v, d, e, n);
+  }
+  const order = Array.from(d.keys()).sort((x, y) => d[x] - d[y]);
+  const values = new Float64Array(n);
+  const vectors = new Float64Array(n * n);
+  order.forEach((src, j) => {
+    values[j] = d[src];
+    for (let i = 0; i < n; i++) vectors[i * n + j] = v[i][src];
+  });
+  return { values, vectors };
+}
+
+/** tred2: Householder reduction to tridiagonal form, accumulating the transformations in v. */
+function tridiagonalise(v: Float64Array[], d: Float64Array, e: Float64Array, n: number): void {
+  for (let j = 0; j < n; j++) d[j] = v[n - 1][j];
+  for (let i = n - 1; i > 0; i--) {
+    let scale = 0;
+    let h = 0;
+    for (let k = 0; k < i; k++) scale += Math.abs(d[k]);
+    if (scale === 0) {
+      e[i] = d[i - 1];
+      for (let j = 0; j < i; j++) {
+        d[j] = v[i - 1][j];
+        v[i][j] = 0;
+        v[j][i] = 0;
+      }
+    } else {
+      for (let k = 0; k < i; k++) {
+        d[k] /= scale;
+        h += d[k] * d[k];
+      }
+      let f = d[i - 1];
+      let g = Math.sqrt(h);
+      if (f > 0) g = -g;
+      e[i] = scale * g;
+      h -= f * g;
+      d[i - 1] = f - g;
+      for (let j = 0; j < i; j++) e[j] = 0;
+      for (let j = 0; j < i; j++) {
+        f = d[j];
+        v[j][i] = f;
+        g = e[j] + v[j][j] * f;
+        for (let k = j + 1; k <= i - 1; k++) {
+          g += v[k][j] * d[k];
+          e[k] += v[k][j] * f;
+        }
+        e[j] = g;
+      }
+      f = 0;
+      for (let j = 0; j < i; j++) {
+        e[j] /= h;
+        f += e[j] * d[j];
+      }
+      const hh = f / (h + h);
+      for (let j = 0; j < i; j++) e[j] -= hh * d[j];
+      for (let j = 0; j < i; j++) {
+        f = d[j];
+        g = e[j];
+        for (let k = j; k <= i - 1; k++) v[k][j] -= f * e[k] + g * d[k];
+        d[j] = v[i - 1][j];
+        v[i][j] = 0;
+      }
+    }
+    d[i] = h;
+  }
+  for (let i = 0; i < n - 1; i++) {
+    v[n - 1][i] = v[i][i];
+    v[i][i] = 1;
+    const h = d[i + 1];
+    if (h !== 0) {
+      for (let k = 0; k <= i; k++) d[k] = v[k][i + 1] / h;
+      for (let j = 0; j <= i; j++) {
+        let g = 0;
+        for (let k = 0; k <= i; k++) g += v[k][i + 1] * v[k][j];
+        for (let k = 0; k <= i; k++) v[k][j] -= g * d[k];
+      }
+    }
+    for (let k = 0; k <= i; k++) v[k][i + 1] = 0;
+  }
+  for (let j = 0; j < n; j++) {
+    d[j] = v[n - 1][j];
+    v[n - 1][j] = 0;
+  }
+  v[n - 1][n - 1] = 1;
+  e[0] = 0;
+}
+
+/** tql2: implicit QL iterations on the tridiagonal (d, e), rotating v along. */
+function diagonalise(v: Float64Array[], d: Float64Array, e: Float64Array, n: number): void {
+  for (let i = 1; i < n; i++) e[i - 1] = e[i];
+  e[n - 1] = 0;
+  let f = 0;
+  let tst1 = 0;
+  const eps = 2 ** -52;
+  for (let l = 0; l < n; l++) {
+    tst1 = Math.max(tst1, Math.abs(d[l]) + Math.abs(e[l]));
+    let m = l;
+    while (m < n - 1 && Math.abs(e[m]) > eps * tst1) m++;
+    if (m > l) {
+      for (let iter = 0; iter < 100; iter++) {
+        let g = d[l];
+        let p = (d[l + 1] - g) / (2 * e[l]);
+        let r = Math.hypot(p, 1);
+        if (p < 0) r = -r;
+        d[l] = e[l] / (p + r);
+        d[l + 1] = e[l] * (p + r);
+        const dl1 = d[l + 1];
+        let h = g - d[l];
+        for (let i = l + 2; i < n; i++) d[i] -= h;
+        f += h;
+        p = d[m];
+        let c = 1;
+        let c2 = c;
+        let c3 = c;
+        const el1 = e[l + 1];
+        let s = 0;
+        let s2 = 0;
+        for (let i = m - 1; i >= l; i--) {
+          c3 = c2;
+          c2 = c;
+          s2 = s;
+          g = c * e[i];
+          h = c * p;
+          r = Math.hypot(p, e[i]);
+          e[i + 1] = s * r;
+          s = e[i] / r;
+          c = p / r;
+          p = c * d[i] - s * g;
+          d[i + 1] = h + s * (c * g + s * d[i]);
+          for (let k = 0; k < n; k++) {
+            h = v[k][i + 1];
+            v[k][i + 1] = s * v[k][i] + c * h;
+            v[k][i] = c * v[k][i] - s * h;
+          }
+        }
+        p = (-s * s2 * c3 * el1 * e[l]) / dl1;
+        e[l] = s * p;
+        d[l] = c * p;
+        if (Math.abs(e[l]) <= eps * tst1) break;
+      }
+    }
+    d[l] += f;
+    e[l] = 0;
+  }
+}
+
+/**
+ * Σ_j (v_jᵀ S v_j) / λ_j^power over the eigenpairs of a symmetric matrix whose eigenvalue is
+ * above `1e-10 · λ_max`: the trace Tr(S · P^†^power) with P's pseudo-inverse truncated to its
+ * numerical rank. Returns null when P has no eigenvalue above zero.
+ */
+export function tracePseudoInverse(
+  p: Float64Array,
+  s: Float64Array,
+  n: number,
+  power: 1 | 2,
+): number | null {
+  const { values, vectors } = symmetricEigen(p, n);
+  const max = values[n - 1];
+  if (!(max > 0)) return null;
+  const cutoff = 1e-10 * max;
+  let total = 0;
+  const sv = new Float64Array(n);
+  for (let j = 0; j < n; j++) {
+    const lambda = values[j];
+    if (lambda <= cutoff) continue;
+    // sv = S v_j, then v_jᵀ sv.
+    for (let i = 0; i < n; i++) {
+      let acc = 0;
+      for (let k = 0; k < n; k++) acc += s[i * n + k] * vectors[k * n + j];
+      sv[i] = acc;
+    }
+    let q = 0;
+    for (let i = 0; i < n; i++) q += vectors[i * n + j] * sv[i];
+    total += q / lambda ** power;
+  }
+  return total;
+}
+
+/** Fills the lower triangle of a matrix accumulated in its upper triangle only. */
+export function mirrorUpper(a: Float64Array, n: number): Float64Array {
+  for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) a[j * n + i] = a[i * n + j];
+  return a;
+}
+
+/** Rows·rowsᵀ of a row-major r×c matrix: the Gram matrix of its rows. */
+export function gram(rows: Float64Array, r: number, c: number): Float64Array {
+  const g = new Float64Array(r * r);
+  for (let i = 0; i < r; i++) {
+    for (let j = i; j < r; j++) {
+      let acc = 0;
+      for (let k = 0; k < c; k++) acc += rows[i * c + k] * rows[j * c + k];
+      g[i * r + j] = acc;
+      g[j * r + i] = acc;
+    }
+  }
+  return g;
+}
+
+/** Mᵀ M of a row-major r×c matrix (c×c). */
+export function crossProduct(m: Float64Array, r: number, c: number): Float64Array {
+  const out = new Float64Array(c * c);
+  for (let k = 0; k < r; k++) {
+    const o = k * c;
+    for (let i = 0; i < c; i++) {
+      const mi = m[o + i];
+      if (mi === 0) continue;
+      for (let j = i; j < c; j++) out[i * c + j] += mi * m[o + j];
+    }
+  }
+  return mirrorUpper(out, c);
+}
+
+export function dot(a: Float64Array, ao: number, b: Float64Array, bo: number, n: number): number {
+  let s = 0;
+  for (let i = 0; i < n; i++) s += a[ao + i] * b[bo + i];
+  return s;
+}

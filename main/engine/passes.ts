@@ -1,0 +1,400 @@
+/**
+ * The two streaming passes over one split (train or test) of a dataset:
+ * pass 1 reads the features once for class counts and sums (→ μ_k, μ_G), checking every
+ * value is finite; pass 2 reads them again and hands chunks to a RowRunner, which computes
+ * the second moments and the NCC/classifier decisions (accumulate.ts). Memory: O(C·D + C²)
+ * plus one chunk, whatever N is.
+ */
+import type { Centering, SplitMetrics } from '../../shared/schema.ts';
+import { badInput, cancelled } from '../../shared/errors.ts';
+import { arrayLabel, assertFinite } from '../io/index.ts';
+import type { ArraySource, Matrix } from '../io/types.ts';
+import type { Chunk, DecisionPlan, LogitsPlan, Pass2Plan } from './accumulate.ts';
+import { splitMetrics } from './metrics.ts';
+import type { RowRunner } from './runner.ts';
+
+/** Rows per chunk: about 8 MB of float64, whatever D is. */
+export function chunkRows(d: number): number {
+  return Math.max(64, Math.min(65536, Math.floor(2 ** 20 / Math.max(d, 1))));
+}
+
+export interface JobContext {
+  centering: Centering;
+  signal?: AbortSignal;
+  /** Called after each chunk with the rows just processed in this pass. */
+  progress(phase: string, rows: number): void;
+  /** The runner for pass 2, created on first use (sized by the work it will do). */
+  runner(work: number): Promise<RowRunner>;
+}
+
+export interface SplitInput {
+  features: ArraySource;
+  labels: ArraySource;
+  logits?: ArraySource;
+}
+
+export interface ClassifierInput {
+  weight?: Matrix;
+  bias?: Float64Array;
+}
+
+/** What pass 1 learns about a split. */
+export interface FirstPass {
+  n: number;
+  d: number;
+  /** Label value of each class, ascending. */
+  labels: number[];
+  /** Class index of every row. */
+  classes: Int32Array;
+  counts: Float64Array;
+  means: Float64Array;
+  globalMean: Float64Array;
+  /** μ_k − μ_G (c×d). */
+  centred: Float64Array;
+}
+
+function checkAbort(signal?: AbortSignal): void {
+  if (signal?.aborted) throw cancelled();
+}
+
+/** Classes are the distinct label values present, sorted (docs/metrics.md, Notation). */
+async function classesOf(
+  labels: ArraySource,
+  n: number,
+  where: string,
+): Promise<{ labels: number[]; classes: Int32Array; counts: Float64Array }> {
+  if (labels.rows !== n || labels.rowSize !== 1) {
+    throw badInput(
+      arrayLabel(labels),
+      `${n} labels, one per row of ${where}`,
+      labels.shape.join('×'),
+    );
+  }
+  const values = await labels.readRows(0, n);
+  const distinct = [...new Set(values)].sort((a, b) => a - b);
+  const index = new Map(distinct.map((v, k) => [v, k]));
+  const classes = new Int32Array(n);
+  const counts = new Float64Array(distinct.length);
+  for (let i = 0; i < n; i++) {
+    const k = index.get(values[i])!;
+    classes[i] = k;
+    counts[k]++;
+  }
+  return { labels: distinct, classes, counts };
+}
+
+export async function firstPass(
+  split: SplitInput,
+  job: JobContext,
+  phase: string,
+  warnings: string[],
+): Promise<FirstPass> {
+  const { features } = split;
+  const where = arrayLabel(features);
+  const n = features.rows;
+  const d = features.rowSize;
+  const { labels, classes, counts } = await classesOf(split.labels, n, where);
+  const c = labels.length;
+  if (c < 2) {
+    throw badInput(arrayLabel(split.labels), 'at least 2 classes', `only label ${labels[0]}`);
+  }
+  if (c >= n) {
+    throw badInput(
+      arrayLabel(split.labels),
+      'more samples than classes',
+      `${n} samples, ${c} classes`,
+    );
+  }
+  const sums = new Float64Array(c * d);
+  const step = chunkRows(d);
+  for (let start = 0; start < n; start += step) {
+    checkAbort(job.signal);
+    const end = Math.min(n, start + step);
+    const h = await features.readRows(start, end, job.signal);
+    assertFinite(h, start, d, where, 'features');
+    for (let i = 0; i < end - start; i++) {
+      const so = classes[start + i] * d;
+      const ho = i * d;
+      for (let t = 0; t < d; t++) sums[so + t] += h[ho + t];
+    }
+    job.progress(phase, end - start);
+  }
+  const means = sums.map((s, i) => s / counts[Math.floor(i / d)]);
+  const globalMean = new Float64Array(d);
+  if (job.centering === 'samples') {
+    for (let i = 0; i < c * d; i++) globalMean[i % d] += sums[i] / n;
+  } else {
+    for (let i = 0; i < c * d; i++) globalMean[i % d] += means[i] / c;
+  }
+  const centred = means.map((m, i) => m - globalMean[i % d]);
+  const single = labels.filter((_, k) => counts[k] === 1);
+  if (single.length) {
+    warnings.push(
+      `${single.length === 1 ? 'class' : 'classes'} ${single.join(', ')} ${single.length === 1 ? 'has' : 'have'} a single sample: within-class variance 0`,
+    );
+  }
+  return { n, d, labels, classes, counts, means, globalMean, centred };
+}
+
+/** Classifier rows of the given labels (c×d). */
+function weightRows(weight: Matrix, labels: number[], where: string): Float64Array {
+  const d = weight.cols;
+  const out = new Float64Array(labels.length * d);
+  labels.forEach((label, k) => {
+    if (label >= weight.rows) {
+      throw badInput(
+        where,
+        `a classifier row for every label (${weight.rows} rows)`,
+        `label ${label}`,
+      );
+    }
+    out.set(weight.data.subarray(label * d, (label + 1) * d), k * d);
+  });
+  return out;
+}
+
+function maxRowNorm(v: Float64Array, rows: number, d: number): number {
+  let max = 0;
+  for (let k = 0; k < rows; k++) {
+    let s = 0;
+    for (let t = 0; t < d; t++) s += v[k * d + t] ** 2;
+    max = Math.max(max, Math.sqrt(s));
+  }
+  return max;
+}
+
+export interface SecondPassSetup {
+  plan: Pass2Plan;
+  /** This split's classifier rows (for NC2/NC3 of W), or null. */
+  weights: Float64Array | null;
+  hasClassifier: boolean;
+}
+
+/**
+ * The pass-2 plan of a split. `reference` is the split whose means the NCC uses (the
+ * training split, for a test split) and whose classes the classifier chooses among.
+ */
+export function secondPassSetup(
+  own: FirstPass,
+  reference: FirstPass,
+  classifier: ClassifierInput,
+  logits: ArraySource | undefined,
+  where: string,
+  warnings: string[],
+): SecondPassSetup {
+  const { d, c } = { d: own.d, c: own.labels.length };
+  const blocks: Float64Array[] = [own.centred];
+  let k = c;
+  const ncc = nccPlan(own, reference, own === reference ? 0 : k);
+  if (own !== reference) {
+    blocks.push(reference.centred);
+    k += reference.labels.length;
+  }
+  let decision: DecisionPlan | LogitsPlan | null = null;
+  let weights: Float64Array | null = null;
+  const { weight, bias } = classifier;
+  if (weight) {
+    if (weight.cols !== d) {
+      throw badInput(where, `features of width ${weight.cols} like the classifier`, `width ${d}`);
+    }
+    weights = weightRows(weight, own.labels, where);
+    const chosen = weightRows(weight, reference.labels, where);
+    decision = classifierPlan(own, reference, chosen, bias, k);
+    blocks.push(chosen);
+    k += reference.labels.length;
+    noteAbsentRows(weight.rows, reference.labels, warnings);
+  } else if (logits) {
+    decision = logitsPlan(logits, reference.labels, own.n, where);
+    noteAbsentRows(logits.rowSize, reference.labels, warnings);
+  }
+  const cols = new Float64Array(k * d);
+  let at = 0;
+  for (const b of blocks) {
+    cols.set(b, at);
+    at += b.length;
+  }
+  return {
+    plan: {
+      d,
+      c,
+      labels: own.labels,
+      means: own.means,
+      route: c - 1 < d ? 'gram' : 'scatter',
+      cols,
+      k,
+      zAt: 0,
+      ncc,
+      classifier: decision,
+    },
+    weights,
+    hasClassifier: decision !== null,
+  };
+}
+
+/** NCC: argmin_j ‖μ_y − m_j‖² − 2 r·(m_j − μ_G), the ‖h − m_j‖² ordering written on r. */
+function nccPlan(own: FirstPass, reference: FirstPass, at: number): DecisionPlan {
+  const { d } = own;
+  const c = own.labels.length;
+  const count = reference.labels.length;
+  const table = new Float64Array(c * count);
+  for (let y = 0; y < c; y++) {
+    for (let j = 0; j < count; j++) {
+      let s = 0;
+      for (let t = 0; t < d; t++) s += (own.means[y * d + t] - reference.means[j * d + t]) ** 2;
+      table[y * count + j] = s;
+    }
+  }
+  return {
+    kind: 'scores',
+    at,
+    count,
+    table,
+    factor: -2,
+    largest: false,
+    labels: reference.labels,
+    maxColNorm: maxRowNorm(reference.centred, count, d),
+  };
+}
+
+/** Classifier: argmax_j w_j·r + (w_j·μ_y + b_j), the w_j·h + b_j ordering written on r. */
+function classifierPlan(
+  own: FirstPass,
+  reference: FirstPass,
+  rows: Float64Array,
+  bias: Float64Array | undefined,
+  at: number,
+): DecisionPlan {
+  const { d } = own;
+  const c = own.labels.length;
+  const count = reference.labels.length;
+  const table = new Float64Array(c * count);
+  for (let y = 0; y < c; y++) {
+    for (let j = 0; j < count; j++) {
+      let s = bias ? bias[reference.labels[j]] : 0;
+      for (let t = 0; t < d; t++) s += rows[j * d + t] * own.means[y * d + t];
+      table[y * count + j] = s;
+    }
+  }
+  return {
+    kind: 'scores',
+    at,
+    count,
+    table,
+    factor: 1,
+    largest: true,
+    labels: reference.labels,
+    maxColNorm: maxRowNorm(rows, count, d),
+  };
+}
+
+function logitsPlan(logits: ArraySource, labels: number[], n: number, where: string): LogitsPlan {
+  const width = logits.rowSize;
+  if (logits.rows !== n || labels[labels.length - 1] >= width) {
+    throw badInput(
+      arrayLabel(logits),
+      `logits ${n}×C with a column for every label of ${where}`,
+      logits.shape.join('×'),
+    );
+  }
+  return { kind: 'logits', columns: labels, labels };
+}
+
+function noteAbsentRows(rows: number, labels: number[], warnings: string[]): void {
+  const present = new Set(labels);
+  const absent = Array.from({ length: rows }, (_, j) => j).filter((j) => !present.has(j));
+  if (absent.length) {
+    const list = absent.length > 10 ? `${absent.slice(0, 10).join(', ')}, …` : absent.join(', ');
+    warnings.push(
+      `the classifier has ${absent.length} output(s) for labels absent from the data (${list}): ignored`,
+    );
+  }
+}
+
+export async function secondPass(
+  split: SplitInput,
+  own: FirstPass,
+  setup: SecondPassSetup,
+  job: JobContext,
+  phase: string,
+): Promise<SplitMetricsInput> {
+  const { plan } = setup;
+  const { n, d } = own;
+  const runner = await job.runner(n * d * plan.k);
+  await runner.begin(plan);
+  const step = chunkRows(d);
+  const logits = plan.classifier?.kind === 'logits' ? split.logits : undefined;
+  for (let start = 0; start < n; start += step) {
+    checkAbort(job.signal);
+    const end = Math.min(n, start + step);
+    const chunk: Chunk = {
+      rows: end - start,
+      features: await split.features.readRows(start, end, job.signal),
+      classes: own.classes.subarray(start, end),
+    };
+    if (logits) {
+      chunk.logits = await logits.readRows(start, end, job.signal);
+      assertFinite(chunk.logits, start, logits.rowSize, arrayLabel(logits), 'logits');
+      chunk.logitWidth = logits.rowSize;
+    }
+    checkAbort(job.signal);
+    await runner.push(chunk);
+    job.progress(phase, end - start);
+  }
+  const partial = await runner.end();
+  checkAbort(job.signal);
+  return { partial, backend: runner.backend, threads: runner.threads };
+}
+
+export interface SplitMetricsInput {
+  partial: import('./accumulate.ts').Pass2Partial;
+  backend: string;
+  threads: number;
+}
+
+/** Both passes over one split, and its metrics. */
+export async function analyzeSplit(
+  split: SplitInput,
+  classifier: ClassifierInput,
+  job: JobContext,
+  opts: { reference?: FirstPass; name: string; warnings: string[] },
+): Promise<{
+  first: FirstPass;
+  metrics: SplitMetrics;
+  weights: Float64Array | null;
+  backend: string;
+  threads: number;
+}> {
+  const { name, warnings } = opts;
+  const first = await firstPass(split, job, `${name}: pass 1`, warnings);
+  const setup = secondPassSetup(
+    first,
+    opts.reference ?? first,
+    classifier,
+    split.logits,
+    arrayLabel(split.features),
+    warnings,
+  );
+  const { partial, backend, threads } = await secondPass(
+    split,
+    first,
+    setup,
+    job,
+    `${name}: pass 2`,
+  );
+  const metrics = splitMetrics(
+    {
+      n: first.n,
+      d: first.d,
+      c: first.labels.length,
+      labels: first.labels,
+      counts: first.counts,
+      centred: first.centred,
+      weights: setup.weights,
+      hasClassifier: setup.hasClassifier,
+      route: setup.plan.route,
+      partial,
+    },
+    warnings,
+  );
+  return { first, metrics, weights: setup.weights, backend, threads };
+}

@@ -1,0 +1,201 @@
+/**
+ * NumPy `.npz`: a zip of .npy entries, read with yauzl (zip64, deflate). Stored entries are
+ * read in place through a file handle; deflated entries stream through an inflater whose
+ * position is kept, so chunk-by-chunk reading costs one pass.
+ */
+import { open as openFile, type FileHandle } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import { crc32 } from 'node:zlib';
+import yauzl from 'yauzl';
+import { badInput } from '../../shared/errors.ts';
+import { fileBytes, type ByteSource } from './bytes.ts';
+import { npyArray } from './npy.ts';
+import type { ArraySource, Container } from './types.ts';
+
+export async function readNpzFile(file: string): Promise<Container> {
+  const zip = await openZip(file);
+  const handle = await openFile(file, 'r');
+  const streams: InflateSource[] = [];
+  const close = async (): Promise<void> => {
+    for (const s of streams) s.destroy();
+    zip.close();
+    await handle.close();
+  };
+  try {
+    const entries = (await listEntries(zip, file)).filter((e) => !e.fileName.endsWith('/'));
+    if (entries.length === 0) throw badInput(file, 'an .npz holding .npy entries', 'no entries');
+    const arrays: ArraySource[] = [];
+    for (const entry of entries) {
+      const where = `${file}:${entry.fileName}`;
+      const bytes = await entryBytes(zip, entry, handle, where);
+      if (bytes instanceof InflateSource) streams.push(bytes);
+      arrays.push(await npyArray(bytes, file, where, entry.fileName.replace(/\.npy$/i, '')));
+    }
+    const { size } = await handle.stat();
+    return { file, format: 'npz', bytes: size, arrays, close };
+  } catch (e) {
+    await close();
+    throw e;
+  }
+}
+
+async function openZip(file: string): Promise<yauzl.ZipFile> {
+  try {
+    return await yauzl.openPromise(file, { lazyEntries: true, autoClose: false });
+  } catch (e) {
+    throw zipError(file, e);
+  }
+}
+
+/** yauzl refuses `../` and absolute entry names itself; that refusal is reported as such. */
+function zipError(file: string, e: unknown): Error {
+  const msg = (e as Error).message ?? String(e);
+  const name = /^(invalid relative path|absolute path|invalid characters in fileName): (.*)$/.exec(
+    msg,
+  );
+  if (name) return badInput(file, 'entry names inside the archive', `entry '${name[2]}'`);
+  if (/central directory record signature not found/i.test(msg)) {
+    return badInput(file, 'a zip archive (.npz)', 'no central directory (truncated or not a zip)');
+  }
+  return badInput(file, 'a readable zip archive', msg.split('\n')[0]);
+}
+
+function listEntries(zip: yauzl.ZipFile, file: string): Promise<yauzl.Entry[]> {
+  return new Promise((resolve, reject) => {
+    const entries: yauzl.Entry[] = [];
+    zip.on('entry', (entry: yauzl.Entry) => {
+      entries.push(entry);
+      zip.readEntry();
+    });
+    zip.on('end', () => resolve(entries));
+    zip.on('error', (e: unknown) => reject(zipError(file, e)));
+    zip.readEntry();
+  });
+}
+
+async function entryBytes(
+  zip: yauzl.ZipFile,
+  entry: yauzl.Entry,
+  handle: FileHandle,
+  where: string,
+): Promise<ByteSource> {
+  if (entry.isEncrypted()) throw badInput(where, 'an unencrypted entry', 'an encrypted one');
+  if (entry.compressionMethod === 0) {
+    const { fileDataStart } = await zip.readLocalFileHeaderPromise(entry, { minimal: true });
+    return fileBytes(handle, fileDataStart, entry.uncompressedSize, where);
+  }
+  if (entry.compressionMethod !== 8) {
+    throw badInput(
+      where,
+      'a stored or deflated entry',
+      `compression method ${entry.compressionMethod}`,
+    );
+  }
+  return new InflateSource(() => zip.openReadStreamPromise(entry), entry, where);
+}
+
+/**
+ * Sequential reads of a deflated entry. Reading forward skips; reading backward restarts the
+ * inflater. Memory stays at one stream buffer plus the bytes asked for; the inflater never
+ * runs past what was asked, and yauzl stops it at the declared size. CRC-32 is checked when a
+ * pass from the start reaches the end (yauzl leaves that to its callers).
+ */
+class InflateSource implements ByteSource {
+  readonly size: number;
+  private stream?: Readable;
+  private chunks?: AsyncIterator<Buffer>;
+  private leftover?: Buffer;
+  private pos = 0;
+  private crc = 0;
+
+  constructor(
+    private readonly openStream: () => Promise<Readable>,
+    private readonly entry: yauzl.Entry,
+    private readonly where: string,
+  ) {
+    this.size = entry.uncompressedSize;
+  }
+
+  async read(offset: number, length: number): Promise<Uint8Array> {
+    if (!this.chunks || offset < this.pos) await this.restart();
+    while (this.pos < offset) await this.take(offset - this.pos);
+    const out = Buffer.allocUnsafeSlow(length);
+    let filled = 0;
+    while (filled < length) {
+      const piece = await this.take(length - filled);
+      out.set(piece, filled);
+      filled += piece.length;
+    }
+    return out;
+  }
+
+  destroy(): void {
+    this.stream?.destroy();
+    this.stream = undefined;
+    this.chunks = undefined;
+  }
+
+  private async restart(): Promise<void> {
+    this.destroy();
+    this.stream = await this.openStream();
+    this.chunks = this.stream[Symbol.asyncIterator]();
+    this.leftover = undefined;
+    this.pos = 0;
+    this.crc = 0;
+  }
+
+  /** Up to `max` bytes from the stream, advancing the position and the running CRC. */
+  private async take(max: number): Promise<Buffer> {
+    let chunk = this.leftover;
+    this.leftover = undefined;
+    if (!chunk) chunk = await this.nextChunk();
+    if (chunk.length > max) {
+      this.leftover = chunk.subarray(max);
+      chunk = chunk.subarray(0, max);
+    }
+    this.crc = crc32(chunk, this.crc);
+    this.pos += chunk.length;
+    if (this.pos === this.size && this.crc !== this.entry.crc32) {
+      throw badInput(
+        this.where,
+        `CRC-32 ${hex(this.entry.crc32)}`,
+        `${hex(this.crc)} (corrupt data)`,
+      );
+    }
+    return chunk;
+  }
+
+  private streamError(message: string): Error {
+    const size = sizeMismatch(message, this.size);
+    if (size)
+      return badInput(this.where, `${this.size} bytes inflated, as the entry declares`, size);
+    return badInput(this.where, 'a valid deflate stream', `corrupt data (${message})`);
+  }
+
+  private async nextChunk(): Promise<Buffer> {
+    let next: IteratorResult<Buffer>;
+    try {
+      next = await this.chunks!.next();
+    } catch (e) {
+      this.destroy();
+      throw this.streamError((e as Error).message);
+    }
+    if (next.done) {
+      throw badInput(this.where, `${this.size} bytes inflated`, `only ${this.pos} bytes`);
+    }
+    return next.value;
+  }
+}
+
+/** yauzl's size checks mean the entry lies about its size: a damaged archive or a bomb. */
+function sizeMismatch(message: string, declared: number): string | undefined {
+  const got = /(not enough|too many) bytes in the stream.*got (?:only |at least )?(\d+)/.exec(
+    message,
+  );
+  if (!got) return undefined;
+  return got[1] === 'not enough' ? `only ${got[2]} bytes` : `more than ${declared} bytes`;
+}
+
+function hex(n: number): string {
+  return `0x${(n >>> 0).toString(16).padStart(8, '0')}`;
+}

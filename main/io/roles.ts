@@ -1,0 +1,119 @@
+/**
+ * Guessing what each array is, from its name first and its shape second. The guess is only a
+ * starting point: every role can be overridden (CLI flags, the UI), and `datasetFromRoles`
+ * validates whatever was chosen.
+ */
+import { INTEGRAL } from './decode.ts';
+import type { ArrayInfo, Role } from './types.ts';
+
+type BaseRole = 'features' | 'labels' | 'weight' | 'bias' | 'logits';
+
+/** Name words per role. Single letters count only when they are the whole name (`X`, `y`). */
+const WORDS: Record<BaseRole, string[]> = {
+  labels: ['labels', 'label', 'targets', 'target', 'y', 'classes', 'gt'],
+  weight: ['weight', 'weights', 'w', 'kernel'],
+  bias: ['bias', 'biases', 'b'],
+  logits: ['logits', 'scores', 'outputs', 'output'],
+  features: [
+    'features',
+    'feature',
+    'feats',
+    'feat',
+    'embeddings',
+    'embedding',
+    'penultimate',
+    'h',
+    'x',
+    'activations',
+    'acts',
+    'hidden',
+    'representations',
+  ],
+};
+
+/** Checked in this order: `fc.weight` is a weight even though `fc` is a layer of features. */
+const ORDER: BaseRole[] = ['labels', 'weight', 'bias', 'logits', 'features'];
+
+const TEST_WORDS = new Set(['test', 'val', 'valid', 'validation']);
+const TRAIN_WORDS = new Set(['train', 'training']);
+const LAYER_NAME = /^(layer|layers|block|blocks|stage|stages)[._-]?\d+$/i;
+
+const TEST_ROLE: Partial<Record<BaseRole, Role>> = {
+  features: 'test_features',
+  labels: 'test_labels',
+  logits: 'test_logits',
+};
+
+export function nameRole(name: string): Role | undefined {
+  const words = name
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter(Boolean);
+  const isTest = words.some((w) => TEST_WORDS.has(w));
+  const core = words.filter((w) => !TEST_WORDS.has(w) && !TRAIN_WORDS.has(w));
+  if (LAYER_NAME.test(name)) return isTest ? undefined : 'layer';
+  for (const role of ORDER) {
+    const hit = WORDS[role].some((w) =>
+      w.length === 1 ? core.length === 1 && core[0] === w : core.includes(w),
+    );
+    if (hit) return isTest ? (TEST_ROLE[role] ?? 'ignore') : role;
+  }
+  return undefined;
+}
+
+/**
+ * Roles for a set of arrays that belong together (one bundle, or single-array files opened
+ * together). Names decide first; then shapes fill the gaps: an N×… array is the features, a
+ * 1-D integer array of length N the labels, a matrix with a side equal to D the weight.
+ * Conflicts are kept (two arrays both guessed `features`): `datasetFromRoles` reports them
+ * with the candidates listed.
+ */
+export function guessRoles<T extends ArrayInfo>(arrays: T[]): Map<T, Role> {
+  const roles = new Map<T, Role>();
+  for (const a of arrays) {
+    const r = nameRole(a.name);
+    if (r) roles.set(a, r);
+  }
+  promoteSingleLayer(arrays, roles);
+  const taken = (r: Role) => [...roles.values()].includes(r);
+  const unnamed = () => arrays.filter((a) => !roles.has(a));
+  if (!taken('features') && !taken('layer')) {
+    const candidates = unnamed().filter((a) => a.shape.length >= 2);
+    const n = Math.max(0, ...candidates.map((a) => a.shape[0]));
+    const biggest = candidates.filter((a) => a.shape[0] === n);
+    if (biggest.length === 1 && n > 0) roles.set(biggest[0], 'features');
+  }
+  const features = arrays.find((a) => roles.get(a) === 'features' || roles.get(a) === 'layer');
+  if (features) fillByShape(unnamed(), features.shape, roles, taken);
+  for (const a of unnamed()) roles.set(a, 'ignore');
+  return roles;
+}
+
+/** One array called `layer3` and nothing called features: that layer is the features. */
+function promoteSingleLayer<T extends ArrayInfo>(arrays: T[], roles: Map<T, Role>): void {
+  const layers = arrays.filter((a) => roles.get(a) === 'layer');
+  const hasFeatures = arrays.some((a) => roles.get(a) === 'features');
+  if (layers.length === 1 && !hasFeatures) roles.set(layers[0], 'features');
+}
+
+function fillByShape<T extends ArrayInfo>(
+  unnamed: T[],
+  featureShape: number[],
+  roles: Map<T, Role>,
+  taken: (r: Role) => boolean,
+): void {
+  const n = featureShape[0];
+  const d = featureShape.slice(1).reduce((a, b) => a * b, 1);
+  const pick = (role: Role, test: (a: T) => boolean): void => {
+    if (taken(role)) return;
+    const hits = unnamed.filter((a) => !roles.has(a) && test(a));
+    if (hits.length === 1) roles.set(hits[0], role);
+  };
+  pick('labels', (a) => a.shape.length === 1 && a.shape[0] === n && INTEGRAL.has(a.dtype));
+  pick('weight', (a) => a.shape.length === 2 && a.shape[0] !== n && a.shape.includes(d));
+  // Logits only by shape when a weight tells C: an unnamed N×k array may be raw inputs.
+  const weight = [...roles].find(([, r]) => r === 'weight')?.[0];
+  const c =
+    weight?.shape.length === 2 ? (weight.shape[1] === d ? weight.shape[0] : weight.shape[1]) : 0;
+  pick('logits', (a) => a.shape.length === 2 && a.shape[0] === n && a.shape[1] === c);
+}

@@ -1,0 +1,44 @@
+/**
+ * Which reader a file needs: magic bytes first (a misnamed file still opens), then the
+ * extension for formats without magic (ONNX protobufs).
+ */
+import path from 'node:path';
+import { NPY_MAGIC } from './npy.ts';
+import type { Format } from './types.ts';
+
+const ZIP_MAGICS = [
+  [0x50, 0x4b, 0x03, 0x04],
+  [0x50, 0x4b, 0x05, 0x06],
+];
+
+const EXTENSIONS: Record<string, Format> = {
+  '.npy': 'npy',
+  '.npz': 'npz',
+  '.pb': 'onnx-tensor',
+  '.tensor': 'onnx-tensor',
+  '.onnx': 'onnx-model',
+  '.safetensors': 'safetensors',
+};
+
+export const SUPPORTED_FORMATS = 'a .npy, .npz, ONNX TensorProto (.pb) or .safetensors file';
+
+/** `head`: the file's first 16 bytes or fewer; `size`: its length. */
+export function sniffFormat(file: string, head: Uint8Array, size: number): Format | undefined {
+  if (startsWith(head, NPY_MAGIC)) return 'npy';
+  if (ZIP_MAGICS.some((m) => startsWith(head, m))) return 'npz';
+  if (looksLikeSafetensors(head, size)) return 'safetensors';
+  return EXTENSIONS[path.extname(file).toLowerCase()];
+}
+
+function startsWith(head: Uint8Array, magic: ArrayLike<number>): boolean {
+  if (head.length < magic.length) return false;
+  for (let i = 0; i < magic.length; i++) if (head[i] !== magic[i]) return false;
+  return true;
+}
+
+/** A plausible header length followed by the JSON header's opening brace. */
+function looksLikeSafetensors(head: Uint8Array, size: number): boolean {
+  if (head.length < 9 || head[8] !== 0x7b) return false;
+  const length = new DataView(head.buffer, head.byteOffset, 8).getBigUint64(0, true);
+  return length >= 2n && 8n + length <= BigInt(size);
+}

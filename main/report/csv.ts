@@ -1,0 +1,78 @@
+/**
+ * CSV exports: the headline metrics per series point (one row per point, train and test
+ * columns), and the per-class table. Values at full precision, empty cells for null, RFC 4180
+ * quoting, LF line ends.
+ */
+import { METRICS } from '../../shared/metric-names.ts';
+import type { AnalysisResult, MetricsResult, SplitMetrics } from '../../shared/schema.ts';
+import { reportPoints } from './points.ts';
+
+function cell(v: string | number | null | undefined): string {
+  if (v === null || v === undefined) return '';
+  const s = typeof v === 'number' ? (Number.isFinite(v) ? String(v) : '') : v;
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+function rows(table: (string | number | null | undefined)[][]): string {
+  return table.map((r) => r.map(cell).join(',')).join('\n') + '\n';
+}
+
+function metricCells(m: SplitMetrics | undefined): (number | null)[] {
+  return METRICS.map((def) => (m ? def.value(m) : null));
+}
+
+/**
+ * One row per result point (a single result is one row): index, epoch/layer, label, n, d, c,
+ * then every metric of nc-metrics.md for the training split, then `test_<metric>` when any
+ * point has a test split.
+ */
+export function metricsCsv(result: AnalysisResult): string {
+  const points = reportPoints(result);
+  const withTest = points.some((p) => p.metrics.test);
+  const header = ['index', 'epoch', 'layer', 'label', 'n', 'd', 'c', ...METRICS.map((m) => m.key)];
+  if (withTest) header.push('test_n', ...METRICS.map((m) => `test_${m.key}`));
+  const body = points.map((p) => {
+    const m = p.metrics;
+    const row: (string | number | null | undefined)[] = [
+      p.index,
+      p.epoch,
+      p.layer,
+      p.label,
+      m.n,
+      m.d,
+      m.c,
+    ];
+    row.push(...metricCells(m));
+    if (withTest) row.push(m.test?.n, ...metricCells(m.test));
+    return row;
+  });
+  return rows([header, ...body]);
+}
+
+const PER_CLASS_FIELDS = [
+  'label',
+  'count',
+  'mean_norm',
+  'within_var',
+  'weight_norm',
+  'cos_w_mu',
+  'ncc_accuracy',
+  'classifier_accuracy',
+] as const;
+
+/** The per-class table of one result (training split), plus the test split's columns when present. */
+export function perClassCsv(result: MetricsResult): string {
+  const test = result.test;
+  const header: string[] = [...PER_CLASS_FIELDS];
+  if (test) header.push(...PER_CLASS_FIELDS.slice(1).map((f) => `test_${f}`));
+  const byLabel = new Map(test?.per_class.map((r) => [r.label, r]) ?? []);
+  const body = result.per_class.map((r) => {
+    const row: (number | null | undefined)[] = PER_CLASS_FIELDS.map((f) => r[f]);
+    if (test) {
+      const t = byLabel.get(r.label);
+      row.push(...PER_CLASS_FIELDS.slice(1).map((f) => (t ? t[f] : null)));
+    }
+    return row;
+  });
+  return rows([header, ...body]);
+}

@@ -1,0 +1,36 @@
+/** A result as the report walks it: a list of points (one for a single result) and their x. */
+import type { AnalysisResult, MetricsResult } from '../../shared/schema.ts';
+
+export interface ReportPoint {
+  index: number;
+  /** Position on the x axis of the series charts: epoch (or step) when known, else the index. */
+  x: number;
+  epoch?: number;
+  layer?: string;
+  label: string;
+  metrics: MetricsResult;
+}
+
+export function isSeries(
+  result: AnalysisResult,
+): result is Extract<AnalysisResult, { schema: 'nc-lens/series@1' }> {
+  return result.schema === 'nc-lens/series@1';
+}
+
+export function reportPoints(result: AnalysisResult): ReportPoint[] {
+  if (!isSeries(result)) return [{ index: 0, x: 0, label: 'result', metrics: result }];
+  return result.points.map((p) => ({
+    index: p.index,
+    x: result.kind === 'epochs' ? (p.epoch ?? p.step ?? p.index) : p.index,
+    epoch: p.epoch,
+    layer: p.layer,
+    label: p.label,
+    metrics: p.metrics,
+  }));
+}
+
+/** The point whose geometry, heatmap and per-class table the report shows: the last one. */
+export function lastPoint(result: AnalysisResult): ReportPoint {
+  const points = reportPoints(result);
+  return points[points.length - 1];
+}

@@ -1,0 +1,428 @@
+/** The report's sections, in order; each draws onto the writer from the shared context. */
+import { basename } from 'node:path';
+import {
+  etfView,
+  formatValue,
+  heatmap,
+  histogram,
+  lineChart,
+  seriesColor,
+  type LineSeries,
+} from '../../shared/charts/index.ts';
+import { centredMeans, cosineMatrix, etfScene } from '../../shared/geometry.ts';
+import {
+  PER_CLASS_COLUMNS,
+  REQUIREMENT_TEXT,
+  metricName,
+  type MetricName,
+} from '../../shared/metric-names.ts';
+import type { AnalysisResult, MetricsResult, PerClassRow } from '../../shared/schema.ts';
+import { FONTS } from './fonts.ts';
+import { GROUPS, METRIC_REFERENCES, REFERENCES, type MetricGroup } from './groups.ts';
+import type { ReportPoint } from './points.ts';
+import type { Column, ReportWriter } from './writer.ts';
+
+export interface ReportContext {
+  result: AnalysisResult;
+  points: ReportPoint[];
+  last: ReportPoint;
+  kind: 'single' | 'epochs' | 'layers';
+  title: string;
+  date: Date;
+  version: string;
+  inputs: { file: string; bytes: number; sha256?: string }[];
+  viewPng?: Uint8Array;
+  trainAccuracyLog?: { epoch: number; train_accuracy: number }[];
+}
+
+const hasTest = (ctx: ReportContext) => ctx.points.some((p) => p.metrics.test);
+
+function where(ctx: ReportContext): string {
+  if (ctx.kind === 'single') return '';
+  return ctx.kind === 'epochs'
+    ? ` at epoch ${ctx.last.x} (the last point)`
+    : ` at layer ${ctx.last.label} (the last point)`;
+}
+
+function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ['KB', 'MB', 'GB', 'TB'];
+  let v = bytes;
+  let u = -1;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${v.toFixed(v < 10 ? 2 : 1)} ${units[u]}`;
+}
+
+function inputLines(ctx: ReportContext): string {
+  if (ctx.inputs.length === 0) return 'not recorded';
+  return ctx.inputs
+    .map(
+      (f) =>
+        `${basename(f.file)}: ${formatBytes(f.bytes)} (${f.bytes} bytes)${f.sha256 ? `, SHA-256 ${f.sha256.slice(0, 16)}…` : ''}`,
+    )
+    .join('\n');
+}
+
+function dataLine(m: MetricsResult): string {
+  let s = `N = ${m.n} samples, D = ${m.d} features, C = ${m.c} classes`;
+  if (m.test) s += `\ntest split: N = ${m.test.n} samples, C = ${m.test.c} classes`;
+  return s;
+}
+
+function seriesLine(ctx: ReportContext): string {
+  const names = ctx.points.map((p) => (ctx.kind === 'epochs' ? String(p.x) : p.label));
+  const shown = names.length > 24 ? [...names.slice(0, 10), '…', ...names.slice(-10)] : names;
+  return `${ctx.points.length} ${ctx.kind === 'epochs' ? 'epochs' : 'layers'}: ${shown.join(', ')}`;
+}
+
+function engineLine(result: AnalysisResult, m: MetricsResult): string {
+  const e = result.engine ?? m.engine;
+  if (!e) return 'not recorded';
+  return `${e.backend} backend, ${e.threads} thread${e.threads === 1 ? '' : 's'}, ${e.seconds.toFixed(2)} s`;
+}
+
+const CENTERING_TEXT = {
+  'class-means': 'class-means (μ_G is the mean of the class means)',
+  samples: 'samples (μ_G is the mean of all samples)',
+};
+
+function warnings(ctx: ReportContext): string[] {
+  const all = [...ctx.result.warnings, ...ctx.points.flatMap((p) => p.metrics.warnings ?? [])];
+  return [...new Set(all)];
+}
+
+export function titleBlock(w: ReportWriter, ctx: ReportContext): void {
+  const doc = w.doc;
+  doc.outline.addItem('Overview');
+  doc.font(FONTS.bold).fontSize(20).text(ctx.title, w.left, doc.y, { width: w.width });
+  doc.moveDown(0.2);
+  w.paragraph(`Neural Collapse report, written by NC Lens ${ctx.version}`, {
+    muted: true,
+    size: 10,
+  });
+  doc.moveDown(0.5);
+  const m = ctx.last.metrics;
+  const rows: [string, string][] = [
+    ['Input files', inputLines(ctx)],
+    ['Data', dataLine(m) + (ctx.kind === 'single' ? '' : ` (${where(ctx).trim()})`)],
+  ];
+  if (ctx.kind !== 'single') rows.push(['Series', seriesLine(ctx)]);
+  rows.push(
+    ['Centering', CENTERING_TEXT[ctx.result.settings.centering]],
+    ['Engine', engineLine(ctx.result, m)],
+    ['NC Lens version', ctx.version],
+    ['Date', ctx.date.toISOString().slice(0, 10)],
+  );
+  const warn = warnings(ctx);
+  if (warn.length) rows.push(['Warnings', warn.join('\n')]);
+  w.fields(rows);
+}
+
+function groupMetrics(group: MetricGroup): MetricName[] {
+  return group.keys.map(metricName);
+}
+
+function foldChange(first: number | null, last: number | null): string {
+  if (first === null || last === null || first === 0) return '—';
+  return `×${formatValue(last / first)}`;
+}
+
+export function summary(w: ReportWriter, ctx: ReportContext): void {
+  w.heading('Summary');
+  const test = hasTest(ctx);
+  const series = ctx.kind !== 'single';
+  const first = ctx.points[0].metrics;
+  const last = ctx.last.metrics;
+  const valueCols: Column[] = series
+    ? [
+        { header: 'First', width: 52, align: 'right' },
+        { header: 'Last', width: 52, align: 'right' },
+        { header: 'Change', width: 54, align: 'right' },
+      ]
+    : [{ header: test ? 'Train' : 'Value', width: 58, align: 'right' }];
+  if (test)
+    valueCols.push({
+      header: series ? 'Test (last)' : 'Test',
+      width: series ? 56 : 58,
+      align: 'right',
+    });
+  const metricW = 104;
+  const used = metricW + valueCols.reduce((a, c) => a + c.width, 0);
+  const columns: Column[] = [
+    { header: 'Metric', width: metricW },
+    ...valueCols,
+    { header: 'Meaning', width: w.width - used },
+  ];
+  const rows: string[][] = [];
+  const groupRows = new Set<number>();
+  for (const g of GROUPS) {
+    groupRows.add(rows.length);
+    rows.push([g.title]);
+    for (const def of groupMetrics(g)) {
+      const v = def.value(last);
+      const cells = [def.label];
+      if (series)
+        cells.push(formatValue(def.value(first)), formatValue(v), foldChange(def.value(first), v));
+      else cells.push(formatValue(v));
+      if (test)
+        cells.push(
+          last.test && !def.splitFree
+            ? formatValue(def.value(last.test))
+            : def.splitFree
+              ? 'same'
+              : '—',
+        );
+      cells.push(
+        v === null && def.requires
+          ? `${def.meaning} (${REQUIREMENT_TEXT[def.requires]})`
+          : def.meaning,
+      );
+      rows.push(cells);
+    }
+  }
+  if (series)
+    w.paragraph(
+      `First and last: values at the first and last ${ctx.kind === 'epochs' ? 'epoch' : 'layer'} of the series (training split); change: last / first.`,
+      { size: 8.5, muted: true },
+    );
+  w.table(columns, rows, { groupRows, fontSize: 8 });
+  w.paragraph(
+    'Values to 4 significant digits; “—” marks a metric the inputs cannot give. Full-precision values are in the JSON and CSV exports.',
+    {
+      size: 8,
+      muted: true,
+    },
+  );
+}
+
+/** Epoch where training accuracy first reaches 100%: from the metrics, else from a training log. */
+export function terminalPhase(
+  points: ReportPoint[],
+  log?: { epoch: number; train_accuracy: number }[],
+): { x: number; source: string } | null {
+  const fromMetrics = points.find((p) => p.metrics.nc4.classifier_accuracy === 1);
+  if (fromMetrics)
+    return { x: fromMetrics.x, source: 'the classifier accuracy on the training split' };
+  const hit = log?.find((e) => e.train_accuracy >= 1);
+  return hit ? { x: hit.epoch, source: 'the training log' } : null;
+}
+
+function groupSeries(group: MetricGroup, ctx: ReportContext, test: boolean): LineSeries[] {
+  const out: LineSeries[] = [];
+  groupMetrics(group).forEach((def, i) => {
+    const train = ctx.points.map((p) => def.value(p.metrics));
+    if (train.every((v) => v === null)) return;
+    const color = seriesColor(i);
+    out.push({
+      name: test ? `${def.label} (train)` : def.label,
+      values: train,
+      color,
+      key: def.key,
+    });
+    if (test && group.testLines) {
+      const values = ctx.points.map((p) => (p.metrics.test ? def.value(p.metrics.test) : null));
+      if (values.some((v) => v !== null))
+        out.push({
+          name: `${def.label} (test)`,
+          values,
+          color,
+          dashed: true,
+          key: `test_${def.key}`,
+        });
+    }
+  });
+  return out;
+}
+
+export function trajectories(w: ReportWriter, ctx: ReportContext): void {
+  if (ctx.kind === 'single') return;
+  w.newPage();
+  w.heading(ctx.kind === 'epochs' ? 'Trajectories over training' : 'Metrics across layers');
+  const test = hasTest(ctx);
+  const phase = ctx.kind === 'epochs' ? terminalPhase(ctx.points, ctx.trainAccuracyLog) : null;
+  let note =
+    ctx.kind === 'epochs'
+      ? 'One chart per metric family against epoch, on a log axis except the log-kernel energy.'
+      : 'One chart per metric family against layer index, on a log axis except the log-kernel energy.';
+  if (test) note += ' Solid lines: training split; dashed: test split.';
+  if (ctx.kind === 'epochs')
+    note += phase
+      ? ` The dashed vertical line marks the terminal phase of training, from epoch ${phase.x}, where training accuracy first reaches 100% (from ${phase.source}).`
+      : ' Training accuracy does not reach 100% at these points, so no terminal phase is marked.';
+  w.paragraph(note, { size: 9 });
+  const x = ctx.points.map((p) => p.x);
+  for (const g of GROUPS) {
+    const series = groupSeries(g, ctx, test);
+    if (series.length === 0) continue;
+    const svg = lineChart({
+      title: g.title,
+      x,
+      xTickLabels: ctx.kind === 'layers' ? ctx.points.map((p) => p.label) : undefined,
+      xLabel: ctx.kind === 'epochs' ? 'epoch' : 'layer',
+      yLabel: 'value',
+      series,
+      yScale: g.yScale,
+      marker: phase ? { x: phase.x, label: 'terminal phase (train acc. 100%)' } : undefined,
+      width: 520,
+      height: 290,
+    });
+    w.svg(svg);
+  }
+}
+
+function classNames(rows: PerClassRow[]): string[] {
+  return rows.map((r) => String(r.label));
+}
+
+export function view3d(w: ReportWriter, ctx: ReportContext): void {
+  w.newPage();
+  w.heading('The simplex ETF in 3D');
+  const m = ctx.last.metrics;
+  if (ctx.viewPng) {
+    w.paragraph(`The 3D view as it was left in the app${where(ctx)}.`, { size: 9 });
+    w.image(ctx.viewPng, 420);
+    return;
+  }
+  const g = m.geometry;
+  if (!g) {
+    w.paragraph('The result carries no class means (geometry), so the 3D view cannot be drawn.', {
+      muted: true,
+    });
+    return;
+  }
+  w.paragraph(
+    `Class means μ_k − μ_G${where(ctx)}, projected to their three principal directions; the ideal simplex ETF with the same mean norm, aligned to the means by orthogonal Procrustes [7]; a dashed line from each mean to its ideal vertex (the NC2 error); and the classifier rows as arrows, rescaled to the means’ norm (NC3).`,
+    { size: 9 },
+  );
+  const scene = etfScene({
+    means: g.means,
+    globalMean: g.global_mean,
+    c: g.labels.length,
+    d: m.d,
+    weights: g.weights,
+  });
+  w.svg(etfView({ scene, labels: g.labels.map(String), width: 520, height: 470 }));
+}
+
+export function cosines(w: ReportWriter, ctx: ReportContext): void {
+  const m = ctx.last.metrics;
+  const g = m.geometry;
+  w.newPage();
+  w.heading('Cosines between class means');
+  if (!g) {
+    w.paragraph(
+      'The result carries no class means (geometry), so the cosine heatmap cannot be drawn.',
+      { muted: true },
+    );
+    return;
+  }
+  const c = g.labels.length;
+  w.paragraph(
+    `cos(μ_k − μ_G, μ_l − μ_G) for every pair of classes${where(ctx)}. The colour scale is centred on the simplex-ETF value −1/(C−1) = ${formatValue(c > 1 ? -1 / (c - 1) : 0)}: white pairs sit at the ideal angle, blue pairs are further apart, red pairs closer.`,
+    { size: 9 },
+  );
+  const values = cosineMatrix(centredMeans(g.means, g.global_mean, c, m.d));
+  w.svg(heatmap({ values, labels: g.labels.map(String), width: 520 }), 470);
+}
+
+export function norms(w: ReportWriter, ctx: ReportContext): void {
+  const m = ctx.last.metrics;
+  w.heading('Norms of class means and classifier rows');
+  w.paragraph(
+    `NC2 predicts equal norms: one narrow bar. Dashed line: the mean; std/mean is the equinorm metric${where(ctx)}.`,
+    { size: 9 },
+  );
+  const meanNorms = m.per_class.map((r) => r.mean_norm).filter((v): v is number => v !== null);
+  const weightNorms = m.per_class.map((r) => r.weight_norm).filter((v): v is number => v !== null);
+  const charts = [
+    histogram({ values: meanNorms, title: 'Class means', xLabel: '‖μ_k − μ_G‖', color: '#4c78a8' }),
+  ];
+  charts.push(
+    histogram({
+      values: weightNorms,
+      title: 'Classifier rows',
+      xLabel: weightNorms.length ? '‖w_k‖' : 'needs a classifier weight (W)',
+      color: '#e07b39',
+    }),
+  );
+  const gap = 14;
+  w.svgRow(charts, (w.width - gap) / 2, gap);
+}
+
+export function perClass(w: ReportWriter, ctx: ReportContext): void {
+  w.newPage();
+  w.heading('Per-class table');
+  const m = ctx.last.metrics;
+  const test = m.test;
+  w.paragraph(
+    `All ${m.per_class.length} classes${where(ctx)}, training split${test ? '; the test split’s accuracies beside' : ''}. Accuracies as fractions.`,
+    { size: 9 },
+  );
+  const widths = test ? [40, 42, 54, 60, 54, 48, 48, 50] : [46, 50, 64, 70, 64, 64, 64, 70];
+  const columns: Column[] = PER_CLASS_COLUMNS.map((c, i) => ({
+    header: c.label,
+    width: widths[i],
+    align: 'right',
+  }));
+  if (test)
+    columns.push(
+      { header: 'Test NCC acc.', width: 48, align: 'right' },
+      {
+        header: 'Test classifier acc.',
+        width: w.width - widths.reduce((a, b) => a + b, 0) - 48,
+        align: 'right',
+      },
+    );
+  const testRows = new Map(test?.per_class.map((r) => [r.label, r]) ?? []);
+  const rows = m.per_class.map((r) => {
+    const cells = PER_CLASS_COLUMNS.map((c) =>
+      c.kind === 'count' ? String(r[c.key]) : formatValue(r[c.key]),
+    );
+    if (test) {
+      const t = testRows.get(r.label);
+      cells.push(formatValue(t?.ncc_accuracy), formatValue(t?.classifier_accuracy));
+    }
+    return cells;
+  });
+  w.table(columns, rows, { fontSize: 7.5 });
+}
+
+export function appendix(w: ReportWriter, ctx: ReportContext): void {
+  w.newPage();
+  w.heading('Appendix: definitions');
+  w.paragraph(
+    'Features h_i ∈ R^D with labels y_i, i = 1..N. Classes are the distinct labels present (C of them); class k has n_k samples and mean μ_k. ' +
+      `Global mean μ_G: ${CENTERING_TEXT[ctx.result.settings.centering]}. M̃ has rows μ_k − μ_G. ` +
+      'Σ_W = (1/N) Σ_i (h_i − μ_{y_i})(h_i − μ_{y_i})ᵀ; Σ_B = (1/C) Σ_k (μ_k − μ_G)(μ_k − μ_G)ᵀ; σ_k² = (1/n_k) Σ_{i in k} ‖h_i − μ_k‖². ' +
+      'W holds the classifier rows w_k of the present classes, b their bias. Standard deviations are population ones; “over pairs” means over the C(C−1)/2 pairs k < l. All sums in float64.',
+    { size: 9 },
+  );
+  for (const g of GROUPS) {
+    w.heading(g.title, 2);
+    for (const def of groupMetrics(g)) definition(w, def);
+  }
+  w.heading('References', 2);
+  for (const r of REFERENCES) w.paragraph(`[${r.id}] ${r.text}`, { size: 8.5 });
+}
+
+function definition(w: ReportWriter, def: MetricName): void {
+  const refs = METRIC_REFERENCES[def.key].map((id) => `[${id}]`).join(' ');
+  w.ensureSpace(44);
+  w.doc
+    .font(FONTS.bold)
+    .fontSize(9)
+    .text(`${def.label} `, w.left, w.doc.y, { continued: true, width: w.width });
+  w.doc.font(FONTS.mono).fontSize(8).text(def.key, { continued: true });
+  w.doc.font(FONTS.regular).fontSize(9).text(`  ${refs}`);
+  w.doc
+    .font(FONTS.regular)
+    .fontSize(8.5)
+    .text(def.definition, w.left + 12, w.doc.y, { width: w.width - 12 });
+  w.doc.fillColor('#555555').text(def.meaning, w.left + 12, w.doc.y, { width: w.width - 12 });
+  w.doc.fillColor('#1a1a1a');
+  w.doc.x = w.left;
+  w.doc.moveDown(0.35);
+}

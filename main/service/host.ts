@@ -1,0 +1,31 @@
+/**
+ * Entry of the service process: Electron starts it with utilityProcess.fork (built to
+ * dist/service-host.js) and talks to it over `process.parentPort`. It also runs as a
+ * worker_threads worker, which is how it is exercised without Electron.
+ */
+import { parentPort as workerPort } from 'node:worker_threads';
+import { serveSession } from './rpc.ts';
+import type { Port } from './rpc.ts';
+import { Session } from './session.ts';
+
+interface ElectronParentPort {
+  on(event: 'message', listener: (e: { data: unknown }) => void): void;
+  postMessage(message: unknown): void;
+}
+
+function hostPort(): Port {
+  const electronPort = (process as unknown as { parentPort?: ElectronParentPort }).parentPort;
+  if (electronPort) {
+    return {
+      post: (m) => electronPort.postMessage(m),
+      listen: (cb) => electronPort.on('message', (e) => cb(e.data)),
+    };
+  }
+  if (workerPort) {
+    const port = workerPort;
+    return { post: (m) => port.postMessage(m), listen: (cb) => port.on('message', cb) };
+  }
+  throw new Error('service host: started without a parent port');
+}
+
+serveSession(hostPort(), new Session({ shell: 'electron' }));

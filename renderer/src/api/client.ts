@@ -1,0 +1,14 @@
+import type { ExportFormat, NcLensApi, SessionState } from '../../../shared/api.ts';
+import type { ShellCommand } from '../../../shared/transport.ts';
+
+export type { ShellCommand };
+
+/** NcLensApi plus what differs between the shells: getting files in, saving exports, the menu. */
+export interface ClientApi extends NcLensApi {
+  /** Picked or dropped files into the session (browser: streamed upload; Electron: their paths). */
+  openFiles(files: File[]): Promise<SessionState>;
+  /** Exports and saves: a download in the browser, a save dialog in Electron. */
+  saveExport(format: ExportFormat, extra?: { viewPng?: Uint8Array; title?: string }): Promise<void>;
+  /** Electron File-menu commands (never fired in the browser). Returns the unsubscribe. */
+  onCommand(listener: (cmd: ShellCommand) => void): () => void;
+}

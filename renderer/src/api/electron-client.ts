@@ -1,0 +1,56 @@
+/**
+ * The Electron client: NcLensApi over the sandboxed preload bridge (`window.ncLens`).
+ * Failures arrive as values and are rebuilt into NcLensError here.
+ */
+import type { ExportFormat, FileRef, Role, SessionState } from '../../../shared/api.ts';
+import { NcLensError, fromErrorValue } from '../../../shared/errors.ts';
+import type { Centering, Progress } from '../../../shared/schema.ts';
+import type { CallMethod, Envelope, NcLensBridge } from '../../../shared/transport.ts';
+import type { ClientApi } from './client.ts';
+
+function unwrap<T>(e: Envelope<unknown>): T {
+  if (e.ok) return e.value as T;
+  throw fromErrorValue(e.error);
+}
+
+export function createElectronClient(bridge: NcLensBridge): ClientApi {
+  const call = async <T>(method: CallMethod, ...args: unknown[]): Promise<T> =>
+    unwrap<T>(await bridge.call(method, args));
+
+  const api: ClientApi = {
+    info: () => call('info'),
+    state: () => call('state'),
+    open: (files: FileRef[]) => call('open', files),
+    openDemo: () => call('openDemo'),
+    closeFile: (fileId: string) => call('closeFile', fileId),
+    setRole: (arrayId: string, role: Role) => call('setRole', arrayId, role),
+    setCentering: (centering: Centering) => call('setCentering', centering),
+    cancel: () => call('cancel'),
+    async analyze(onProgress?: (p: Progress) => void): Promise<SessionState> {
+      const stop = onProgress ? bridge.onProgress(onProgress) : () => {};
+      try {
+        return unwrap<SessionState>(await bridge.analyze());
+      } finally {
+        stop();
+      }
+    },
+    async exportResult(format: ExportFormat, extra?: { viewPng?: Uint8Array; title?: string }) {
+      return unwrap<{ name: string; mime: string; data: Uint8Array }>(
+        await bridge.exportResult(format, extra),
+      );
+    },
+    openFiles(files: File[]): Promise<SessionState> {
+      const refs = files.map((f) => {
+        const path = bridge.pathForFile(f);
+        if (!path) throw new NcLensError('bad-input', `${f.name}: expected a file on disk, found one without a path`, f.name);
+        return { path };
+      });
+      return api.open(refs);
+    },
+    async saveExport(format: ExportFormat, extra?: { viewPng?: Uint8Array; title?: string }) {
+      unwrap(await bridge.saveExport(format, extra));
+    },
+    onCommand: (listener) => bridge.onCommand(listener),
+  };
+  return api;
+}

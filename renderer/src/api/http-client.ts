@@ -1,0 +1,154 @@
+/**
+ * The browser shell's client: NcLensApi over the loopback HTTP server of `nc-lens serve`.
+ * The per-run token comes in the page URL once; it is kept in sessionStorage, removed from the
+ * address bar, and sent as a header on every API call.
+ */
+import type { ExportFormat, FileRef, Role, SessionState } from '../../../shared/api.ts';
+import { NcLensError, fromErrorValue } from '../../../shared/errors.ts';
+import type { ErrorValue } from '../../../shared/errors.ts';
+import type { Centering, Progress } from '../../../shared/schema.ts';
+import { ROUTES, TOKEN_HEADER } from '../../../shared/transport.ts';
+import type { CallMethod, Envelope } from '../../../shared/transport.ts';
+import type { ClientApi } from './client.ts';
+
+const STORAGE_KEY = 'nc-lens-token';
+
+/** The token from `?token=` (then hidden from the address bar), or the one kept for this tab. */
+export function pageToken(): string {
+  const url = new URL(window.location.href);
+  const fromUrl = url.searchParams.get('token');
+  if (fromUrl) {
+    sessionStorage.setItem(STORAGE_KEY, fromUrl);
+    url.searchParams.delete('token');
+    window.history.replaceState(null, '', url.pathname + url.search + url.hash);
+    return fromUrl;
+  }
+  return sessionStorage.getItem(STORAGE_KEY) ?? '';
+}
+
+export function createHttpClient(options: { base?: string; token?: string } = {}): ClientApi {
+  const base = options.base ?? '';
+  const token = options.token ?? pageToken();
+  const headers = { [TOKEN_HEADER]: token };
+
+  async function post(route: string, body: unknown): Promise<Response> {
+    return fetch(base + route, {
+      method: 'POST',
+      headers: { ...headers, 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  }
+
+  async function call<T>(method: CallMethod, ...args: unknown[]): Promise<T> {
+    return unwrap<T>(await post(ROUTES.call + method, { args }));
+  }
+
+  async function upload(file: File): Promise<FileRef> {
+    const url = `${base}${ROUTES.upload}?name=${encodeURIComponent(file.name)}`;
+    let res: Response;
+    try {
+      res = await fetch(url, { method: 'POST', headers, body: file });
+    } catch {
+      throw new NcLensError('bad-input', `${file.name}: upload failed (the server closed the connection)`, file.name);
+    }
+    return unwrap<FileRef>(res);
+  }
+
+  const api: ClientApi = {
+    info: () => call('info'),
+    state: () => call('state'),
+    open: (files: FileRef[]) => call('open', files),
+    openDemo: () => call('openDemo'),
+    closeFile: (fileId: string) => call('closeFile', fileId),
+    setRole: (arrayId: string, role: Role) => call('setRole', arrayId, role),
+    setCentering: (centering: Centering) => call('setCentering', centering),
+    cancel: () => call('cancel'),
+    async analyze(onProgress?: (p: Progress) => void): Promise<SessionState> {
+      const res = await post(ROUTES.analyze, {});
+      if (!res.ok || !res.body) return unwrap(res);
+      let outcome: Envelope<SessionState> | undefined;
+      for await (const ev of serverSentEvents(res.body)) {
+        if (ev.event === 'progress') onProgress?.(JSON.parse(ev.data) as Progress);
+        else if (ev.event === 'result') outcome = { ok: true, value: JSON.parse(ev.data) };
+        else if (ev.event === 'error') outcome = { ok: false, error: JSON.parse(ev.data) };
+      }
+      if (!outcome) throw new NcLensError('internal', 'internal error: the analysis stream ended early');
+      if (!outcome.ok) throw fromErrorValue(outcome.error);
+      return outcome.value;
+    },
+    async exportResult(format: ExportFormat, extra?: { viewPng?: Uint8Array; title?: string }) {
+      const viewPng = extra?.viewPng ? base64(extra.viewPng) : undefined;
+      const res = await post(ROUTES.export, { format, title: extra?.title, viewPng });
+      if (!res.ok) return unwrap(res);
+      const name = decodeURIComponent(res.headers.get('x-nc-lens-name') ?? `nc-lens.${format}`);
+      const mime = res.headers.get('content-type') ?? 'application/octet-stream';
+      return { name, mime, data: new Uint8Array(await res.arrayBuffer()) };
+    },
+    async openFiles(files: File[]): Promise<SessionState> {
+      const refs: FileRef[] = [];
+      for (const f of files) refs.push(await upload(f));
+      return api.open(refs);
+    },
+    async saveExport(format: ExportFormat, extra?: { viewPng?: Uint8Array; title?: string }) {
+      const out = await api.exportResult(format, extra);
+      const url = URL.createObjectURL(new Blob([out.data as BlobPart], { type: out.mime }));
+      const a = document.createElement('a');
+      a.href = url;
+      a.download = out.name;
+      a.click();
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    },
+    onCommand: () => () => {},
+  };
+  return api;
+}
+
+/** The value of an `Envelope` response, or its error rebuilt as an NcLensError. */
+async function unwrap<T>(res: Response): Promise<T> {
+  const text = await res.text();
+  let body: Envelope<T> | undefined;
+  try {
+    body = JSON.parse(text) as Envelope<T>;
+  } catch {
+    body = undefined;
+  }
+  if (body && typeof body === 'object' && 'ok' in body) {
+    if (body.ok) return body.value;
+    throw fromErrorValue(body.error);
+  }
+  const error: ErrorValue = { code: 'internal', message: `server: ${res.status} ${text.trim()}` };
+  throw fromErrorValue(error);
+}
+
+/** Parses a text/event-stream body into its events. */
+export async function* serverSentEvents(
+  body: ReadableStream<Uint8Array>,
+): AsyncGenerator<{ event: string; data: string }> {
+  const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = '';
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (value) buffer += value;
+    let end: number;
+    while ((end = buffer.indexOf('\n\n')) >= 0) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      let event = 'message';
+      const data: string[] = [];
+      for (const line of block.split('\n')) {
+        if (line.startsWith('event: ')) event = line.slice(7);
+        else if (line.startsWith('data: ')) data.push(line.slice(6));
+      }
+      yield { event, data: data.join('\n') };
+    }
+    if (done) return;
+  }
+}
+
+function base64(bytes: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  }
+  return btoa(s);
+}

@@ -1,0 +1,71 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import {
+  FAMILIES,
+  HEADLINE_KEYS,
+  METRICS,
+  PER_CLASS_COLUMNS,
+  metricName,
+  weightsCounterpart,
+} from '../../../shared/metric-names.ts';
+import type { MetricsResult } from '../../../shared/schema.ts';
+
+const reference = JSON.parse(
+  readFileSync(
+    new URL(
+      '../../../../shared/fixtures/mnist-mlp/reference/mnist_small_epoch080.json',
+      import.meta.url,
+    ),
+    'utf8',
+  ),
+) as MetricsResult & Record<string, Record<string, number | null>>;
+
+/** The field of the reference JSON with this name, wherever nc-metrics.md puts it. */
+function field(key: string): number | null | undefined {
+  if (key in reference) return reference[key] as unknown as number | null;
+  for (const group of ['nc2', 'nc3', 'nc4'])
+    if (key in reference[group]) return reference[group][key];
+  return undefined;
+}
+
+describe('metric names', () => {
+  it('name every field of a reference result, each once, and read the field of that name', () => {
+    const keys = METRICS.map((m) => m.key);
+    expect(new Set(keys).size).toBe(keys.length);
+    const schemaFields = [
+      'nc1',
+      'nc1_quotient',
+      'cdnv',
+      ...Object.keys(reference.nc2),
+      ...Object.keys(reference.nc3),
+      ...Object.keys(reference.nc4),
+    ];
+    expect([...keys].sort()).toEqual([...schemaFields].sort());
+    for (const m of METRICS) {
+      expect(field(m.key), m.key).not.toBeUndefined();
+      expect(m.value(reference), m.key).toBe(field(m.key));
+    }
+  });
+
+  it('give each metric a family, a meaning and a definition', () => {
+    for (const m of METRICS) {
+      expect(FAMILIES.map((f) => f.key)).toContain(m.family);
+      expect(m.meaning.length).toBeGreaterThan(10);
+      expect(m.definition.length).toBeGreaterThan(3);
+    }
+  });
+
+  it('pair each NC2 means metric with its classifier counterpart', () => {
+    expect(weightsCounterpart('etf_error_means')?.key).toBe('etf_error_weights');
+    expect(weightsCounterpart('log_kernel_mean')).toBeUndefined();
+    expect(weightsCounterpart('nc1')).toBeUndefined();
+    expect(() => metricName('nope' as never)).toThrow();
+    for (const k of HEADLINE_KEYS) expect(metricName(k).key).toBe(k);
+  });
+
+  it('cover every per-class field', () => {
+    expect(PER_CLASS_COLUMNS.map((c) => c.key).sort()).toEqual(
+      Object.keys(reference.per_class[0]).sort(),
+    );
+  });
+});

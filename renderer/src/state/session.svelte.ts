@@ -1,0 +1,229 @@
+/**
+ * The app's state and the actions the UI takes, over the one API (`getApi()`). Components
+ * read `session` and call its methods; the 3D view and charts (#5) read `session.selected`
+ * and call `session.select(i)` so one epoch is selected everywhere.
+ */
+import { getApi, type ClientApi, type ShellCommand } from '../api/index.ts';
+import type { AppInfo, ExportFormat, FileRef, Role, SessionState } from '../../../shared/api.ts';
+import type { AnalysisResult, Centering, MetricsResult } from '../../../shared/schema.ts';
+import { alertText, errorCode, type AlertMessage } from '../lib/alerts.ts';
+import { clampIndex, metricsAt, pointCount } from '../lib/series.ts';
+
+export interface Busy {
+  kind: 'opening' | 'analyzing' | 'exporting';
+  phase: string;
+  /** 0..1, or null while the duration is unknown. */
+  fraction: number | null;
+}
+
+class Session {
+  info = $state.raw<AppInfo | null>(null);
+  state = $state.raw<SessionState | null>(null);
+  /** The result on screen: kept when a later analysis fails or is cancelled. */
+  result = $state.raw<AnalysisResult | null>(null);
+  busy = $state.raw<Busy | null>(null);
+  alerts = $state<AlertMessage[]>([]);
+  notice = $state<string | null>(null);
+  /** Index of the series point shown (−1: the last). */
+  selectedIndex = $state(-1);
+
+  selected: MetricsResult | null = $derived(metricsAt(this.result, this.selectedIndex));
+  /** True when the result on screen predates the current files or roles. */
+  stale = $derived(this.result !== null && this.state !== null && this.state.result === null);
+  files = $derived(this.state?.files ?? []);
+
+  /** Set by the 3D view (#5) so the PDF export can embed a picture of it. */
+  viewSnapshot: (() => Promise<Uint8Array | undefined>) | null = null;
+
+  #api: ClientApi | null = null;
+  #queue: Promise<void> = Promise.resolve();
+  #nextAlert = 1;
+  /** Set when a new action cancelled the analysis: that cancel needs no notice. */
+  #interrupted = false;
+
+  get api(): ClientApi {
+    this.#api ??= getApi();
+    return this.#api;
+  }
+
+  /** First start: show what the service has, or open the demo when nothing is open. */
+  init(): Promise<void> {
+    return this.#enqueue(async () => {
+      const [info, state] = await Promise.all([this.api.info(), this.api.state()]);
+      this.info = info;
+      this.#apply(state);
+      if (state.files.length === 0) await this.#openDemo();
+      else if (!state.result) await this.#analyze();
+    }, []);
+  }
+
+  openDemo(): Promise<void> {
+    this.#interrupt();
+    return this.#enqueue(() => this.#openDemo(), ['demo']);
+  }
+
+  openFiles(files: File[]): Promise<void> {
+    if (files.length === 0) return Promise.resolve();
+    this.#interrupt();
+    const names = files.map((f) => f.name);
+    return this.#enqueue(async () => {
+      const before = this.state;
+      this.busy = { kind: 'opening', phase: `Opening ${names.join(', ')}`, fraction: null };
+      const state = await this.api.openFiles(files);
+      this.#apply(await this.#withoutDemo(before, state));
+      await this.#analyze();
+    }, names);
+  }
+
+  /** Files chosen in Electron's File menu arrive as paths, not File objects. */
+  openRefs(refs: FileRef[]): Promise<void> {
+    if (refs.length === 0) return Promise.resolve();
+    this.#interrupt();
+    const names = refs.map((r) => ('path' in r ? r.path : r.name));
+    return this.#enqueue(async () => {
+      const before = this.state;
+      this.busy = { kind: 'opening', phase: `Opening ${names.join(', ')}`, fraction: null };
+      this.#apply(await this.#withoutDemo(before, await this.api.open(refs)));
+      await this.#analyze();
+    }, names);
+  }
+
+  /** What the Electron File menu asks for; returns the unsubscribe. */
+  listenToShell(): () => void {
+    return this.api.onCommand((cmd: ShellCommand) => {
+      if (cmd.type === 'open') void this.openRefs(cmd.refs);
+      else if (cmd.type === 'open-demo') void this.openDemo();
+      else void this.exportAs(cmd.format);
+    });
+  }
+
+  closeFile(fileId: string): Promise<void> {
+    this.#interrupt();
+    return this.#enqueue(async () => {
+      const state = await this.api.closeFile(fileId);
+      this.#apply(state);
+      if (state.files.length > 0) await this.#analyze();
+    }, this.#fileNames());
+  }
+
+  setRole(arrayId: string, role: Role): Promise<void> {
+    this.#interrupt();
+    return this.#enqueue(async () => {
+      this.#apply(await this.api.setRole(arrayId, role));
+      await this.#analyze();
+    }, this.#fileNames());
+  }
+
+  setCentering(centering: Centering): Promise<void> {
+    this.#interrupt();
+    return this.#enqueue(async () => {
+      this.#apply(await this.api.setCentering(centering));
+      await this.#analyze();
+    }, this.#fileNames());
+  }
+
+  async cancel(): Promise<void> {
+    if (this.busy?.kind !== 'analyzing') return;
+    this.busy = { ...this.busy, phase: 'Cancelling' };
+    await this.api.cancel();
+  }
+
+  exportAs(format: ExportFormat): Promise<void> {
+    return this.#enqueue(async () => {
+      this.busy = { kind: 'exporting', phase: `Exporting ${format.toUpperCase()}`, fraction: null };
+      const viewPng = format === 'pdf' ? await this.viewSnapshot?.() : undefined;
+      await this.api.saveExport(format, viewPng ? { viewPng } : undefined);
+    }, this.#fileNames());
+  }
+
+  select(index: number): void {
+    this.selectedIndex = clampIndex(this.result, index);
+  }
+
+  dismissAlert(id: number): void {
+    this.alerts = this.alerts.filter((a) => a.id !== id);
+  }
+
+  dismissNotice(): void {
+    this.notice = null;
+  }
+
+  async #openDemo(): Promise<void> {
+    this.busy = { kind: 'opening', phase: 'Opening the demo', fraction: null };
+    const state = await this.api.openDemo();
+    this.#apply(state);
+    if (!state.result) await this.#analyze();
+  }
+
+  async #analyze(): Promise<void> {
+    this.busy = { kind: 'analyzing', phase: 'Starting analysis', fraction: 0 };
+    this.#interrupted = false;
+    try {
+      this.#apply(
+        await this.api.analyze((p) => {
+          if (this.busy?.kind === 'analyzing' && this.busy.phase !== 'Cancelling')
+            this.busy = { kind: 'analyzing', phase: p.phase, fraction: p.fraction };
+        }),
+      );
+    } catch (e) {
+      if (errorCode(e) !== 'cancelled') throw e;
+      if (this.#interrupted) return;
+      this.notice = this.result
+        ? 'Analysis cancelled: the numbers shown are from the previous analysis.'
+        : 'Analysis cancelled.';
+    }
+  }
+
+  /**
+   * Opening files while the demo is shown replaces the demo: the demo's files are closed only
+   * once the new files opened, so a bad file leaves the demo in place.
+   */
+  async #withoutDemo(before: SessionState | null, after: SessionState): Promise<SessionState> {
+    if (!before?.demo) return after;
+    let state = after;
+    for (const f of before.files) {
+      if (state.files.some((g) => g.id === f.id)) state = await this.api.closeFile(f.id);
+    }
+    return state;
+  }
+
+  /** Stops a running analysis so the next action starts at once instead of waiting for it. */
+  #interrupt(): void {
+    if (this.busy?.kind !== 'analyzing') return;
+    this.#interrupted = true;
+    void this.cancel().catch(() => undefined);
+  }
+
+  #apply(state: SessionState): void {
+    this.state = state;
+    if (state.result && state.result !== this.result) {
+      // A re-analysis of the same series (a role or centring change) keeps the chosen point.
+      if (pointCount(state.result) !== pointCount(this.result)) this.selectedIndex = -1;
+      this.result = state.result;
+      this.notice = null;
+    } else if (state.files.length === 0) {
+      this.result = null;
+    }
+  }
+
+  #fileNames(): string[] {
+    return this.files.map((f) => f.name);
+  }
+
+  /** Runs actions one after another; a failure becomes a banner and leaves the state as it was. */
+  #enqueue(task: () => Promise<void>, files: readonly string[]): Promise<void> {
+    const run = this.#queue.then(async () => {
+      try {
+        await task();
+      } catch (e) {
+        this.alerts = [...this.alerts, { id: this.#nextAlert++, text: alertText(e, files) }];
+      } finally {
+        this.busy = null;
+      }
+    });
+    this.#queue = run;
+    return run;
+  }
+}
+
+export const session = new Session();

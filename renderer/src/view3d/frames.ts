@@ -1,0 +1,247 @@
+/**
+ * What the 3-D view draws for each point of a result, in 3-D coordinates: the means, the ideal
+ * simplex ETF aligned to them, the rescaled classifier rows and the sample cloud. Pure data on
+ * top of shared/geometry.ts; frames are computed lazily (C = 100 takes ~0.1 s per point) and
+ * cached.
+ */
+import {
+  centredMeans,
+  etfScene,
+  exactSubset,
+  matMul,
+  meanNorm,
+  pcaBasis,
+  procrustes,
+  project,
+  toRows,
+  transpose,
+} from '../../../shared/geometry.ts';
+import type {
+  AnalysisResult,
+  Geometry,
+  MetricsResult,
+  SampleCloud,
+} from '../../../shared/schema.ts';
+
+export type ViewMode = 'pca' | 'exact';
+
+/** The cloud never holds more than this many points (one GPU buffer, updated in place). */
+export const MAX_SAMPLES = 100_000;
+
+export interface SamplePoints {
+  /** xyz per point. */
+  positions: Float32Array;
+  /** Class position of each point. */
+  classes: Uint32Array;
+}
+
+export interface ViewFrame {
+  /** Class positions drawn, in order (all classes in PCA mode, the picked ones in exact mode). */
+  classes: number[];
+  means: number[][];
+  ideal: number[][];
+  weights: number[][] | null;
+  samples: SamplePoints | null;
+  /** Share of the centred means' variance the three axes keep (1 in exact mode). */
+  explained: number;
+  radius: number;
+  /** Whether a simplex ETF of C vertices fits in D dimensions. */
+  fits: boolean;
+  c: number;
+  d: number;
+}
+
+export interface FrameSource {
+  count: number;
+  /** The frame of series point i, or null when that point carries no geometry. */
+  get(i: number): ViewFrame | null;
+}
+
+/** The metrics of every point of the result, in order. */
+export function resultPoints(result: AnalysisResult | null): MetricsResult[] {
+  if (!result) return [];
+  return result.schema === 'nc-lens/series@1' ? result.points.map((p) => p.metrics) : [result];
+}
+
+/**
+ * Samples projected through `basis3` (3×D) and shifted by `offset`; `keep` limits them to some
+ * classes. More than MAX_SAMPLES are thinned by an even stride, which keeps every class's share.
+ */
+export function projectSamples(
+  cloud: SampleCloud,
+  d: number,
+  basis3: number[][],
+  offset: number[] = [0, 0, 0],
+  keep?: Set<number>,
+): SamplePoints {
+  const r = cloud.r;
+  // Coordinates along the cloud's own basis → 3-D through one r×3 matrix.
+  const m = matMul(toRows(cloud.basis, r, d), transpose(basis3));
+  const wanted: number[] = [];
+  for (let i = 0; i < cloud.classes.length; i++)
+    if (!keep || keep.has(cloud.classes[i])) wanted.push(i);
+  const stride = Math.max(1, Math.ceil(wanted.length / MAX_SAMPLES));
+  const n = Math.ceil(wanted.length / stride);
+  const positions = new Float32Array(n * 3);
+  const classes = new Uint32Array(n);
+  for (let o = 0; o < n; o++) {
+    const i = wanted[o * stride];
+    classes[o] = cloud.classes[i];
+    for (let a = 0; a < 3; a++) {
+      let s = -offset[a];
+      for (let j = 0; j < r; j++) s += cloud.coords[i * r + j] * m[j][a];
+      positions[o * 3 + a] = s;
+    }
+  }
+  return { positions, classes };
+}
+
+function pcaFrame(m: MetricsResult, g: Geometry, basis?: number[][]): ViewFrame {
+  const scene = etfScene({
+    means: g.means,
+    globalMean: g.global_mean,
+    c: m.c,
+    d: m.d,
+    weights: g.weights,
+    basis,
+  });
+  return {
+    classes: g.labels.map((_, k) => k),
+    means: scene.means,
+    ideal: scene.ideal,
+    weights: scene.weights,
+    samples: g.samples ? projectSamples(g.samples, m.d, scene.basis) : null,
+    explained: scene.explained,
+    radius: scene.radius,
+    fits: scene.fits,
+    c: m.c,
+    d: m.d,
+  };
+}
+
+function exactFrame(m: MetricsResult, g: Geometry, picked: number[]): ViewFrame {
+  const centred = centredMeans(g.means, g.global_mean, m.c, m.d);
+  const sub = exactSubset(centred, picked);
+  const radius = meanNorm(sub.points);
+  let weights: number[][] | null = null;
+  if (g.weights) {
+    const w = toRows(g.weights, m.c, m.d);
+    const chosen = picked.map((k) => w[k]);
+    const scale = meanNorm(chosen) > 0 ? radius / meanNorm(chosen) : 0;
+    weights = project(chosen, sub.basis).map((r) => r.map((x) => x * scale));
+  }
+  const offset = project([sub.centroid], sub.basis)[0];
+  return {
+    classes: picked,
+    means: sub.points,
+    ideal: sub.ideal,
+    weights,
+    samples: g.samples
+      ? projectSamples(g.samples, m.d, sub.basis, offset, new Set(picked))
+      : null,
+    explained: 1,
+    radius,
+    fits: true,
+    c: m.c,
+    d: m.d,
+  };
+}
+
+/** Every 3-D coordinate of the frame turned by the 3×3 `rotation` (row vectors: x·R). */
+function rotateFrame(f: ViewFrame, rotation: number[][]): ViewFrame {
+  const turn = (rows: number[][]) => matMul(rows, rotation);
+  let samples: SamplePoints | null = null;
+  if (f.samples) {
+    const p = f.samples.positions;
+    const out = new Float32Array(p.length);
+    for (let i = 0; i < p.length; i += 3)
+      for (let a = 0; a < 3; a++)
+        out[i + a] = p[i] * rotation[0][a] + p[i + 1] * rotation[1][a] + p[i + 2] * rotation[2][a];
+    samples = { positions: out, classes: f.samples.classes };
+  }
+  return {
+    ...f,
+    means: turn(f.means),
+    ideal: turn(f.ideal),
+    weights: f.weights && turn(f.weights),
+    samples,
+  };
+}
+
+/**
+ * Frames for every point of the result. PCA mode fixes the basis from the last epoch so motion
+ * across epochs is real, not a re-projection artefact (layers differ in D: each layer gets its
+ * own). Exact mode is lossless per point; each point is then turned (3×3 Procrustes) onto the
+ * last one so the tetrahedron does not spin between epochs.
+ */
+export function frameSource(
+  result: AnalysisResult | null,
+  mode: ViewMode,
+  picked: number[],
+): FrameSource {
+  const points = resultPoints(result);
+  const epochs = result?.schema === 'nc-lens/series@1' && result.kind === 'epochs';
+  const last = points.length - 1;
+  const cache = new Map<number, ViewFrame | null>();
+  let anchor: number[][] | null | undefined; // the last epoch's PCA basis
+
+  const anchorBasis = (): number[][] | null => {
+    if (anchor === undefined) {
+      const m = points[last];
+      const g = m?.geometry;
+      anchor =
+        epochs && mode === 'pca' && g && m.c >= 2
+          ? pcaBasis(centredMeans(g.means, g.global_mean, m.c, m.d), 3).basis
+          : null;
+    }
+    return anchor;
+  };
+
+  const compute = (i: number): ViewFrame | null => {
+    const m = points[i];
+    const g = m.geometry;
+    if (!g || m.c < 2) return null;
+    if (mode === 'pca') {
+      const basis = anchorBasis();
+      return pcaFrame(m, g, basis && basis[0].length === m.d ? basis : undefined);
+    }
+    if (picked.length < 2 || picked.some((k) => k < 0 || k >= m.c)) return null;
+    const f = exactFrame(m, g, picked);
+    const target = epochs && i !== last ? get(last) : null;
+    return target ? rotateFrame(f, procrustes(target.means, f.means).rotation) : f;
+  };
+
+  const get = (i: number): ViewFrame | null => {
+    if (i < 0 || i >= points.length) return null;
+    if (!cache.has(i)) cache.set(i, compute(i));
+    return cache.get(i)!;
+  };
+  return { count: points.length, get };
+}
+
+function lerpRows(a: number[][], b: number[][], t: number): number[][] {
+  return a.map((r, i) => r.map((x, j) => x + (b[i][j] - x) * t));
+}
+
+/** The frame a fraction t of the way from a to b (samples move only when both have the same set). */
+export function lerpFrame(a: ViewFrame, b: ViewFrame, t: number): ViewFrame {
+  if (t <= 0) return a;
+  if (t >= 1 || a.means.length !== b.means.length) return b;
+  let samples = t < 0.5 ? a.samples : b.samples;
+  if (a.samples && b.samples && a.samples.positions.length === b.samples.positions.length) {
+    const pa = a.samples.positions;
+    const pb = b.samples.positions;
+    const out = new Float32Array(pa.length);
+    for (let i = 0; i < pa.length; i++) out[i] = pa[i] + (pb[i] - pa[i]) * t;
+    samples = { positions: out, classes: a.samples.classes };
+  }
+  return {
+    ...b,
+    means: lerpRows(a.means, b.means, t),
+    ideal: lerpRows(a.ideal, b.ideal, t),
+    weights: a.weights && b.weights ? lerpRows(a.weights, b.weights, t) : b.weights,
+    samples,
+    explained: a.explained + (b.explained - a.explained) * t,
+    radius: a.radius + (b.radius - a.radius) * t,
+  };
+}

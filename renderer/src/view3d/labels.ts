@@ -1,0 +1,86 @@
+/**
+ * Class labels over the 3-D view: HTML text (crisp at any zoom), placed greedily nearest-first
+ * so that no two overlap. With C = 100 only the labels that fit are shown; hover names the rest.
+ */
+import type { ScreenPoint } from './etf-renderer.ts';
+
+export interface PlacedLabel {
+  index: number;
+  text: string;
+  x: number;
+  y: number;
+}
+
+export const LABEL_FONT_PX = 12;
+const CHAR_PX = LABEL_FONT_PX * 0.62;
+const PAD = 3;
+
+/** Label box: to the upper right of the point, clear of the sphere. */
+function box(p: ScreenPoint, text: string): { x0: number; y0: number; x1: number; y1: number } {
+  const x0 = p.x + 7;
+  const y1 = p.y - 5;
+  return { x0, y0: y1 - LABEL_FONT_PX - 2, x1: x0 + text.length * CHAR_PX + 4, y1 };
+}
+
+/** The labels that fit without overlapping one another or leaving the view. */
+export function placeLabels(
+  points: ScreenPoint[],
+  texts: string[],
+  width: number,
+  height: number,
+): PlacedLabel[] {
+  const placed: PlacedLabel[] = [];
+  const boxes: ReturnType<typeof box>[] = [];
+  const order = points.filter((p) => p.depth < 1).sort((a, b) => a.depth - b.depth);
+  for (const p of order) {
+    const text = texts[p.index] ?? '';
+    const b = box(p, text);
+    if (b.x0 < 0 || b.y0 < 0 || b.x1 > width || b.y1 > height) continue;
+    const clash = boxes.some(
+      (o) => b.x0 < o.x1 + PAD && o.x0 < b.x1 + PAD && b.y0 < o.y1 + PAD && o.y0 < b.y1 + PAD,
+    );
+    if (clash) continue;
+    boxes.push(b);
+    placed.push({ index: p.index, text, x: b.x0, y: b.y1 });
+  }
+  return placed;
+}
+
+/**
+ * The WebGL canvas with its labels and a caption drawn on an opaque background, as PNG bytes:
+ * what the user sees, fit for the PDF report.
+ */
+export async function composePng(
+  gl: HTMLCanvasElement,
+  labels: PlacedLabel[],
+  colors: string[],
+  theme: { background: string; ink: string },
+  caption: string,
+): Promise<Uint8Array> {
+  const scale = gl.clientWidth > 0 ? gl.width / gl.clientWidth : 1;
+  const out = document.createElement('canvas');
+  out.width = gl.width;
+  out.height = gl.height;
+  const ctx = out.getContext('2d');
+  if (!ctx) throw new Error('no 2D canvas context for the PNG export');
+  ctx.fillStyle = theme.background;
+  ctx.fillRect(0, 0, out.width, out.height);
+  ctx.drawImage(gl, 0, 0);
+  ctx.scale(scale, scale);
+  ctx.font = `600 ${LABEL_FONT_PX}px system-ui, 'DejaVu Sans', sans-serif`;
+  ctx.lineWidth = 3;
+  ctx.strokeStyle = theme.background;
+  for (const l of labels) {
+    ctx.strokeText(l.text, l.x, l.y);
+    ctx.fillStyle = colors[l.index] ?? theme.ink;
+    ctx.fillText(l.text, l.x, l.y);
+  }
+  if (caption) {
+    ctx.font = `${LABEL_FONT_PX}px system-ui, 'DejaVu Sans', sans-serif`;
+    ctx.fillStyle = theme.ink;
+    ctx.fillText(caption, 10, gl.clientHeight - 10);
+  }
+  const blob = await new Promise<Blob | null>((resolve) => out.toBlob(resolve, 'image/png'));
+  if (!blob) throw new Error('the browser produced no PNG for the view');
+  return new Uint8Array(await blob.arrayBuffer());
+}

@@ -1,0 +1,59 @@
+// `npm start`: the Electron window when Electron's binary is here; otherwise one line saying
+// why, and the browser shell in the default browser. Never triggers Electron's download
+// (requiring the electron package would) and never prints a stack trace.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const require = createRequire(import.meta.url);
+
+/** The Electron executable, or why there is none, found the way the electron package would. */
+export function electronBinary(env = process.env) {
+  let pkgDir;
+  try {
+    pkgDir = dirname(require.resolve('electron/package.json'));
+  } catch {
+    return { reason: 'the electron package is not installed' };
+  }
+  const pathFile = join(pkgDir, 'path.txt');
+  const relative = existsSync(pathFile) ? readFileSync(pathFile, 'utf8').trim() : '';
+  const override = env.ELECTRON_OVERRIDE_DIST_PATH;
+  const binary = override ? join(override, relative || 'electron') : relative && join(pkgDir, 'dist', relative);
+  if (binary && existsSync(binary)) return { binary };
+  return {
+    reason: override
+      ? `ELECTRON_OVERRIDE_DIST_PATH has no Electron binary (${binary})`
+      : "Electron's binary is not downloaded (it is fetched on first start where the internet is reachable)",
+  };
+}
+
+function built() {
+  return existsSync(join(root, 'dist/renderer/index.html')) && existsSync(join(root, 'dist/cli.js'));
+}
+
+function main() {
+  if (!built()) {
+    console.log('NC Lens: building the app first (npm run build)…');
+    const r = spawnSync(process.execPath, [join(root, 'scripts/build.js')], { stdio: 'inherit', cwd: root });
+    if (r.status !== 0) {
+      console.error('NC Lens: the build failed; see the messages above.');
+      process.exit(1);
+    }
+  }
+  const electron = electronBinary();
+  const args = electron.binary
+    ? [electron.binary, [root]]
+    : [process.execPath, [join(root, 'bin/nc-lens.js'), 'serve', ...process.argv.slice(2)]];
+  if (!electron.binary) console.log(`NC Lens: no desktop window: ${electron.reason}; opening the browser shell instead.`);
+  const child = spawn(args[0], args[1], { stdio: 'inherit', cwd: root });
+  child.on('error', (e) => {
+    console.error(`NC Lens: could not start ${args[0]}: ${e.message}`);
+    process.exit(1);
+  });
+  child.on('exit', (code) => process.exit(code ?? 0));
+  for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
+}
+
+if (process.argv[1] && new URL(import.meta.url).pathname === process.argv[1]) main();

@@ -1,0 +1,91 @@
+/**
+ * Colours. Series lines use a qualitative palette (Okabe–Ito, safe for colour-blind readers);
+ * classes cycle a perceptual palette (Tableau 10, then the same hues darker and lighter) so
+ * C = 10 never clashes and C = 100 still separates neighbours; the heatmap uses a diverging
+ * blue–white–red ramp.
+ */
+export const SERIES_COLORS = [
+  '#0072B2',
+  '#D55E00',
+  '#009E73',
+  '#CC79A7',
+  '#E69F00',
+  '#56B4E9',
+  '#000000',
+  '#F0E442',
+];
+
+const CLASS_BASE = [
+  [31, 119, 180],
+  [255, 127, 14],
+  [44, 160, 44],
+  [214, 39, 40],
+  [148, 103, 189],
+  [140, 86, 75],
+  [227, 119, 194],
+  [127, 127, 127],
+  [188, 189, 34],
+  [23, 190, 207],
+];
+
+function hex(rgb: number[]): string {
+  return (
+    '#' +
+    rgb
+      .map((v) =>
+        Math.round(Math.min(255, Math.max(0, v)))
+          .toString(16)
+          .padStart(2, '0'),
+      )
+      .join('')
+  );
+}
+
+/** Colour of class position k: Tableau 10, cycled through darker and lighter shades. */
+export function classColor(k: number): string {
+  const base = CLASS_BASE[k % CLASS_BASE.length];
+  const round = Math.floor(k / CLASS_BASE.length) % 3;
+  const shade =
+    round === 0
+      ? base
+      : round === 1
+        ? base.map((v) => v * 0.65)
+        : base.map((v) => v + (255 - v) * 0.45);
+  return hex(shade);
+}
+
+export function seriesColor(i: number): string {
+  return SERIES_COLORS[i % SERIES_COLORS.length];
+}
+
+const BLUE = [33, 102, 172];
+const WHITE = [247, 247, 247];
+const RED = [178, 24, 43];
+
+function mix(a: number[], b: number[], t: number): number[] {
+  return a.map((v, i) => v + (b[i] - v) * t);
+}
+
+/**
+ * Diverging colour for value v in [lo, hi] with white at `centre`: blue below, red above.
+ * Each side is scaled on its own, so the ideal value is white whatever its position.
+ */
+export function divergingColor(
+  v: number,
+  lo: number,
+  centre: number,
+  hi: number,
+  levels?: number,
+): string {
+  const below = v <= centre;
+  let t = below
+    ? centre > lo
+      ? Math.min(1, (centre - v) / (centre - lo))
+      : 0
+    : hi > centre
+      ? Math.min(1, (v - centre) / (hi - centre))
+      : 0;
+  // Optional quantisation into `levels` steps per side, so equal-looking cells share a colour.
+  if (levels) t = Math.round(t * levels) / levels;
+  return hex(mix(WHITE, below ? BLUE : RED, t));
+}

@@ -1,0 +1,101 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { mismatches } from './direct.ts';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const MNIST = '/work/shared/fixtures/mnist-mlp';
+const FORMATS = '/work/shared/fixtures/formats';
+
+function nclens(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(ROOT, 'bin/nc-lens.js'), 'analyze', ...args], {
+      cwd: ROOT,
+      env: { ...process.env, NC_LENS_FROM_SOURCE: '1' },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (b) => (stdout += b));
+    child.stderr.on('data', (b) => (stderr += b));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+const reference = (name: string) => JSON.parse(readFileSync(`${MNIST}/reference/${name}.json`, 'utf8'));
+
+describe('nc-lens analyze', () => {
+  it('--json - writes only the JSON to stdout, matching the reference', async () => {
+    const r = await nclens([`${MNIST}/mnist_small_epoch080.npz`, '--json', '-']);
+    expect(r.code).toBe(0);
+    const result = JSON.parse(r.stdout);
+    expect(mismatches(result, reference('mnist_small_epoch080'))).toEqual([]);
+    expect(result.geometry.means).toHaveLength(10 * 32);
+    expect(result.test.n).toBe(2000);
+  });
+
+  it('--centering samples', async () => {
+    const r = await nclens(['--centering', 'samples', `${MNIST}/mnist_small_epoch080.npz`, '--json', '-']);
+    expect(r.code).toBe(0);
+    expect(mismatches(JSON.parse(r.stdout), reference('mnist_small_epoch080.samples'))).toEqual([]);
+  });
+
+  it('prints a table of headline metrics with their meanings', async () => {
+    const r = await nclens([`${MNIST}/mnist_small_epoch001.npz`]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/N=8000, D=32, C=10 \(test N=2000\)/);
+    expect(r.stdout).toMatch(/^nc1\s+0\.2752\s+\S+\s+within-class/m);
+    expect(r.stdout).toMatch(/^nc4\.classifier_accuracy\s+0\.9456\s+0\.9205/m);
+  });
+
+  it('several bundles: a series, one row per epoch in epoch order', async () => {
+    const files = ['020', '001', '080', '005'].map((e) => `${MNIST}/mnist_small_epoch${e}.npz`);
+    const r = await nclens(files);
+    expect(r.code).toBe(0);
+    const rows = r.stdout.split('\n').filter((l) => /^\d+\s/.test(l));
+    expect(rows.map((l) => Number(l.split(/\s+/)[0]))).toEqual([1, 5, 20, 80]);
+  });
+
+  it('separate files named by role, --json OUT and --quiet', async () => {
+    const out = path.join(mkdtempSync(path.join(tmpdir(), 'nclens-')), 'r.json');
+    const r = await nclens([
+      '--features', `${FORMATS}/features_f4.npy`,
+      '--labels', `${FORMATS}/labels_i8.npy`,
+      '--weight', `${FORMATS}/weight.npy`,
+      '--json', out, '--quiet',
+    ]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('');
+    const result = JSON.parse(readFileSync(out, 'utf8'));
+    expect(result.schema).toBe('nc-lens/metrics@1');
+    expect(result.nc3.self_duality).not.toBeNull();
+  });
+
+  it('exit 2 with one line for bad input', async () => {
+    const missing = await nclens(['/nonexistent/acts.npz']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr.trim().split('\n')).toHaveLength(1);
+    expect(missing.stderr).toMatch(/\/nonexistent\/acts\.npz/);
+
+    const nan = await nclens(['--features', `${FORMATS}/bad/features_nan.npy`, '--labels', `${FORMATS}/labels_i8.npy`]);
+    expect(nan.code).toBe(2);
+    expect(nan.stderr).toMatch(/features_nan\.npy.*NaN at row \d+/);
+
+    for (const args of [[], ['--bogus'], [`${MNIST}/mnist_small_epoch001.npz`, '--centering', 'median']]) {
+      const r = await nclens(args);
+      expect(r.code).toBe(2);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    }
+  });
+
+  it('--help lists every option', async () => {
+    const r = await nclens(['--help']);
+    expect(r.code).toBe(0);
+    for (const opt of ['--features', '--labels', '--weight', '--bias', '--logits', '--centering', '--json', '--quiet']) {
+      expect(r.stdout).toContain(opt);
+    }
+  });
+});
