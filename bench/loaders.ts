@@ -1,14 +1,15 @@
 /**
- * `npm run bench -- loaders [--gb 1] [--dim 512] [--chunk-rows 8192] [--dir DIR]`:
+ * `npm run bench -- loaders [--gb 1] [--dim 512] [--chunk-rows N] [--dir DIR]`
+ * (default DIR: .bench/, a temp folder inside it is removed afterwards):
  * writes a float32 .npy of at least 1 GB (in chunks), reads it back chunk by chunk through
  * `openFile(...).arrays[0].readRows`, and compares the throughput with `cat FILE > /dev/null`
  * on the same (cached) file. Peak RSS must stay far below the file size: the loaders never
  * hold the whole array.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, open, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, mkdtemp, open, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { openFile } from '../main/io/index.ts';
 
@@ -25,14 +26,17 @@ function options(args: string[]): Options {
     options: {
       gb: { type: 'string', default: '1' },
       dim: { type: 'string', default: '512' },
-      'chunk-rows': { type: 'string', default: '8192' },
+      'chunk-rows': { type: 'string' },
       dir: { type: 'string' },
     },
   });
+  const dim = Number(values.dim);
   return {
     bytes: Number(values.gb) * 2 ** 30,
-    dim: Number(values.dim),
-    chunkRows: Number(values['chunk-rows']),
+    dim,
+    // ~1 MiB of stored rows per call: each call returns a fresh float64 array, and fresh
+    // multi-megabyte allocations (page faults) cost more than the read once chunks grow.
+    chunkRows: Number(values['chunk-rows'] ?? Math.max(1, Math.round(2 ** 20 / (dim * 4)))),
     dir: values.dir,
   };
 }
@@ -46,13 +50,13 @@ function npyHeader(rows: number, dim: number): Buffer {
   return Buffer.concat([pre, Buffer.from(dict, 'latin1')]);
 }
 
-/** Writes rows in 64 MB pieces: the generator must not hold the file in memory either. */
+/** Writes rows in 8 MB pieces: the generator must not hold the file in memory either. */
 async function writeNpy(file: string, rows: number, dim: number): Promise<number> {
   const handle = await open(file, 'w');
   try {
     const header = npyHeader(rows, dim);
     await handle.write(header, 0, header.length, 0);
-    const rowsPerPiece = Math.max(1, Math.floor((64 << 20) / (dim * 4)));
+    const rowsPerPiece = Math.max(1, Math.floor((8 << 20) / (dim * 4)));
     // The values do not matter for throughput; one piece is generated and written repeatedly.
     const piece = Float32Array.from({ length: rowsPerPiece * dim }, (_, i) => Math.sin(i));
     let offset = header.length;
@@ -95,7 +99,9 @@ const mb = (bytes: number): string => (bytes / 2 ** 20).toFixed(0);
 
 export async function run(args: string[]): Promise<void> {
   const o = options(args);
-  const dir = await mkdtemp(path.join(o.dir ?? tmpdir(), 'nc-lens-bench-'));
+  const parent = o.dir ?? fileURLToPath(new URL('../.bench/', import.meta.url));
+  await mkdir(parent, { recursive: true });
+  const dir = await mkdtemp(path.join(parent, 'loaders-'));
   const file = path.join(dir, 'features.npy');
   try {
     const rows = Math.ceil(o.bytes / (o.dim * 4));

@@ -2,15 +2,17 @@
  * `nc-lens inspect FILE... [--json]`: every array in each file with its dtype, shape, size and
  * the role NC Lens would give it. Nothing is computed; only headers are read.
  */
+import { stat } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { badInput } from '../../shared/errors.ts';
-import { guessRoles, openFile } from '../io/index.ts';
+import { fileFormat, guessRoles, openFile } from '../io/index.ts';
 import type { ArraySource, Container, Role } from '../io/types.ts';
 
 const USAGE = `usage: nc-lens inspect FILE... [--json]
 
 Lists the arrays in .npy, .npz, ONNX TensorProto (.pb) and .safetensors files with their
 dtype, shape, bytes and guessed role (features, labels, weight, bias, logits, test_*, layer).
+For an ONNX model (.onnx): its inputs, outputs and the classifier found in it.
 
   --json   print one JSON document instead of a table`;
 
@@ -27,6 +29,24 @@ export interface InspectedFile {
   format: string;
   bytes: number;
   arrays: InspectedArray[];
+  /** For an ONNX model (whose arrays list is empty). */
+  model?: InspectedModel;
+}
+
+export interface InspectedModel {
+  inputs: { name: string; type: string; shape: (number | string)[] }[];
+  outputs: { name: string; type: string; shape: (number | string)[] }[];
+  classifier: {
+    node: string;
+    op: string;
+    featuresTensor: string;
+    logitsTensor: string;
+    /** C×D. */
+    shape: [number, number];
+    bias: boolean;
+  } | null;
+  /** Tensors that could serve as features. */
+  candidates: string[];
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -40,7 +60,9 @@ export async function run(argv: string[]): Promise<number> {
     return 2;
   }
   const files = await inspectFiles(positionals);
-  const text = values.json ? JSON.stringify({ files }, null, 2) : files.map(table).join('\n\n');
+  const text = values.json
+    ? JSON.stringify({ files }, null, 2)
+    : files.map((f) => (f.model ? modelTable(f, f.model) : table(f))).join('\n\n');
   process.stdout.write(`${text}\n`);
   return 0;
 }
@@ -63,15 +85,19 @@ function parseOptions(argv: string[]) {
  */
 export async function inspectFiles(paths: string[]): Promise<InspectedFile[]> {
   const containers: Container[] = [];
+  const models = new Map<string, InspectedFile>();
   try {
-    for (const p of paths) containers.push(await openFile(p));
+    for (const p of paths) {
+      if ((await fileFormat(p)) === 'onnx-model') models.set(p, await inspectModel(p));
+      else containers.push(await openFile(p));
+    }
     const singles = containers.filter((c) => c.arrays.length === 1);
     const groups = [singles, ...containers.filter((c) => c.arrays.length !== 1).map((c) => [c])];
     const roles = new Map<ArraySource, Role>();
     for (const group of groups) {
       for (const [a, r] of guessRoles(group.flatMap((c) => c.arrays))) roles.set(a, r);
     }
-    return containers.map((c) => ({
+    const inspected = containers.map((c) => ({
       file: c.file,
       format: c.format,
       bytes: c.bytes,
@@ -83,9 +109,65 @@ export async function inspectFiles(paths: string[]): Promise<InspectedFile[]> {
         role: roles.get(a) ?? 'ignore',
       })),
     }));
+    return paths.map((p) => models.get(p) ?? inspected.shift()!);
   } finally {
     await Promise.allSettled(containers.map((c) => c.close()));
   }
+}
+
+/** Models are described by main/onnx; loaded only when a model is given. */
+async function inspectModel(file: string): Promise<InspectedFile> {
+  const { inspectModel: describe } = await import('../onnx/index.ts');
+  const info = await describe(file);
+  const { size } = await stat(file);
+  const c = info.classifier;
+  return {
+    file,
+    format: 'onnx-model',
+    bytes: size,
+    arrays: [],
+    model: {
+      inputs: info.inputs,
+      outputs: info.outputs,
+      classifier: c && {
+        node: c.node,
+        op: c.op,
+        featuresTensor: c.featuresTensor,
+        logitsTensor: c.logitsTensor,
+        shape: [c.weight.rows, c.weight.cols],
+        bias: c.bias !== undefined,
+      },
+      candidates: info.candidates,
+    },
+  };
+}
+
+function modelTable(f: InspectedFile, m: InspectedModel): string {
+  const tensors = [
+    ...m.inputs.map((t) => ['input', t.name, t.type, shapeText(t.shape)]),
+    ...m.outputs.map((t) => ['output', t.name, t.type, shapeText(t.shape)]),
+  ];
+  const c = m.classifier;
+  const classifier = c
+    ? `classifier  ${c.op} ${c.node}: ${c.featuresTensor} → ${c.logitsTensor}, weight ${shapeText(c.shape)}${c.bias ? ' + bias' : ''}`
+    : 'classifier  none found';
+  return [
+    `${f.file}  (${f.format}, ${f.bytes} bytes)`,
+    ...columns(tensors),
+    `  ${classifier}`,
+  ].join('\n');
+}
+
+/** Rows of cells as aligned, indented lines. */
+function columns(rows: string[][], rightAligned = -1): string[] {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows.map(
+    (r) =>
+      `  ${r
+        .map((cell, i) => (i === rightAligned ? cell.padStart(widths[i]) : cell.padEnd(widths[i])))
+        .join('  ')
+        .trimEnd()}`,
+  );
 }
 
 function table(f: InspectedFile): string {
@@ -93,16 +175,9 @@ function table(f: InspectedFile): string {
     ['name', 'dtype', 'shape', 'bytes', 'role'],
     ...f.arrays.map((a) => [a.name, a.dtype, shapeText(a.shape), String(a.bytes), a.role]),
   ];
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  const lines = rows.map((r) =>
-    r
-      .map((cell, i) => (i === 3 ? cell.padStart(widths[i]) : cell.padEnd(widths[i])))
-      .join('  ')
-      .trimEnd(),
-  );
-  return [`${f.file}  (${f.format}, ${f.bytes} bytes)`, ...lines.map((l) => `  ${l}`)].join('\n');
+  return [`${f.file}  (${f.format}, ${f.bytes} bytes)`, ...columns(rows, 3)].join('\n');
 }
 
-function shapeText(shape: number[]): string {
+function shapeText(shape: (number | string)[]): string {
   return shape.length === 0 ? '()' : shape.join('×');
 }

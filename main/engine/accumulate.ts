@@ -4,8 +4,8 @@
  * (`mergePartials`): that is what lets worker threads, or other machines, share the rows.
  *
  * Precision: residuals r = h − μ_y are formed in float64 before any float32 product, so the
- * products are on small numbers; σ_k² is summed from the float64 residuals; the second
- * moment (A = Σ z zᵀ or Σ_W) is summed in float64; and every NCC/classifier decision whose
+ * products are on small numbers; σ_k² is summed from the float64 residuals; the squared
+ * NC1 projections are summed in float64; and every NCC/classifier decision whose
  * float32 margin is within the proven error bound is recomputed in float64, so predictions
  * are those of a float64 computation.
  */
@@ -20,16 +20,12 @@ export interface Pass2Plan {
   labels: number[];
   /** μ_k of this split (c×d): residuals are taken against them. */
   means: Float64Array;
-  /**
-   * 'gram': accumulate A = Σ z zᵀ with z = M̃ r (c×c), used when C − 1 < D;
-   * 'scatter': accumulate Σ r rᵀ (d×d), used when C − 1 ≥ D.
-   */
-  route: 'gram' | 'scatter';
   /** The K vectors residuals are multiplied by (row-major K×d). */
   cols: Float64Array;
   k: number;
-  /** Column of M̃ (this split's centred means) in the product, or −1 when not needed. */
-  zAt: number;
+  /** Columns [projAt, projAt + projCount) are the NC1 directions (nc1.ts). */
+  projAt: number;
+  projCount: number;
   ncc: DecisionPlan;
   classifier: DecisionPlan | LogitsPlan | null;
 }
@@ -76,8 +72,8 @@ export interface Pass2Partial {
   rows: number;
   /** Σ ‖r‖² per class. */
   squares: Float64Array;
-  /** Upper triangle of Σ z zᵀ (c×c) or Σ r rᵀ (d×d), by route. */
-  moment: Float64Array;
+  /** Σ (e_j·r)² per NC1 direction. */
+  projections: Float64Array;
   nccCorrect: Float64Array;
   classifierCorrect: Float64Array;
   mismatches: number;
@@ -86,11 +82,10 @@ export interface Pass2Partial {
 }
 
 export function emptyPartial(plan: Pass2Plan): Pass2Partial {
-  const m = plan.route === 'gram' ? plan.c : plan.d;
   return {
     rows: 0,
     squares: new Float64Array(plan.c),
-    moment: new Float64Array(m * m),
+    projections: new Float64Array(plan.projCount),
     nccCorrect: new Float64Array(plan.c),
     classifierCorrect: new Float64Array(plan.c),
     mismatches: 0,
@@ -106,13 +101,13 @@ function addInto(a: Float64Array, b: Float64Array): Float64Array {
 
 /** The partial sums of the union of two disjoint row ranges. */
 export function mergePartials(a: Pass2Partial, b: Pass2Partial): Pass2Partial {
-  if (a.moment.length !== b.moment.length || a.squares.length !== b.squares.length) {
+  if (a.projections.length !== b.projections.length || a.squares.length !== b.squares.length) {
     throw new Error('mergePartials: partials of different plans');
   }
   return {
     rows: a.rows + b.rows,
     squares: addInto(a.squares, b.squares),
-    moment: addInto(a.moment, b.moment),
+    projections: addInto(a.projections, b.projections),
     nccCorrect: addInto(a.nccCorrect, b.nccCorrect),
     classifierCorrect: addInto(a.classifierCorrect, b.classifierCorrect),
     mismatches: a.mismatches + b.mismatches,
@@ -132,8 +127,7 @@ export function accumulateChunk(
   const r = chunk.features;
   const norms = residualsInPlace(plan, chunk, acc);
   const p = product.multiply(r, m);
-  if (plan.route === 'gram') accumulateGram(plan, p, m, acc.moment);
-  else accumulateScatter(r, m, d, acc.moment);
+  addSquaredProjections(plan, p, m, acc.projections);
   // Bound on |fl(r·c) − r·c| per unit of ‖r‖·‖c‖ (Higham, inner products): inputs rounded
   // to the product's precision (2u) plus D sequential additions.
   const gamma = 1.01 * (d + 2) * product.unitRoundoff;
@@ -177,29 +171,16 @@ function residualsInPlace(plan: Pass2Plan, chunk: Chunk, acc: Pass2Partial): Flo
   return norms;
 }
 
-function accumulateGram(plan: Pass2Plan, p: ArrayLike<number>, m: number, a: Float64Array): void {
-  const { c, k, zAt } = plan;
-  const z = new Float64Array(c);
+function addSquaredProjections(
+  plan: Pass2Plan,
+  p: ArrayLike<number>,
+  m: number,
+  sums: Float64Array,
+): void {
+  const { k, projAt, projCount } = plan;
   for (let i = 0; i < m; i++) {
-    const po = i * k + zAt;
-    for (let u = 0; u < c; u++) z[u] = p[po + u];
-    for (let u = 0; u < c; u++) {
-      const zu = z[u];
-      const ao = u * c;
-      for (let v = u; v < c; v++) a[ao + v] += zu * z[v];
-    }
-  }
-}
-
-function accumulateScatter(r: Float64Array, m: number, d: number, s: Float64Array): void {
-  for (let i = 0; i < m; i++) {
-    const ro = i * d;
-    for (let u = 0; u < d; u++) {
-      const ru = r[ro + u];
-      if (ru === 0) continue;
-      const so = u * d;
-      for (let v = u; v < d; v++) s[so + v] += ru * r[ro + v];
-    }
+    const po = i * k + projAt;
+    for (let j = 0; j < projCount; j++) sums[j] += p[po + j] * p[po + j];
   }
 }
 

@@ -169,52 +169,12 @@ function diagonalise(v: Float64Array[], d: Float64Array, e: Float64Array, n: num
   }
 }
 
-/**
- * Σ_j (v_jᵀ S v_j) / λ_j^power over the eigenpairs of a symmetric matrix whose eigenvalue is
- * above `1e-10 · λ_max`: the trace Tr(S · P^†^power) with P's pseudo-inverse truncated to its
- * numerical rank. Returns null when P has no eigenvalue above zero.
- */
-export function tracePseudoInverse(
-  p: Float64Array,
-  s: Float64Array,
-  n: number,
-  power: 1 | 2,
-): number | null {
-  const { values, vectors } = symmetricEigen(p, n);
-  const max = values[n - 1];
-  if (!(max > 0)) return null;
-  const cutoff = 1e-10 * max;
-  let total = 0;
-  const sv = new Float64Array(n);
-  for (let j = 0; j < n; j++) {
-    const lambda = values[j];
-    if (lambda <= cutoff) continue;
-    // sv = S v_j, then v_jᵀ sv.
-    for (let i = 0; i < n; i++) {
-      let acc = 0;
-      for (let k = 0; k < n; k++) acc += s[i * n + k] * vectors[k * n + j];
-      sv[i] = acc;
-    }
-    let q = 0;
-    for (let i = 0; i < n; i++) q += vectors[i * n + j] * sv[i];
-    total += q / lambda ** power;
-  }
-  return total;
-}
-
-/** Fills the lower triangle of a matrix accumulated in its upper triangle only. */
-export function mirrorUpper(a: Float64Array, n: number): Float64Array {
-  for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) a[j * n + i] = a[i * n + j];
-  return a;
-}
-
 /** Rows·rowsᵀ of a row-major r×c matrix: the Gram matrix of its rows. */
 export function gram(rows: Float64Array, r: number, c: number): Float64Array {
   const g = new Float64Array(r * r);
   for (let i = 0; i < r; i++) {
     for (let j = i; j < r; j++) {
-      let acc = 0;
-      for (let k = 0; k < c; k++) acc += rows[i * c + k] * rows[j * c + k];
+      const acc = dot(rows, i * c, rows, j * c, c);
       g[i * r + j] = acc;
       g[j * r + i] = acc;
     }
@@ -233,11 +193,33 @@ export function crossProduct(m: Float64Array, r: number, c: number): Float64Arra
       for (let j = i; j < c; j++) out[i * c + j] += mi * m[o + j];
     }
   }
-  return mirrorUpper(out, c);
+  for (let i = 0; i < c; i++) for (let j = i + 1; j < c; j++) out[j * c + i] = out[i * c + j];
+  return out;
 }
 
+/**
+ * Inner loops live in these small functions on purpose: V8 optimises a function once it is
+ * hot, and a C×C loop around them makes them hot at once (inline loops in a function that
+ * runs once stay in the interpreter for a long while).
+ */
 export function dot(a: Float64Array, ao: number, b: Float64Array, bo: number, n: number): number {
   let s = 0;
   for (let i = 0; i < n; i++) s += a[ao + i] * b[bo + i];
+  return s;
+}
+
+/** ‖a[ao..] − b[bo..]‖² over n entries. */
+export function squaredDistance(
+  a: Float64Array,
+  ao: number,
+  b: Float64Array,
+  bo: number,
+  n: number,
+): number {
+  let s = 0;
+  for (let i = 0; i < n; i++) {
+    const x = a[ao + i] - b[bo + i];
+    s += x * x;
+  }
   return s;
 }

@@ -6,7 +6,9 @@
  */
 import type { Nc2, Nc3, Nc4, PerClassRow, SplitMetrics } from '../../shared/schema.ts';
 import type { Pass2Partial } from './accumulate.ts';
-import { crossProduct, gram, mirrorUpper, tracePseudoInverse } from './linalg.ts';
+import { gram, squaredDistance } from './linalg.ts';
+import type { Nc1Directions } from './nc1.ts';
+import { nc1FromProjections } from './nc1.ts';
 
 export interface SplitStatistics {
   n: number;
@@ -19,7 +21,7 @@ export interface SplitStatistics {
   /** Classifier rows of this split's classes (c×d), or null. */
   weights: Float64Array | null;
   hasClassifier: boolean;
-  route: 'gram' | 'scatter';
+  nc1: Nc1Directions;
   partial: Pass2Partial;
 }
 
@@ -142,13 +144,11 @@ export function logKernel(
     );
     return { mean: null, variance: null };
   }
+  const u = centred.map((x, i) => x / norms[Math.floor(i / d)]);
   const ks: number[] = [];
   for (let k = 0; k < c; k++) {
     for (let l = k + 1; l < c; l++) {
-      let s = 0;
-      for (let t = 0; t < d; t++)
-        s += (centred[k * d + t] / norms[k] - centred[l * d + t] / norms[l]) ** 2;
-      ks.push(-Math.log(Math.sqrt(s)));
+      ks.push(-Math.log(Math.sqrt(squaredDistance(u, k * d, u, l * d, d))));
     }
   }
   if (ks.some((x) => !Number.isFinite(x))) {
@@ -161,37 +161,13 @@ export function logKernel(
   return { mean: m, variance: std(ks) ** 2 };
 }
 
-/**
- * NC1 = Tr(Σ_W Σ_B^†)/C (Papyan, Han & Donoho, PNAS 2020), Σ_B^† truncated at 1e-10·λ_max.
- * Gram route: with G = M̃M̃ᵀ and A = M̃ Σ_W M̃ᵀ, NC1 = Tr(G^† A G^†) (no D×D matrix).
- * Scatter route (C − 1 ≥ D): Σ_W and Σ_B directly.
- */
-function nc1(s: SplitStatistics): number | null {
-  const { n, c, d, centred, partial } = s;
-  if (s.route === 'gram') {
-    const a = mirrorUpper(
-      Float64Array.from(partial.moment, (x) => x / n),
-      c,
-    );
-    return tracePseudoInverse(gram(centred, c, d), a, c, 2);
-  }
-  const sw = mirrorUpper(
-    Float64Array.from(partial.moment, (x) => x / n),
-    d,
-  );
-  const sb = crossProduct(centred, c, d).map((x) => x / c);
-  const t = tracePseudoInverse(sb, sw, d, 1);
-  return t === null ? null : t / c;
-}
-
 /** CDNV (Galanti et al. 2022): mean over pairs of (σ_k² + σ_l²)/(2‖μ_k − μ_l‖²). */
 function cdnv(s: SplitStatistics, variances: Float64Array): number | null {
   const { c, d, centred } = s;
   let total = 0;
   for (let k = 0; k < c; k++) {
     for (let l = k + 1; l < c; l++) {
-      let dist = 0;
-      for (let t = 0; t < d; t++) dist += (centred[k * d + t] - centred[l * d + t]) ** 2;
+      const dist = squaredDistance(centred, k * d, centred, l * d, d);
       if (dist === 0) return null;
       total += (variances[k] + variances[l]) / (2 * dist);
     }
@@ -297,7 +273,12 @@ export function splitMetrics(s: SplitStatistics, warnings: string[]): SplitMetri
     n,
     d,
     c,
-    nc1: finite(nc1(s), 'nc1', 'all class means coincide', warnings),
+    nc1: finite(
+      nc1FromProjections(s.nc1, partial.projections, n),
+      'nc1',
+      'all class means coincide',
+      warnings,
+    ),
     nc1_quotient: finite(
       traceB > 0 ? traceW / traceB : null,
       'nc1_quotient',

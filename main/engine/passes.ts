@@ -2,7 +2,7 @@
  * The two streaming passes over one split (train or test) of a dataset:
  * pass 1 reads the features once for class counts and sums (→ μ_k, μ_G), checking every
  * value is finite; pass 2 reads them again and hands chunks to a RowRunner, which computes
- * the second moments and the NCC/classifier decisions (accumulate.ts). Memory: O(C·D + C²)
+ * the NC1 projections and the NCC/classifier decisions (accumulate.ts). Memory: O(C·D + C²)
  * plus one chunk, whatever N is.
  */
 import type { Centering, SplitMetrics } from '../../shared/schema.ts';
@@ -11,6 +11,9 @@ import { arrayLabel, assertFinite } from '../io/index.ts';
 import type { ArraySource, Matrix } from '../io/types.ts';
 import type { Chunk, DecisionPlan, LogitsPlan, Pass2Plan } from './accumulate.ts';
 import { splitMetrics } from './metrics.ts';
+import type { Nc1Directions } from './nc1.ts';
+import { nc1Directions } from './nc1.ts';
+import { dot, squaredDistance } from './linalg.ts';
 import type { RowRunner } from './runner.ts';
 
 /** Rows per chunk: about 8 MB of float64, whatever D is. */
@@ -83,6 +86,29 @@ async function classesOf(
   return { labels: distinct, classes, counts };
 }
 
+/**
+ * Adds each row of h to its class's sum; returns false if a value is NaN or ±Inf (checked in
+ * the same sweep: `v − v` is 0 only for finite v). A small function so V8 optimises it alone.
+ */
+function addClassSums(
+  h: Float64Array,
+  classes: Int32Array,
+  d: number,
+  sums: Float64Array,
+): boolean {
+  let finite = true;
+  for (let i = 0; i < classes.length; i++) {
+    const so = classes[i] * d;
+    const ho = i * d;
+    for (let t = 0; t < d; t++) {
+      const v = h[ho + t];
+      finite &&= v - v === 0;
+      sums[so + t] += v;
+    }
+  }
+  return finite;
+}
+
 export async function firstPass(
   split: SplitInput,
   job: JobContext,
@@ -111,12 +137,9 @@ export async function firstPass(
     checkAbort(job.signal);
     const end = Math.min(n, start + step);
     const h = await features.readRows(start, end, job.signal);
-    assertFinite(h, start, d, where, 'features');
-    for (let i = 0; i < end - start; i++) {
-      const so = classes[start + i] * d;
-      const ho = i * d;
-      for (let t = 0; t < d; t++) sums[so + t] += h[ho + t];
-    }
+    // assertFinite names the first bad row; run it only when there is one.
+    if (!addClassSums(h, classes.subarray(start, end), d, sums))
+      assertFinite(h, start, d, where, 'features');
     job.progress(phase, end - start);
   }
   const means = sums.map((s, i) => s / counts[Math.floor(i / d)]);
@@ -165,6 +188,7 @@ function maxRowNorm(v: Float64Array, rows: number, d: number): number {
 
 export interface SecondPassSetup {
   plan: Pass2Plan;
+  nc1: Nc1Directions;
   /** This split's classifier rows (for NC2/NC3 of W), or null. */
   weights: Float64Array | null;
   hasClassifier: boolean;
@@ -207,6 +231,10 @@ export function secondPassSetup(
     decision = logitsPlan(logits, reference.labels, own.n, where);
     noteAbsentRows(logits.rowSize, reference.labels, warnings);
   }
+  const nc1 = nc1Directions(own.centred, c, d);
+  blocks.push(nc1.directions);
+  const projAt = k;
+  k += nc1.count;
   const cols = new Float64Array(k * d);
   let at = 0;
   for (const b of blocks) {
@@ -219,13 +247,14 @@ export function secondPassSetup(
       c,
       labels: own.labels,
       means: own.means,
-      route: c - 1 < d ? 'gram' : 'scatter',
       cols,
       k,
-      zAt: 0,
+      projAt,
+      projCount: nc1.count,
       ncc,
       classifier: decision,
     },
+    nc1,
     weights,
     hasClassifier: decision !== null,
   };
@@ -239,9 +268,7 @@ function nccPlan(own: FirstPass, reference: FirstPass, at: number): DecisionPlan
   const table = new Float64Array(c * count);
   for (let y = 0; y < c; y++) {
     for (let j = 0; j < count; j++) {
-      let s = 0;
-      for (let t = 0; t < d; t++) s += (own.means[y * d + t] - reference.means[j * d + t]) ** 2;
-      table[y * count + j] = s;
+      table[y * count + j] = squaredDistance(own.means, y * d, reference.means, j * d, d);
     }
   }
   return {
@@ -270,9 +297,8 @@ function classifierPlan(
   const table = new Float64Array(c * count);
   for (let y = 0; y < c; y++) {
     for (let j = 0; j < count; j++) {
-      let s = bias ? bias[reference.labels[j]] : 0;
-      for (let t = 0; t < d; t++) s += rows[j * d + t] * own.means[y * d + t];
-      table[y * count + j] = s;
+      const b = bias ? bias[reference.labels[j]] : 0;
+      table[y * count + j] = b + dot(rows, j * d, own.means, y * d, d);
     }
   }
   return {
@@ -391,7 +417,7 @@ export async function analyzeSplit(
       centred: first.centred,
       weights: setup.weights,
       hasClassifier: setup.hasClassifier,
-      route: setup.plan.route,
+      nc1: setup.nc1,
       partial,
     },
     warnings,

@@ -98,7 +98,8 @@ class TfProduct implements Product {
 
   multiply(rows: Float64Array, m: number): Float32Array {
     if (!this.cols) throw new Error('product columns not set');
-    const a = this.tf.tensor2d(Float32Array.from(rows), [m, this.d]);
+    // The typed-array constructor converts natively; Float32Array.from iterates in JS.
+    const a = this.tf.tensor2d(new Float32Array(rows), [m, this.d]);
     const c = this.tf.matMul(a, this.cols);
     const out = c.dataSync() as Float32Array;
     a.dispose();

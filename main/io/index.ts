@@ -27,14 +27,19 @@ const READERS: Record<Exclude<Format, 'onnx-model'>, (file: string) => Promise<C
   safetensors: readSafetensorsFile,
 };
 
-export async function openFile(path: string): Promise<Container> {
+/** The file's format, by content then extension; undefined when unrecognised. */
+export async function fileFormat(path: string): Promise<Format | undefined> {
   const info = await stat(path).catch(() => {
     throw badInput(path, 'a readable file', 'no such file');
   });
   if (!info.isFile()) throw badInput(path, 'a file', 'a directory or device');
   const handle = await open(path, 'r');
   const head = await readHead(handle, 16).finally(() => handle.close());
-  const format = sniffFormat(path, head, info.size);
+  return sniffFormat(path, head, info.size);
+}
+
+export async function openFile(path: string): Promise<Container> {
+  const format = await fileFormat(path);
   if (format === 'onnx-model') {
     throw badInput(path, SUPPORTED_FORMATS, 'an ONNX model (give models with --model)');
   }

@@ -107,6 +107,7 @@ class InflateSource implements ByteSource {
   private leftover?: Buffer;
   private pos = 0;
   private crc = 0;
+  private queue: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly openStream: () => Promise<Readable>,
@@ -116,7 +117,17 @@ class InflateSource implements ByteSource {
     this.size = entry.uncompressedSize;
   }
 
-  async read(offset: number, length: number): Promise<Uint8Array> {
+  /** Reads are serialised: one stream position cannot serve two readers at once. */
+  read(offset: number, length: number): Promise<Uint8Array> {
+    const result = this.queue.then(() => this.readNow(offset, length));
+    this.queue = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    return result;
+  }
+
+  private async readNow(offset: number, length: number): Promise<Uint8Array> {
     if (!this.chunks || offset < this.pos) await this.restart();
     while (this.pos < offset) await this.take(offset - this.pos);
     const out = Buffer.allocUnsafeSlow(length);

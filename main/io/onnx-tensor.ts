@@ -209,6 +209,7 @@ async function splitRawData(
   size: number,
   file: string,
 ): Promise<{ meta: Uint8Array; raw?: { offset: number; length: number } }> {
+  if (size === 0) throw badInput(file, 'an ONNX TensorProto', 'an empty file');
   const parts: Uint8Array[] = [];
   let raw: { offset: number; length: number } | undefined;
   const whole = fileBytes(handle, 0, size, file);
@@ -252,7 +253,6 @@ async function splitRawData(
     parts.push(await whole.read(pos, end - pos));
     pos = end;
   }
-  if (size === 0) throw badInput(file, 'an ONNX TensorProto', 'an empty file');
   return { meta: Buffer.concat(parts), raw };
 }
 

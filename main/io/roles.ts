@@ -44,7 +44,8 @@ const TEST_ROLE: Partial<Record<BaseRole, Role>> = {
   logits: 'test_logits',
 };
 
-export function nameRole(name: string): Role | undefined {
+/** The role a name alone implies, if any (`X_test` → test_features, `fc.weight` → weight). */
+function nameRole(name: string): Role | undefined {
   const words = name
     .toLowerCase()
     .split(/[^a-z0-9]+/)

@@ -16,7 +16,7 @@ import {
   metricName,
   type MetricName,
 } from '../../shared/metric-names.ts';
-import type { AnalysisResult, MetricsResult, PerClassRow } from '../../shared/schema.ts';
+import type { AnalysisResult, MetricsResult } from '../../shared/schema.ts';
 import { FONTS } from './fonts.ts';
 import { GROUPS, METRIC_REFERENCES, REFERENCES, type MetricGroup } from './groups.ts';
 import type { ReportPoint } from './points.ts';
@@ -249,9 +249,11 @@ export function trajectories(w: ReportWriter, ctx: ReportContext): void {
       : 'One chart per metric family against layer index, on a log axis except the log-kernel energy.';
   if (test) note += ' Solid lines: training split; dashed: test split.';
   if (ctx.kind === 'epochs')
-    note += phase
-      ? ` The dashed vertical line marks the terminal phase of training, from epoch ${phase.x}, where training accuracy first reaches 100% (from ${phase.source}).`
-      : ' Training accuracy does not reach 100% at these points, so no terminal phase is marked.';
+    note += !phase
+      ? ' Training accuracy does not reach 100% at these points, so no terminal phase is marked.'
+      : phase.x > ctx.last.x
+        ? ` Training accuracy first reaches 100% at epoch ${phase.x} (from ${phase.source}), after the last point shown.`
+        : ` The dashed vertical line marks the terminal phase of training, from epoch ${phase.x}, where training accuracy first reaches 100% (from ${phase.source}).`;
   w.paragraph(note, { size: 9 });
   const x = ctx.points.map((p) => p.x);
   for (const g of GROUPS) {
@@ -265,16 +267,15 @@ export function trajectories(w: ReportWriter, ctx: ReportContext): void {
       yLabel: 'value',
       series,
       yScale: g.yScale,
-      marker: phase ? { x: phase.x, label: 'terminal phase (train acc. 100%)' } : undefined,
+      marker:
+        phase && phase.x <= ctx.last.x
+          ? { x: phase.x, label: 'terminal phase (train acc. 100%)' }
+          : undefined,
       width: 520,
       height: 290,
     });
     w.svg(svg);
   }
-}
-
-function classNames(rows: PerClassRow[]): string[] {
-  return rows.map((r) => String(r.label));
 }
 
 export function view3d(w: ReportWriter, ctx: ReportContext): void {

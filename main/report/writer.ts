@@ -96,11 +96,10 @@ export class ReportWriter {
   /** Label: value lines, labels bold in a fixed column. */
   fields(rows: [string, string][], labelWidth = 110): void {
     for (const [label, value] of rows) {
-      const y = this.doc.y;
       this.doc.font(FONTS.regular).fontSize(9.5);
       const h = Math.max(12, this.doc.heightOfString(value, { width: this.width - labelWidth }));
       this.ensureSpace(h);
-      const top = this.doc.y === y ? y : this.doc.y;
+      const top = this.doc.y;
       this.doc
         .font(FONTS.bold)
         .text(label, this.left, top, { width: labelWidth - 6, lineBreak: false });
@@ -119,7 +118,10 @@ export class ReportWriter {
       const width = columns[i].width - 6;
       // Most cells are one short number: skip the line-wrapping measure for them.
       const oneLine = !c.includes('\n') && this.doc.widthOfString(c) <= width;
-      h = Math.max(h, oneLine ? this.doc.currentLineHeight(true) : this.doc.heightOfString(c, { width }));
+      h = Math.max(
+        h,
+        oneLine ? this.doc.currentLineHeight(true) : this.doc.heightOfString(c, { width }),
+      );
     });
     return h + 4;
   }

@@ -82,12 +82,12 @@ function line(a: Vec3, b: Vec3, attrs: Record<string, string | number>): Mark {
   };
 }
 
-function arrow(from: Vec3, to: Vec3, color: string, k: number): Mark {
+function arrow(from: Vec3, to: Vec3, color: string, k: number, light: boolean): Mark {
   const dx = to[0] - from[0];
   const dy = to[1] - from[1];
   const len = Math.hypot(dx, dy);
   let head = '';
-  if (len > 6) {
+  if (len > 6 && !light) {
     const ux = dx / len;
     const uy = dy / len;
     const bx = to[0] - ux * 7;
@@ -101,14 +101,16 @@ function arrow(from: Vec3, to: Vec3, color: string, k: number): Mark {
     x2: to[0],
     y2: to[1],
     stroke: color,
-    'stroke-width': 1.4,
-    'stroke-opacity': 0.85,
+    'stroke-width': light ? 0.7 : 1.4,
+    'stroke-opacity': light ? 0.55 : 0.85,
   });
   return { depth: to[2], svg: el('g', { 'data-weight': k }, shaft + head) };
 }
 
 /** The simplex wireframe is legible up to about a dozen vertices; beyond, only its vertices. */
 const MAX_WIRE_VERTICES = 12;
+const MAX_BOLD_ARROWS = 30;
+const TRIAD_STRIP = 64;
 
 function sceneMarks(opts: EtfViewOptions, cam: Camera): Mark[] {
   const { scene } = opts;
@@ -138,7 +140,9 @@ function sceneMarks(opts: EtfViewOptions, cam: Camera): Mark[] {
   }
   if (scene.weights) {
     const origin = cam([0, 0, 0]);
-    scene.weights.forEach((w, k) => marks.push(arrow(origin, cam(w), classColor(k), k)));
+    // Beyond a few dozen classes arrows would bury the means: draw them as light spokes.
+    const light = c > MAX_BOLD_ARROWS;
+    scene.weights.forEach((w, k) => marks.push(arrow(origin, cam(w), classColor(k), k, light)));
   }
   means.forEach((p, k) =>
     marks.push({
@@ -255,11 +259,12 @@ export function etfView(opts: EtfViewOptions): string {
   // The drawing keeps the scene's aspect: as tall as it needs, up to `height`.
   const e = extent(all, view);
   const maxBox = (opts.height ?? 440) - top - 44;
+  // A right-hand strip stays free for the axis triad, so it never sits on a mean.
   const box = {
     x: 10,
     y: top + 6,
-    w: width - 20,
-    h: Math.min(maxBox, ((width - 20) * e.h) / e.w + 24),
+    w: width - 20 - TRIAD_STRIP,
+    h: Math.min(maxBox, ((width - 20 - TRIAD_STRIP) * e.h) / e.w + 24),
   };
   const height = top + 6 + box.h + 44;
   const cam = fittedCamera(all, view, box);
@@ -271,7 +276,7 @@ export function etfView(opts: EtfViewOptions): string {
     .sort((a, b) => a[0] - b[0] || a[1] - b[1]);
   body += order.map(([, i]) => marks[i].svg).join('');
   body += meanLabels(opts, cam);
-  body += axisTriad(width - 44, top + 30, view);
+  body += axisTriad(width - TRIAD_STRIP / 2 - 4, top + 34, view);
   const caption =
     `PCA of the centred class means to 3-D keeps ${(opts.scene.explained * 100).toFixed(1)}% of their variance` +
     (opts.scene.fits ? '.' : '; C > D + 1, so no simplex ETF fits: best projection shown.');

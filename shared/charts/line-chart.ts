@@ -275,7 +275,9 @@ export function lineChart(opts: LineChartOptions): string {
       : linearScale(range[0], range[1], [plotBottom, plotTop]);
     body += yAxis(sy, plotLeft, plotRight);
     body += el('g', { transform: `translate(0 ${num(plotBottom + 15)})` }, xTicks(opts, sx));
-    if (opts.marker) body += markerLine(opts.marker, sx, plotTop, plotBottom, plotRight);
+    const m = opts.marker;
+    if (m && m.x >= Math.min(...opts.x) && m.x <= Math.max(...opts.x))
+      body += markerLine(m, sx, plotTop, plotBottom, plotRight);
     opts.series.forEach((s, i) => {
       body += seriesMarks(s, i, items[i].color, opts, sx, sy, plotBottom);
     });

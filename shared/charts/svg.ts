@@ -37,7 +37,10 @@ function attrString(attrs: Attrs): string {
   let s = '';
   for (const [k, v] of Object.entries(attrs)) {
     if (v === undefined) continue;
-    s += ` ${k}="${typeof v === 'number' ? num(v) : escapeXml(v)}"`;
+    // Coordinates are rounded; data-* attributes keep the exact value for hover and tests.
+    const value =
+      typeof v === 'number' ? (k.startsWith('data-') ? String(v) : num(v)) : escapeXml(v);
+    s += ` ${k}="${value}"`;
   }
   return s;
 }

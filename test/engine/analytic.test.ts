@@ -10,7 +10,9 @@ import { memoryDataset } from './data.ts';
  */
 function etfData(c: number, d: number, r: number, sigma: number) {
   const v = Array.from({ length: c }, (_, k) =>
-    Array.from({ length: d }, (_, t) => (t < c ? ((t === k ? 1 : 0) - 1 / c) * Math.sqrt(c / (c - 1)) : 0)),
+    Array.from({ length: d }, (_, t) =>
+      t < c ? ((t === k ? 1 : 0) - 1 / c) * Math.sqrt(c / (c - 1)) : 0,
+    ),
   );
   const mu = v.map((row) => row.map((x) => 3 + r * x));
   const h: number[][] = [];
@@ -39,7 +41,12 @@ describe('an exact simplex ETF with isotropic noise', () => {
     close(m.nc1, (sigma ** 2 * (c - 1) ** 2) / (c * r ** 2));
     close(m.nc1_quotient, (d * sigma ** 2) / r ** 2);
     close(m.cdnv, (d * sigma ** 2 * (c - 1)) / (2 * r ** 2 * c));
-    for (const key of ['equinorm_means', 'equiangular_means', 'maxangle_means', 'etf_error_means'] as const) {
+    for (const key of [
+      'equinorm_means',
+      'equiangular_means',
+      'maxangle_means',
+      'etf_error_means',
+    ] as const) {
       close(m.nc2[key], 0);
     }
     close(m.nc2.log_kernel_mean, -0.5 * Math.log((2 * c) / (c - 1)));

@@ -24,7 +24,8 @@ function nclens(args: string[]): Promise<{ code: number | null; stdout: string; 
   });
 }
 
-const reference = (name: string) => JSON.parse(readFileSync(`${MNIST}/reference/${name}.json`, 'utf8'));
+const reference = (name: string) =>
+  JSON.parse(readFileSync(`${MNIST}/reference/${name}.json`, 'utf8'));
 
 describe('nc-lens analyze', () => {
   it('--json - writes only the JSON to stdout, matching the reference', async () => {
@@ -37,7 +38,13 @@ describe('nc-lens analyze', () => {
   });
 
   it('--centering samples', async () => {
-    const r = await nclens(['--centering', 'samples', `${MNIST}/mnist_small_epoch080.npz`, '--json', '-']);
+    const r = await nclens([
+      '--centering',
+      'samples',
+      `${MNIST}/mnist_small_epoch080.npz`,
+      '--json',
+      '-',
+    ]);
     expect(r.code).toBe(0);
     expect(mismatches(JSON.parse(r.stdout), reference('mnist_small_epoch080.samples'))).toEqual([]);
   });
@@ -61,10 +68,15 @@ describe('nc-lens analyze', () => {
   it('separate files named by role, --json OUT and --quiet', async () => {
     const out = path.join(mkdtempSync(path.join(tmpdir(), 'nclens-')), 'r.json');
     const r = await nclens([
-      '--features', `${FORMATS}/features_f4.npy`,
-      '--labels', `${FORMATS}/labels_i8.npy`,
-      '--weight', `${FORMATS}/weight.npy`,
-      '--json', out, '--quiet',
+      '--features',
+      `${FORMATS}/features_f4.npy`,
+      '--labels',
+      `${FORMATS}/labels_i8.npy`,
+      '--weight',
+      `${FORMATS}/weight.npy`,
+      '--json',
+      out,
+      '--quiet',
     ]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
@@ -80,11 +92,20 @@ describe('nc-lens analyze', () => {
     expect(missing.stderr.trim().split('\n')).toHaveLength(1);
     expect(missing.stderr).toMatch(/\/nonexistent\/acts\.npz/);
 
-    const nan = await nclens(['--features', `${FORMATS}/bad/features_nan.npy`, '--labels', `${FORMATS}/labels_i8.npy`]);
+    const nan = await nclens([
+      '--features',
+      `${FORMATS}/bad/features_nan.npy`,
+      '--labels',
+      `${FORMATS}/labels_i8.npy`,
+    ]);
     expect(nan.code).toBe(2);
     expect(nan.stderr).toMatch(/features_nan\.npy.*NaN at row \d+/);
 
-    for (const args of [[], ['--bogus'], [`${MNIST}/mnist_small_epoch001.npz`, '--centering', 'median']]) {
+    for (const args of [
+      [],
+      ['--bogus'],
+      [`${MNIST}/mnist_small_epoch001.npz`, '--centering', 'median'],
+    ]) {
       const r = await nclens(args);
       expect(r.code).toBe(2);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
@@ -94,7 +115,16 @@ describe('nc-lens analyze', () => {
   it('--help lists every option', async () => {
     const r = await nclens(['--help']);
     expect(r.code).toBe(0);
-    for (const opt of ['--features', '--labels', '--weight', '--bias', '--logits', '--centering', '--json', '--quiet']) {
+    for (const opt of [
+      '--features',
+      '--labels',
+      '--weight',
+      '--bias',
+      '--logits',
+      '--centering',
+      '--json',
+      '--quiet',
+    ]) {
       expect(r.stdout).toContain(opt);
     }
   });

@@ -46,7 +46,10 @@ describe('the engine against a direct float64 computation', () => {
 
   it('C − 1 < D with samples centering, on worker threads', async () => {
     const { train, w } = gaussianData(6, 9, 2);
-    const m = await analyzeDataset(memoryDataset(train, { w }), { centering: 'samples', threads: 2 });
+    const m = await analyzeDataset(memoryDataset(train, { w }), {
+      centering: 'samples',
+      threads: 2,
+    });
     expect(m.engine?.threads).toBe(2);
     expectMatches(m, directMetrics({ ...train, w, centering: 'samples' }));
   });
@@ -79,7 +82,14 @@ describe('partial sums', () => {
       runner: () => Promise.reject(new Error('unused')),
     };
     const first = await firstPass(ds.train, job, 'p1', []);
-    const { plan } = secondPassSetup(first, first, { weight: ds.weight, bias: ds.bias }, undefined, 'x', []);
+    const { plan } = secondPassSetup(
+      first,
+      first,
+      { weight: ds.weight, bias: ds.bias },
+      undefined,
+      'x',
+      [],
+    );
     const product = await createProduct('cpu');
     product.setColumns(plan.cols, plan.k, plan.d);
     const n = first.n;
@@ -99,9 +109,9 @@ describe('partial sums', () => {
     expect(merged.nccCorrect).toEqual(whole.nccCorrect);
     expect(merged.classifierCorrect).toEqual(whole.classifierCorrect);
     expect(merged.mismatches).toBe(whole.mismatches);
-    merged.moment.forEach((x, i) => expect(x).toBeCloseTo(whole.moment[i], 9));
+    merged.projections.forEach((x, i) => expect(x).toBeCloseTo(whole.projections[i], 9));
     merged.squares.forEach((x, i) => expect(x).toBeCloseTo(whole.squares[i], 9));
-    expect(() => mergePartials(a, { ...bb, moment: new Float64Array(1) })).toThrow();
+    expect(() => mergePartials(a, { ...bb, projections: new Float64Array(1) })).toThrow();
   });
 });
 
@@ -147,7 +157,16 @@ describe('degenerate inputs', () => {
   });
 
   it('a class with one sample is analysed, with a warning', async () => {
-    const ds = memoryDataset({ h: [[0, 0], [0.1, 0], [5, 5], [6, 4], [-3, 7]], y: [0, 0, 1, 1, 2] });
+    const ds = memoryDataset({
+      h: [
+        [0, 0],
+        [0.1, 0],
+        [5, 5],
+        [6, 4],
+        [-3, 7],
+      ],
+      y: [0, 0, 1, 1, 2],
+    });
     const m = await analyzeDataset(ds);
     expect(m.per_class[2]).toMatchObject({ count: 1, within_var: 0 });
     expect(m.warnings.join('\n')).toMatch(/class 2 has a single sample/);
@@ -155,14 +174,32 @@ describe('degenerate inputs', () => {
   });
 
   it('coincident class means: null for what they break, a warning, no NaN', async () => {
-    const ds = memoryDataset({ h: [[0, 1], [0, -1], [1, 0], [-1, 0], [5, 5], [5, 6]], y: [0, 0, 1, 1, 2, 2] });
+    const ds = memoryDataset({
+      h: [
+        [0, 1],
+        [0, -1],
+        [1, 0],
+        [-1, 0],
+        [5, 5],
+        [5, 6],
+      ],
+      y: [0, 0, 1, 1, 2, 2],
+    });
     const m: MetricsResult = await analyzeDataset(ds);
     expect(m.cdnv).toBeNull();
     expect(m.nc1).not.toBeNull();
     expect(m.warnings.join('\n')).toMatch(/cdnv is undefined/);
     expect(allFinite(m)).toBe(true);
 
-    const same = memoryDataset({ h: [[0, 1], [0, -1], [1, 0], [-1, 0]], y: [0, 0, 1, 1] });
+    const same = memoryDataset({
+      h: [
+        [0, 1],
+        [0, -1],
+        [1, 0],
+        [-1, 0],
+      ],
+      y: [0, 0, 1, 1],
+    });
     const z = await analyzeDataset(same);
     expect(z.nc1).toBeNull();
     expect(z.nc1_quotient).toBeNull();
@@ -173,8 +210,15 @@ describe('degenerate inputs', () => {
   });
 
   it('NaN in the features names the first bad row', async () => {
-    const h = [[0, 1], [1, 0], [2, 2], [3, 3]];
+    const h = [
+      [0, 1],
+      [1, 0],
+      [2, 2],
+      [3, 3],
+    ];
     h[2][1] = NaN;
-    await expect(analyzeDataset(memoryDataset({ h, y: [0, 0, 1, 1] }))).rejects.toThrow(/NaN at row 2/);
+    await expect(analyzeDataset(memoryDataset({ h, y: [0, 0, 1, 1] }))).rejects.toThrow(
+      /NaN at row 2/,
+    );
   });
 });

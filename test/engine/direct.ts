@@ -82,7 +82,9 @@ export function directMetrics(input: DirectInput) {
   const labels = [...new Set(y)].sort((p, q) => p - q);
   const c = labels.length;
   const members = labels.map((l) => h.filter((_, i) => y[i] === l));
-  const mu = members.map((rows) => Array.from({ length: d }, (_, t) => mean(rows.map((r) => r[t]))));
+  const mu = members.map((rows) =>
+    Array.from({ length: d }, (_, t) => mean(rows.map((r) => r[t]))),
+  );
   const muG =
     input.centering === 'samples'
       ? Array.from({ length: d }, (_, t) => mean(h.map((r) => r[t])))
@@ -98,12 +100,23 @@ export function directMetrics(input: DirectInput) {
   );
   // Σ_B^† = Q (QᵀΣ_B Q)⁻¹ Qᵀ with Q an orthonormal basis of the span of the centred means.
   const q = orthonormalBasis(mt);
-  const project = (m: number[][]) => q.map((a) => q.map((b) => dotp(a, m.map((row) => dotp(row, b)))));
+  const project = (m: number[][]) =>
+    q.map((a) =>
+      q.map((b) =>
+        dotp(
+          a,
+          m.map((row) => dotp(row, b)),
+        ),
+      ),
+    );
   const sbInv = inverse(project(sb));
   const swQ = project(sw);
   let tr = 0;
-  for (let a = 0; a < q.length; a++) for (let z = 0; z < q.length; z++) tr += swQ[a][z] * sbInv[z][a];
-  const sigma2 = members.map((rows, k) => mean(rows.map((r) => dotp(sub(r, mu[k]), sub(r, mu[k])))));
+  for (let a = 0; a < q.length; a++)
+    for (let z = 0; z < q.length; z++) tr += swQ[a][z] * sbInv[z][a];
+  const sigma2 = members.map((rows, k) =>
+    mean(rows.map((r) => dotp(sub(r, mu[k]), sub(r, mu[k])))),
+  );
   let cd = 0;
   let pairs = 0;
   for (let k = 0; k < c; k++)
@@ -126,7 +139,8 @@ export function directMetrics(input: DirectInput) {
     : undefined;
   const u = mt.map((m) => m.map((x) => x / norm(m)));
   const kern: number[] = [];
-  for (let k = 0; k < c; k++) for (let l = k + 1; l < c; l++) kern.push(-Math.log(norm(sub(u[k], u[l]))));
+  for (let k = 0; k < c; k++)
+    for (let l = k + 1; l < c; l++) kern.push(-Math.log(norm(sub(u[k], u[l]))));
   const ms = shape(mt);
   const ws = wRows ? shape(wRows) : undefined;
   const cosk = wRows ? wRows.map((wr, k) => dotp(wr, mt[k]) / (norm(wr) * norm(mt[k]))) : undefined;
@@ -136,14 +150,18 @@ export function directMetrics(input: DirectInput) {
     const fm = Math.sqrt(mt.flat().reduce((s, x) => s + x * x, 0));
     selfDual = wRows.flat().reduce((s, x, i) => s + (x / fw - mt.flat()[i] / fm) ** 2, 0);
   }
-  const frac = (pred: number[], rows: number[]) => rows.filter((i) => pred[i] === y[i]).length / rows.length;
+  const frac = (pred: number[], rows: number[]) =>
+    rows.filter((i) => pred[i] === y[i]).length / rows.length;
   const all = h.map((_, i) => i);
   return {
     n,
     d,
     c,
     nc1: tr / c,
-    nc1_quotient: (sigma2.reduce((s, v, k) => s + v * members[k].length, 0) / n) / mean(mt.map((m) => dotp(m, m))),
+    nc1_quotient:
+      sigma2.reduce((s, v, k) => s + v * members[k].length, 0) /
+      n /
+      mean(mt.map((m) => dotp(m, m))),
     cdnv: cd / pairs,
     nc2: {
       equinorm_means: ms.equinorm,
@@ -184,17 +202,31 @@ export function directMetrics(input: DirectInput) {
 }
 
 /** Every number in `expected` matches `actual` within `rel` relative (`abs` near zero). */
-export function mismatches(actual: unknown, expected: unknown, rel = 1e-6, abs = 1e-9, at = ''): string[] {
+export function mismatches(
+  actual: unknown,
+  expected: unknown,
+  rel = 1e-6,
+  abs = 1e-9,
+  at = '',
+): string[] {
   if (typeof expected === 'number') {
     if (typeof actual !== 'number') return [`${at}: expected ${expected}, found ${String(actual)}`];
     const ok = Math.abs(actual - expected) <= Math.max(abs, rel * Math.abs(expected));
     return ok ? [] : [`${at}: expected ${expected}, found ${actual}`];
   }
   if (expected === null || typeof expected !== 'object') {
-    return actual === expected ? [] : [`${at}: expected ${String(expected)}, found ${String(actual)}`];
+    return actual === expected
+      ? []
+      : [`${at}: expected ${String(expected)}, found ${String(actual)}`];
   }
   return Object.keys(expected).flatMap((k) =>
-    mismatches((actual as Record<string, unknown>)?.[k], (expected as Record<string, unknown>)[k], rel, abs, `${at}.${k}`),
+    mismatches(
+      (actual as Record<string, unknown>)?.[k],
+      (expected as Record<string, unknown>)[k],
+      rel,
+      abs,
+      `${at}.${k}`,
+    ),
   );
 }
 
@@ -208,6 +240,7 @@ export function rng(seed: number): { uniform(): number; normal(): number } {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-  const normal = () => Math.sqrt(-2 * Math.log(uniform() + 1e-300)) * Math.cos(2 * Math.PI * uniform());
+  const normal = () =>
+    Math.sqrt(-2 * Math.log(uniform() + 1e-300)) * Math.cos(2 * Math.PI * uniform());
   return { uniform, normal };
 }

@@ -6,7 +6,8 @@ import { mismatches } from './direct.ts';
 
 const DIR = '/work/shared/fixtures/mnist-mlp';
 const EPOCHS = ['001', '005', '020', '080'];
-const reference = (name: string) => JSON.parse(readFileSync(`${DIR}/reference/${name}.json`, 'utf8'));
+const reference = (name: string) =>
+  JSON.parse(readFileSync(`${DIR}/reference/${name}.json`, 'utf8'));
 const log = JSON.parse(readFileSync(`${DIR}/mnist_small_log.json`, 'utf8')) as {
   epoch: number;
   test_acc: number;

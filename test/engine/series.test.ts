@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { analyzeDataset, analyzePaths, analyzeSeries, backendInfo, parseEpoch } from '../../main/engine/index.ts';
+import {
+  analyzeDataset,
+  analyzePaths,
+  analyzeSeries,
+  backendInfo,
+  parseEpoch,
+} from '../../main/engine/index.ts';
 import { isNcLensError } from '../../shared/errors.ts';
 import { rng } from './direct.ts';
 import { memoryDataset } from './data.ts';

@@ -157,6 +157,13 @@ describe('every file in fixtures/formats/bad fails with a clear one-line message
     });
   }
 
+  it('an ONNX model given as an activation file points to --model', async () => {
+    const model = fixture('../mnist-mlp/mnist_small.onnx');
+    expect(await failure(openFile(model))).toMatch(
+      /mnist_small\.onnx: expected a \.npy, \.npz, ONNX TensorProto \(\.pb\) or \.safetensors file, found an ONNX model \(give models with --model\)$/,
+    );
+  });
+
   it('the zip bomb is refused fast and without allocating its claimed size', async () => {
     const before = process.memoryUsage();
     const t0 = performance.now();

@@ -82,12 +82,14 @@ describe('nc-lens inspect', () => {
     );
   });
 
-  it('an ONNX model is pointed to --model', () => {
+  it('an ONNX model is described: inputs, outputs, the classifier found', () => {
     const r = inspect(path.join(FIXTURES, 'mnist-mlp/mnist_small.onnx'));
-    expect(r.code).toBe(2);
-    expectOneLineError(
-      r.stderr,
-      /mnist_small\.onnx: expected .*, found an ONNX model \(give models with --model\)$/,
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/mnist_small\.onnx {2}\(onnx-model, \d+ bytes\)/);
+    expect(r.stdout).toMatch(/^ {2}input +input +float32 +n×784$/m);
+    expect(r.stdout).toMatch(/^ {2}output +features +float32 +n×32$/m);
+    expect(r.stdout).toMatch(
+      /^ {2}classifier {2}Gemm .*: features → logits, weight 10×32 \+ bias$/m,
     );
   });
 

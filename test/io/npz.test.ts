@@ -87,3 +87,22 @@ describe('.npz deflated entries', () => {
     expect(firstDifference(joined, ref.features())).toBe('none');
   });
 });
+
+describe('.npz concurrent reads', () => {
+  it('parallel row-range reads of one deflated array each get their own rows', async () => {
+    const c = await openFile(fixture('bundle_deflate.npz'));
+    try {
+      const a = c.arrays[0];
+      const starts = [4000, 0, 7000, 100, 2500];
+      const parts = await Promise.all(starts.map((s) => a.readRows(s, s + 50)));
+      const all = ref.features();
+      parts.forEach((p, i) =>
+        expect(firstDifference(p, all.subarray(starts[i] * 32, (starts[i] + 50) * 32))).toBe(
+          'none',
+        ),
+      );
+    } finally {
+      await c.close();
+    }
+  });
+});

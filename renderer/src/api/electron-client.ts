@@ -39,10 +39,15 @@ export function createElectronClient(bridge: NcLensBridge): ClientApi {
         await bridge.exportResult(format, extra),
       );
     },
-    openFiles(files: File[]): Promise<SessionState> {
+    async openFiles(files: File[]): Promise<SessionState> {
       const refs = files.map((f) => {
         const path = bridge.pathForFile(f);
-        if (!path) throw new NcLensError('bad-input', `${f.name}: expected a file on disk, found one without a path`, f.name);
+        if (!path)
+          throw new NcLensError(
+            'bad-input',
+            `${f.name}: expected a file on disk, found one without a path`,
+            f.name,
+          );
         return { path };
       });
       return api.open(refs);

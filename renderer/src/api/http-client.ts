@@ -49,7 +49,11 @@ export function createHttpClient(options: { base?: string; token?: string } = {}
     try {
       res = await fetch(url, { method: 'POST', headers, body: file });
     } catch {
-      throw new NcLensError('bad-input', `${file.name}: upload failed (the server closed the connection)`, file.name);
+      throw new NcLensError(
+        'bad-input',
+        `${file.name}: upload failed (the server closed the connection)`,
+        file.name,
+      );
     }
     return unwrap<FileRef>(res);
   }
@@ -72,7 +76,8 @@ export function createHttpClient(options: { base?: string; token?: string } = {}
         else if (ev.event === 'result') outcome = { ok: true, value: JSON.parse(ev.data) };
         else if (ev.event === 'error') outcome = { ok: false, error: JSON.parse(ev.data) };
       }
-      if (!outcome) throw new NcLensError('internal', 'internal error: the analysis stream ended early');
+      if (!outcome)
+        throw new NcLensError('internal', 'internal error: the analysis stream ended early');
       if (!outcome.ok) throw fromErrorValue(outcome.error);
       return outcome.value;
     },

@@ -3,13 +3,12 @@
  * and test dashed in the same colour, built with shared/charts' lineChart so the report draws
  * the same pictures.
  */
-import { seriesColor, type LineChartOptions, type LineSeries } from '../../../shared/charts/index.ts';
 import {
-  FAMILIES,
-  METRICS,
-  type FamilyKey,
-  type MetricKey,
-} from '../../../shared/metric-names.ts';
+  seriesColor,
+  type LineChartOptions,
+  type LineSeries,
+} from '../../../shared/charts/index.ts';
+import { FAMILIES, METRICS, type FamilyKey, type MetricKey } from '../../../shared/metric-names.ts';
 import type { SeriesResult, SplitMetrics } from '../../../shared/schema.ts';
 
 /** The metrics each family plots: shape errors that fall towards 0, fit for a log axis. */
@@ -47,7 +46,8 @@ export function seriesX(series: SeriesResult): { x: number[]; ticks?: string[]; 
       ticks: pts.map((p) => p.layer ?? p.label),
       label: 'layer',
     };
-  if (pts.every((p) => p.epoch !== undefined)) return { x: pts.map((p) => p.epoch!), label: 'epoch' };
+  if (pts.every((p) => p.epoch !== undefined))
+    return { x: pts.map((p) => p.epoch!), label: 'epoch' };
   if (pts.every((p) => p.step !== undefined)) return { x: pts.map((p) => p.step!), label: 'step' };
   return { x: pts.map((p) => p.index), label: 'point' };
 }

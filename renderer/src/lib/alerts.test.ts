@@ -19,6 +19,13 @@ describe('alertText', () => {
     expect(alertText('plain failure')).toBe('plain failure');
   });
 
+  it('names the first files of a long list and counts the rest', () => {
+    const files = ['e1.npz', 'e2.npz', 'e4.npz', 'e8.npz', 'e16.npz'];
+    expect(alertText(new Error('no labels'), files)).toBe(
+      'e1.npz, e2.npz, e4.npz and 2 more: no labels',
+    );
+  });
+
   it('reads the error code', () => {
     expect(errorCode(new NcLensError('cancelled', 'cancelled'))).toBe('cancelled');
     expect(errorCode(new Error('x'))).toBeUndefined();

@@ -24,5 +24,12 @@ export function alertText(e: unknown, files: readonly string[] = []): string {
   const named = errorFile(e);
   const candidates = named ? [named] : files;
   if (candidates.length === 0 || candidates.some((f) => message.includes(f))) return message;
-  return `${candidates.join(', ')}: ${message}`;
+  return `${fileList(candidates)}: ${message}`;
+}
+
+/** A series can have dozens of files: name the first few and count the rest. */
+function fileList(files: readonly string[]): string {
+  const shown = 3;
+  if (files.length <= shown + 1) return files.join(', ');
+  return `${files.slice(0, shown).join(', ')} and ${files.length - shown} more`;
 }

@@ -69,5 +69,6 @@ describe('formatShape and formatBytes', () => {
     expect(formatBytes(512)).toBe('512 B');
     expect(formatBytes(1_100_000)).toBe('1.0 MB');
     expect(formatBytes(104_857_600)).toBe('100 MB');
+    expect(formatBytes(1_024_128)).toBe('1.0 MB');
   });
 });

@@ -45,7 +45,8 @@ export function formatBytes(bytes: number): string {
   const units = ['KB', 'MB', 'GB', 'TB'];
   let v = bytes;
   let unit = -1;
-  while (v >= 1024 && unit < units.length - 1) {
+  // Divide on reaching 1000, not 1024, so that a size never shows four digits ("1000 KB").
+  while (v >= 1000 && unit < units.length - 1) {
     v /= 1024;
     unit++;
   }

@@ -31,6 +31,10 @@ class Session {
   /** True when the result on screen predates the current files or roles. */
   stale = $derived(this.result !== null && this.state !== null && this.state.result === null);
   files = $derived(this.state?.files ?? []);
+  /** The compute backend: known to the service once its engine has started. */
+  backend = $derived(
+    this.info?.backend || (this.result?.engine ?? this.selected?.engine)?.backend || '',
+  );
 
   /** Set by the 3D view (#5) so the PDF export can embed a picture of it. */
   viewSnapshot: (() => Promise<Uint8Array | undefined>) | null = null;
@@ -67,10 +71,9 @@ class Session {
     this.#interrupt();
     const names = files.map((f) => f.name);
     return this.#enqueue(async () => {
-      const before = this.state;
       this.busy = { kind: 'opening', phase: `Opening ${names.join(', ')}`, fraction: null };
-      const state = await this.api.openFiles(files);
-      this.#apply(await this.#withoutDemo(before, state));
+      // The service replaces the demo with the opened files, once they opened.
+      this.#apply(await this.api.openFiles(files));
       await this.#analyze();
     }, names);
   }
@@ -81,9 +84,8 @@ class Session {
     this.#interrupt();
     const names = refs.map((r) => ('path' in r ? r.path : r.name));
     return this.#enqueue(async () => {
-      const before = this.state;
       this.busy = { kind: 'opening', phase: `Opening ${names.join(', ')}`, fraction: null };
-      this.#apply(await this.#withoutDemo(before, await this.api.open(refs)));
+      this.#apply(await this.api.open(refs));
       await this.#analyze();
     }, names);
   }
@@ -172,19 +174,6 @@ class Session {
         ? 'Analysis cancelled: the numbers shown are from the previous analysis.'
         : 'Analysis cancelled.';
     }
-  }
-
-  /**
-   * Opening files while the demo is shown replaces the demo: the demo's files are closed only
-   * once the new files opened, so a bad file leaves the demo in place.
-   */
-  async #withoutDemo(before: SessionState | null, after: SessionState): Promise<SessionState> {
-    if (!before?.demo) return after;
-    let state = after;
-    for (const f of before.files) {
-      if (state.files.some((g) => g.id === f.id)) state = await this.api.closeFile(f.id);
-    }
-    return state;
   }
 
   /** Stops a running analysis so the next action starts at once instead of waiting for it. */

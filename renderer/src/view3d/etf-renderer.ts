@@ -32,6 +32,13 @@ export interface ScreenPoint {
   depth: number;
 }
 
+/**
+ * While the view moves (orbit, zoom, epoch animation) the cloud draws only this many of its
+ * points (a scattered prefix of the buffer, see frames.ts): software WebGL then keeps ~20 fps,
+ * and the full cloud returns as soon as the view rests.
+ */
+export const MOVING_SAMPLES = 20_000;
+
 /** The ETF wireframe draws every edge only while that stays readable. */
 const MAX_EDGE_CLASSES = 12;
 const Y_UP = new THREE.Vector3(0, 1, 0);
@@ -101,6 +108,9 @@ export class EtfRenderer {
   #shafts = lineSegments(new THREE.LineBasicMaterial({ vertexColors: true }));
   #cloud: THREE.Points | null = null;
   #cloudClasses: Uint32Array | null = null;
+  #cloudCount = 0;
+  #orbiting = false;
+  #animating = false;
 
   constructor(canvas: HTMLCanvasElement, options: { antialias?: boolean } = {}) {
     this.canvas = canvas;
@@ -119,6 +129,11 @@ export class EtfRenderer {
     this.scene.add(this.#edges, this.#errors, this.#shafts);
     this.controls = new OrbitControls(this.camera, canvas);
     this.controls.addEventListener('change', () => this.requestRender());
+    this.controls.addEventListener('start', () => (this.#orbiting = true));
+    this.controls.addEventListener('end', () => {
+      this.#orbiting = false;
+      this.requestRender();
+    });
     this.controls.listenToKeyEvents(canvas);
     this.#resize = new ResizeObserver(() => this.#fitCanvas());
     this.#resize.observe(canvas);
@@ -196,7 +211,20 @@ export class EtfRenderer {
     });
   }
 
+  /** Marks an epoch animation running (lighter cloud) or finished (full cloud). */
+  setAnimating(on: boolean): void {
+    this.#animating = on;
+    this.requestRender();
+  }
+
   render(): void {
+    if (this.#cloud) {
+      const moving = this.#orbiting || this.#animating;
+      this.#cloud.geometry.setDrawRange(
+        0,
+        moving ? Math.min(this.#cloudCount, MOVING_SAMPLES) : this.#cloudCount,
+      );
+    }
     this.renderer.render(this.scene, this.camera);
     this.renders++;
     this.onRender?.(this.screenPoints());
@@ -259,7 +287,7 @@ export class EtfRenderer {
     setSegments(this.#edges, [], []);
     setSegments(this.#errors, [], []);
     setSegments(this.#shafts, [], []);
-    if (this.#cloud) this.#cloud.geometry.setDrawRange(0, 0);
+    this.#cloudCount = 0;
   }
 
   #buildMeshes(frame: ViewFrame): void {
@@ -274,11 +302,11 @@ export class EtfRenderer {
     // Ideal vertices: wire octahedra larger than the spheres and drawn on top, so a mean sitting
     // exactly on its vertex still shows the vertex around it.
     this.#idealMarks = new THREE.InstancedMesh(
-      new THREE.OctahedronGeometry(s * 1.9),
+      new THREE.OctahedronGeometry(s * 1.6),
       new THREE.MeshBasicMaterial({
         wireframe: true,
         transparent: true,
-        opacity: 0.8,
+        opacity: 0.7,
         depthTest: false,
       }),
       k,
@@ -377,7 +405,7 @@ export class EtfRenderer {
   #updateCloud(frame: ViewFrame): void {
     const s = frame.samples;
     if (!s) {
-      this.#cloud?.geometry.setDrawRange(0, 0);
+      this.#cloudCount = 0;
       return;
     }
     if (!this.#cloud) {
@@ -428,7 +456,7 @@ export class EtfRenderer {
       col.addUpdateRange(0, n * 3);
       col.needsUpdate = true;
     }
-    g.setDrawRange(0, n);
+    this.#cloudCount = n;
   }
 
   #applyVisibility(): void {

@@ -82,10 +82,13 @@ export function projectSamples(
     if (!keep || keep.has(cloud.classes[i])) wanted.push(i);
   const stride = Math.max(1, Math.ceil(wanted.length / MAX_SAMPLES));
   const n = Math.ceil(wanted.length / stride);
+  const step = coprimeStep(n);
   const positions = new Float32Array(n * 3);
   const classes = new Uint32Array(n);
   for (let o = 0; o < n; o++) {
-    const i = wanted[o * stride];
+    // Visit the samples in a scattered order: any prefix of the buffer is then an even
+    // subsample, which the renderer draws alone while the view moves.
+    const i = wanted[((o * step) % n) * stride];
     classes[o] = cloud.classes[i];
     for (let a = 0; a < 3; a++) {
       let s = -offset[a];
@@ -94,6 +97,12 @@ export function projectSamples(
     }
   }
   return { positions, classes };
+}
+
+/** A step that visits all of 0..n−1 (mod n) in a scattered order. */
+function coprimeStep(n: number): number {
+  for (const p of [7919, 7907, 7901, 6007, 3001, 1009, 101, 1]) if (n % p !== 0 && p < n) return p;
+  return 1;
 }
 
 function pcaFrame(m: MetricsResult, g: Geometry, basis?: number[][]): ViewFrame {
@@ -136,9 +145,7 @@ function exactFrame(m: MetricsResult, g: Geometry, picked: number[]): ViewFrame 
     means: sub.points,
     ideal: sub.ideal,
     weights,
-    samples: g.samples
-      ? projectSamples(g.samples, m.d, sub.basis, offset, new Set(picked))
-      : null,
+    samples: g.samples ? projectSamples(g.samples, m.d, sub.basis, offset, new Set(picked)) : null,
     explained: 1,
     radius,
     fits: true,

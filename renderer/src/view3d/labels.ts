@@ -14,12 +14,14 @@ export interface PlacedLabel {
 export const LABEL_FONT_PX = 12;
 const CHAR_PX = LABEL_FONT_PX * 0.62;
 const PAD = 3;
+/** The class-coloured dot before each label's text. */
+const DOT_PX = 9;
 
 /** Label box: to the upper right of the point, clear of the sphere. */
 function box(p: ScreenPoint, text: string): { x0: number; y0: number; x1: number; y1: number } {
   const x0 = p.x + 7;
   const y1 = p.y - 5;
-  return { x0, y0: y1 - LABEL_FONT_PX - 2, x1: x0 + text.length * CHAR_PX + 4, y1 };
+  return { x0, y0: y1 - LABEL_FONT_PX - 2, x1: x0 + DOT_PX + text.length * CHAR_PX + 4, y1 };
 }
 
 /** The labels that fit without overlapping one another or leaving the view. */
@@ -71,9 +73,13 @@ export async function composePng(
   ctx.lineWidth = 3;
   ctx.strokeStyle = theme.background;
   for (const l of labels) {
-    ctx.strokeText(l.text, l.x, l.y);
     ctx.fillStyle = colors[l.index] ?? theme.ink;
-    ctx.fillText(l.text, l.x, l.y);
+    ctx.beginPath();
+    ctx.arc(l.x + 3.5, l.y - 4.5, 3.5, 0, 2 * Math.PI);
+    ctx.fill();
+    ctx.strokeText(l.text, l.x + DOT_PX, l.y);
+    ctx.fillStyle = theme.ink;
+    ctx.fillText(l.text, l.x + DOT_PX, l.y);
   }
   if (caption) {
     ctx.font = `${LABEL_FONT_PX}px system-ui, 'DejaVu Sans', sans-serif`;

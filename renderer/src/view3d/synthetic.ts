@@ -50,7 +50,10 @@ const NULL_NC2: Nc2 = {
 /** ETF error ‖G/‖G‖_F − (I − 11ᵀ/C)/√(C−1)‖_F of the rows (nc-metrics.md). */
 function etfError(rows: number[][]): number {
   const c = rows.length;
-  const g = matMul(rows, rows[0].map((_, j) => rows.map((r) => r[j])));
+  const g = matMul(
+    rows,
+    rows[0].map((_, j) => rows.map((r) => r[j])),
+  );
   const f = Math.sqrt(g.flat().reduce((a, x) => a + x * x, 0));
   let e = 0;
   for (let i = 0; i < c; i++)
@@ -70,7 +73,9 @@ function point(
 ): MetricsResult {
   const { c, d } = o;
   const means = start.map((r, k) => r.map((x, j) => x * (1 - t) + etf[k][j] * t));
-  const weights = means.map((r, k) => r.map((x, j) => x * (0.3 + t) + start[(k + 1) % c][j] * (1 - t) * 0.5));
+  const weights = means.map((r, k) =>
+    r.map((x, j) => x * (0.3 + t) + start[(k + 1) % c][j] * (1 - t) * 0.5),
+  );
   const globalMean = new Array<number>(d).fill(0.2);
   const flatMeans = means.flatMap((r) => r.map((x, j) => x + globalMean[j]));
   const centred = centredMeans(flatMeans, globalMean, c, d);

@@ -1,0 +1,240 @@
+/**
+ * `npm run bench -- engine [--quick]`: end-to-end speed and memory of `nc-lens analyze` on
+ * collapsing synthetic dumps (class means plus Gaussian noise, float32 .npy, written in
+ * chunks under .bench/engine/ and reused between runs). For each (N, D, C) it prints the
+ * wall time of the CLI (a fresh bundle, spawned), the time to read the features file once,
+ * their ratio, rows/s and the child's peak RSS. `--quick` runs only the first case.
+ */
+import { spawn } from 'node:child_process';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import path from 'node:path';
+import { build } from 'esbuild';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+const WORK = path.join(ROOT, '.bench/engine');
+const CASES: [number, number, number][] = [
+  [50_000, 512, 10],
+  [100_000, 512, 100],
+  [1_000_000, 512, 100],
+];
+
+/** A NPY v1.0 header for a C-order array, padded so the data is 64-byte aligned. */
+function npyHeader(descr: string, shape: number[]): Buffer {
+  const dims = shape.length === 1 ? `${shape[0]},` : shape.join(', ');
+  let dict = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${dims}), }`;
+  const total = Math.ceil((10 + dict.length + 1) / 64) * 64;
+  dict = dict.padEnd(total - 10 - 1) + '\n';
+  const head = Buffer.alloc(10);
+  Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]).copy(head);
+  head.writeUInt16LE(dict.length, 8);
+  return Buffer.concat([head, Buffer.from(dict, 'latin1')]);
+}
+
+/** Small fast generator (xorshift32). */
+function xorshift(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return (s >>> 0) / 4294967296;
+  };
+}
+
+interface CaseFiles {
+  features: string;
+  labels: string;
+  weight: string;
+}
+
+/**
+ * Class means of norm 8 in random directions, unit Gaussian noise per coordinate (drawn from
+ * a table of 2^20 normals at random offsets, which keeps generation I/O-bound), uniform
+ * labels, and a classifier near the normalised means.
+ */
+function generate(n: number, d: number, c: number): CaseFiles {
+  const dir = path.join(WORK, `${n}x${d}x${c}`);
+  const files = {
+    features: path.join(dir, 'features.npy'),
+    labels: path.join(dir, 'labels.npy'),
+    weight: path.join(dir, 'weight.npy'),
+  };
+  const featureHeader = npyHeader('<f4', [n, d]);
+  if (
+    existsSync(files.features) &&
+    statSync(files.features).size === featureHeader.length + 4 * n * d
+  ) {
+    return files;
+  }
+  mkdirSync(dir, { recursive: true });
+  const rand = xorshift(12345 + n + c);
+  const normal = () => Math.sqrt(-2 * Math.log(rand() + 1e-12)) * Math.cos(2 * Math.PI * rand());
+  const table = Float32Array.from({ length: 1 << 20 }, normal);
+  const means = Array.from({ length: c }, () => {
+    const v = Float64Array.from({ length: d }, normal);
+    const s = 8 / Math.hypot(...v);
+    return v.map((x) => x * s);
+  });
+  const labels = new BigInt64Array(n);
+  const fd = openSync(files.features, 'w');
+  writeSync(fd, featureHeader);
+  const rowsPerChunk = 8192;
+  const chunk = new Float32Array(rowsPerChunk * d);
+  for (let start = 0; start < n; start += rowsPerChunk) {
+    const m = Math.min(rowsPerChunk, n - start);
+    for (let i = 0; i < m; i++) {
+      const k = Math.floor(rand() * c);
+      labels[start + i] = BigInt(k);
+      const off = Math.floor(rand() * (table.length - d));
+      const mu = means[k];
+      for (let t = 0; t < d; t++) chunk[i * d + t] = mu[t] + table[off + t];
+    }
+    writeSync(fd, new Uint8Array(chunk.buffer, 0, m * d * 4));
+  }
+  closeSync(fd);
+  writeFileSync(files.labels, Buffer.concat([npyHeader('<i8', [n]), Buffer.from(labels.buffer)]));
+  const w = new Float32Array(c * d);
+  means.forEach((mu, k) => mu.forEach((x, t) => (w[k * d + t] = x / 8 + 0.05 * normal())));
+  writeFileSync(files.weight, Buffer.concat([npyHeader('<f4', [c, d]), Buffer.from(w.buffer)]));
+  return files;
+}
+
+/** Seconds to read a file once, sequentially, in 8 MB reads. */
+function readOnce(file: string): number {
+  const t = performance.now();
+  const fd = openSync(file, 'r');
+  const buf = Buffer.alloc(8 << 20);
+  while (readSync(fd, buf, 0, buf.length, null) > 0);
+  closeSync(fd);
+  return (performance.now() - t) / 1000;
+}
+
+/** Bundles the CLI and the engine worker as scripts/build.js does, into .bench/engine/dist. */
+async function bundle(): Promise<string> {
+  const outdir = path.join(WORK, 'dist');
+  await build({
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'esm',
+    packages: 'external',
+    logLevel: 'warning',
+    entryPoints: {
+      cli: path.join(ROOT, 'main/cli/index.ts'),
+      'engine-worker': path.join(ROOT, 'main/engine/worker.ts'),
+    },
+    outdir,
+  });
+  // Writes the child's peak RSS (kB) when it exits.
+  writeFileSync(
+    path.join(outdir, 'rss.mjs'),
+    "import { writeFileSync } from 'node:fs';\nprocess.on('exit', () => writeFileSync(process.env.NC_BENCH_RSS, String(process.resourceUsage().maxRSS)));\n",
+  );
+  return outdir;
+}
+
+interface Run {
+  seconds: number;
+  rssMB: number;
+  engine: { backend: string; threads: number; seconds: number };
+}
+
+function analyze(dist: string, files: CaseFiles): Promise<Run> {
+  const out = path.join(WORK, 'result.json');
+  const rssFile = path.join(WORK, 'rss.txt');
+  const args = [
+    '--import',
+    path.join(dist, 'rss.mjs'),
+    path.join(dist, 'cli.js'),
+    'analyze',
+    '--features',
+    files.features,
+    '--labels',
+    files.labels,
+    '--weight',
+    files.weight,
+    '--json',
+    out,
+    '--quiet',
+  ];
+  const t = performance.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, {
+      env: { ...process.env, NC_BENCH_RSS: rssFile },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const seconds = (performance.now() - t) / 1000;
+      if (code !== 0) return reject(new Error(`nc-lens analyze exited with ${code}`));
+      const result = JSON.parse(readFileSync(out, 'utf8'));
+      resolve({
+        seconds,
+        rssMB: Number(readFileSync(rssFile, 'utf8')) / 1024,
+        engine: result.engine,
+      });
+    });
+  });
+}
+
+export async function run(args: string[]): Promise<void> {
+  const cases = args.includes('--quick') ? CASES.slice(0, 1) : CASES;
+  mkdirSync(WORK, { recursive: true });
+  const dist = await bundle();
+  const cpu = cpus()[0]?.model ?? 'unknown CPU';
+  console.log(
+    `machine: ${cpus().length} × ${cpu}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Node ${process.version}`,
+  );
+  const header = [
+    'N',
+    'D',
+    'C',
+    'file MB',
+    'analyze s',
+    'read s',
+    'ratio',
+    'rows/s',
+    'peak RSS MB',
+    'engine',
+  ];
+  const rows: string[][] = [];
+  for (const [n, d, c] of cases) {
+    process.stderr.write(`generating ${n}×${d}×${c}…\n`);
+    const files = generate(n, d, c);
+    const mb = statSync(files.features).size / 1e6;
+    readOnce(files.features); // warm the page cache, as the CLI run will find it
+    const read = readOnce(files.features);
+    process.stderr.write(`analysing ${n}×${d}×${c}…\n`);
+    const r = await analyze(dist, files);
+    rows.push([
+      String(n),
+      String(d),
+      String(c),
+      mb.toFixed(0),
+      r.seconds.toFixed(2),
+      read.toFixed(3),
+      (r.seconds / read).toFixed(1),
+      Math.round(n / r.seconds).toLocaleString('en-US'),
+      r.rssMB.toFixed(0),
+      `${r.engine.backend} ×${r.engine.threads}`,
+    ]);
+  }
+  const widths = header.map((h, j) => Math.max(h.length, ...rows.map((r) => r[j].length)));
+  const line = (r: string[]) => `| ${r.map((x, j) => x.padStart(widths[j])).join(' | ')} |`;
+  console.log(
+    [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join(
+      '\n',
+    ),
+  );
+}

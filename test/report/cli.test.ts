@@ -1,0 +1,69 @@
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { pageCount, pdfText } from './poppler.ts';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+const FIXTURES = new URL('../../../shared/fixtures/mnist-mlp/', import.meta.url).pathname;
+const dir = mkdtempSync(join(tmpdir(), 'nc-report-cli-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function ncLens(args: string[]) {
+  return spawnSync(process.execPath, [join(ROOT, 'bin/nc-lens.js'), ...args], {
+    env: { ...process.env, NC_LENS_FROM_SOURCE: '1' },
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+}
+
+describe('nc-lens report', () => {
+  it('writes the report of a fixture', () => {
+    const file = join(FIXTURES, 'mnist_small_epoch080.npz');
+    const out = join(dir, 'r.pdf');
+    const r = ncLens(['report', file, '-o', out, '--title', 'CLI report']);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^wrote .*r\.pdf/);
+    expect(pageCount(out)).toBeGreaterThanOrEqual(5);
+    const text = pdfText(out);
+    const sha = createHash('sha256').update(readFileSync(file)).digest('hex');
+    expect(text).toContain('CLI report');
+    expect(text).toContain(sha.slice(0, 16));
+    expect(text).toContain('The simplex ETF in 3D');
+  });
+
+  it('marks the terminal phase from a training log', () => {
+    const files = ['001', '005'].map((e) => join(FIXTURES, `mnist_small_epoch${e}.npz`));
+    const out = join(dir, 's.pdf');
+    const log = join(FIXTURES, 'mnist_small_log.json');
+    const r = ncLens(['report', ...files, '-o', out, '--train-log', log]);
+    expect(r.status).toBe(0);
+    // Neither epoch 1 nor 5 reaches 100%; the log places the terminal phase at epoch 20, after
+    // the last point, so it is stated rather than drawn off the axis.
+    const text = pdfText(out).replace(/\s+/g, ' ');
+    expect(text).toContain(
+      'Training accuracy first reaches 100% at epoch 20 (from the training log), after the last point shown.',
+    );
+  });
+
+  it('refuses bad input with exit 2 and one line', () => {
+    const missingOut = ncLens(['report', join(FIXTURES, 'mnist_small_epoch001.npz')]);
+    expect(missingOut.status).toBe(2);
+    expect(missingOut.stderr.trim().split('\n')).toHaveLength(1);
+    expect(missingOut.stderr).toContain('expected an output file');
+
+    const badCentering = ncLens([
+      'report',
+      'x.npz',
+      '-o',
+      join(dir, 'x.pdf'),
+      '--centering',
+      'median',
+    ]);
+    expect(badCentering.status).toBe(2);
+    expect(badCentering.stderr).toContain("found 'median'");
+  });
+});
