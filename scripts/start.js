@@ -20,7 +20,9 @@ export function electronBinary(env = process.env) {
   const pathFile = join(pkgDir, 'path.txt');
   const relative = existsSync(pathFile) ? readFileSync(pathFile, 'utf8').trim() : '';
   const override = env.ELECTRON_OVERRIDE_DIST_PATH;
-  const binary = override ? join(override, relative || 'electron') : relative && join(pkgDir, 'dist', relative);
+  const binary = override
+    ? join(override, relative || 'electron')
+    : relative && join(pkgDir, 'dist', relative);
   if (binary && existsSync(binary)) return { binary };
   return {
     reason: override
@@ -30,13 +32,18 @@ export function electronBinary(env = process.env) {
 }
 
 function built() {
-  return existsSync(join(root, 'dist/renderer/index.html')) && existsSync(join(root, 'dist/cli.js'));
+  return (
+    existsSync(join(root, 'dist/renderer/index.html')) && existsSync(join(root, 'dist/cli.js'))
+  );
 }
 
 function main() {
   if (!built()) {
     console.log('NC Lens: building the app first (npm run build)…');
-    const r = spawnSync(process.execPath, [join(root, 'scripts/build.js')], { stdio: 'inherit', cwd: root });
+    const r = spawnSync(process.execPath, [join(root, 'scripts/build.js')], {
+      stdio: 'inherit',
+      cwd: root,
+    });
     if (r.status !== 0) {
       console.error('NC Lens: the build failed; see the messages above.');
       process.exit(1);
@@ -46,7 +53,10 @@ function main() {
   const args = electron.binary
     ? [electron.binary, [root]]
     : [process.execPath, [join(root, 'bin/nc-lens.js'), 'serve', ...process.argv.slice(2)]];
-  if (!electron.binary) console.log(`NC Lens: no desktop window: ${electron.reason}; opening the browser shell instead.`);
+  if (!electron.binary)
+    console.log(
+      `NC Lens: no desktop window: ${electron.reason}; opening the browser shell instead.`,
+    );
   const child = spawn(args[0], args[1], { stdio: 'inherit', cwd: root });
   child.on('error', (e) => {
     console.error(`NC Lens: could not start ${args[0]}: ${e.message}`);

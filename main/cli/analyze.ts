@@ -47,6 +47,7 @@ const OPTIONS: Record<string, OptionSpec> = {
   'test-labels': { type: 'string', arg: 'L', role: 'test_labels', help: 'test-split labels' },
   'test-logits': { type: 'string', arg: 'Z', role: 'test_logits', help: 'test-split logits' },
   centering: { type: 'string', arg: 'MODE', help: 'global mean: class-means (default) or samples' },
+  threads: { type: 'string', arg: 'N', help: 'worker threads (default: all cores for big inputs)' },
   json: {
     type: 'string',
     arg: 'OUT',
@@ -112,6 +113,10 @@ export async function run(argv: string[]): Promise<number> {
   if (centering !== 'class-means' && centering !== 'samples') {
     throw badInput(undefined, '--centering class-means or samples', `'${centering}'`);
   }
+  const threads = values.threads === undefined ? undefined : Number(values.threads);
+  if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1 && threads <= 64)) {
+    throw badInput(undefined, '--threads between 1 and 64', `'${String(values.threads)}'`);
+  }
   const quiet = values.quiet === true;
   const jsonOut = typeof values.json === 'string' ? values.json : undefined;
 
@@ -125,6 +130,7 @@ export async function run(argv: string[]): Promise<number> {
       signal: controller.signal,
       onProgress: progress?.update,
       geometry: jsonOut !== undefined,
+      threads,
     });
     progress?.clear();
     if (jsonOut === '-') {

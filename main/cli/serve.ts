@@ -28,7 +28,8 @@ function parsed(argv: string[]): ServeArgs | 'help' {
     if (a === '--help' || a === '-h') return 'help';
     if (a === '--no-open') args.open = false;
     else if (a === '--port') args.port = integer('--port', argv[++i], 0, 65535);
-    else if (a === '--max-upload') args.maxUploadBytes = integer('--max-upload', argv[++i], 1, 2 ** 40) * 1024 ** 2;
+    else if (a === '--max-upload')
+      args.maxUploadBytes = integer('--max-upload', argv[++i], 1, 2 ** 40) * 1024 ** 2;
     else throw badInput(undefined, 'serve options --port N, --no-open, --max-upload MB', `'${a}'`);
   }
   return args;
@@ -37,7 +38,7 @@ function parsed(argv: string[]): ServeArgs | 'help' {
 function integer(flag: string, value: string | undefined, min: number, max: number): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < min || n > max) {
-    throw badInput(undefined, `${flag} an integer in ${min}..${max}`, `'${value ?? ''}'`);
+    throw badInput(undefined, `an integer ${min}..${max} after ${flag}`, `'${value ?? ''}'`);
   }
   return n;
 }
@@ -75,10 +76,16 @@ export async function run(argv: string[]): Promise<number> {
   }
   const staticDir = rendererDir();
   if (!staticDir) {
-    process.stderr.write('nc-lens serve: the app is not built (dist/renderer is missing): run npm run build\n');
+    process.stderr.write(
+      'nc-lens serve: the app is not built (dist/renderer is missing): run npm run build\n',
+    );
     return 1;
   }
-  const server = await startServer({ port: args.port, staticDir, maxUploadBytes: args.maxUploadBytes });
+  const server = await startServer({
+    port: args.port,
+    staticDir,
+    maxUploadBytes: args.maxUploadBytes,
+  });
   // The temp folder of uploads must go whatever way the process ends.
   process.on('exit', () => server.uploads.dispose());
   process.stdout.write(`NC Lens: ${server.url}\n`);

@@ -40,7 +40,10 @@ export function ipcHandlers(deps: MainDeps): Record<string, Handler> {
   return {
     [CHANNELS.call]: async (_sender, method, args) => {
       if (!(CALL_METHODS as readonly unknown[]).includes(method) || !Array.isArray(args)) {
-        return { ok: false, error: toErrorValue(badInput(undefined, 'an API method', String(method))) };
+        return {
+          ok: false,
+          error: toErrorValue(badInput(undefined, 'an API method', String(method))),
+        };
       }
       if (method !== 'open') return remote.request(method as (typeof CALL_METHODS)[number], args);
       let refs: FileRef[];

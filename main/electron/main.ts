@@ -88,7 +88,8 @@ function createWindow(): void {
   });
   lockDown(window.webContents);
   window.webContents.once('did-finish-load', () => {
-    if (pendingOpen.length) send({ type: 'open', refs: pendingOpen.splice(0).map((path) => ({ path })) });
+    if (pendingOpen.length)
+      send({ type: 'open', refs: pendingOpen.splice(0).map((path) => ({ path })) });
   });
   void window.loadURL(`${ORIGIN}/index.html`);
   window.on('closed', () => (window = null));
@@ -113,7 +114,8 @@ async function openDialog(): Promise<void> {
       { name: 'All files', extensions: ['*'] },
     ],
   });
-  if (!r.canceled && r.filePaths.length) send({ type: 'open', refs: r.filePaths.map((path) => ({ path })) });
+  if (!r.canceled && r.filePaths.length)
+    send({ type: 'open', refs: r.filePaths.map((path) => ({ path })) });
 }
 
 function buildMenu(): void {
@@ -149,7 +151,12 @@ function buildMenu(): void {
     ],
   };
   Menu.setApplicationMenu(
-    Menu.buildFromTemplate([file, { role: 'editMenu' }, { role: 'viewMenu' }, { role: 'windowMenu' }]),
+    Menu.buildFromTemplate([
+      file,
+      { role: 'editMenu' },
+      { role: 'viewMenu' },
+      { role: 'windowMenu' },
+    ]),
   );
 }
 

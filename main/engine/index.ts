@@ -21,7 +21,7 @@ import { guessRoles, openDataset, openFile } from '../io/index.ts';
 import type { ArraySource, Dataset } from '../io/types.ts';
 import { parseEpoch } from './epochs.ts';
 import type { FirstPass, JobContext } from './passes.ts';
-import { analyzeSplit } from './passes.ts';
+import { analyzeSplit, splitProblem } from './passes.ts';
 import { WorkerPool } from './pool.ts';
 import type { BackendPreference } from './product.ts';
 import { productBackend } from './product.ts';
@@ -44,10 +44,10 @@ export interface AnalyzeOptions {
 }
 
 /**
- * Multiply-adds of pass 2 below which worker threads cost more to start than they save
- * (measured: a worker starts in ~0.1 s built, more from source; wasm does ~7·10⁹ MAC/s).
+ * Multiply-adds of pass 2 from which worker threads pay off: a worker starts in ~0.15 s
+ * built (hidden behind pass 1, which runs meanwhile), and wasm does ~7·10⁹ MAC/s.
  */
-const PARALLEL_WORK = 2e9;
+const PARALLEL_WORK = 3e8;
 
 /** One public call: its options, progress meter and (lazily) its pass-2 runner. */
 class Job implements JobContext {
@@ -58,7 +58,11 @@ class Job implements JobContext {
   private span = { from: 0, to: 1, units: 1, done: 0 };
   private phase = { name: '', rows: 0 };
   private readonly onAbort = () => {
-    void this.running?.then((r) => r.close());
+    // Terminate workers at once; a runner that failed to start has nothing to stop.
+    void this.running?.then(
+      (r) => r.close(),
+      () => undefined,
+    );
   };
 
   constructor(private readonly opts: AnalyzeOptions) {
@@ -86,7 +90,7 @@ class Job implements JobContext {
     this.span = { from, to, units: Math.max(units, 1), done: 0 };
   }
 
-  progress(phase: string, rows: number): void {
+  progress(phase: string, rows: number, total: number): void {
     if (phase !== this.phase.name) this.phase = { name: phase, rows: 0 };
     this.phase.rows += rows;
     this.span.done += rows;
@@ -95,6 +99,7 @@ class Job implements JobContext {
       phase,
       fraction: from + (to - from) * Math.min(1, done / units),
       rows: this.phase.rows,
+      totalRows: total,
     });
   }
 
@@ -157,7 +162,9 @@ async function datasetMetrics(
     ...train.metrics,
     warnings,
   };
-  if (test) {
+  const unusable = test && (await splitProblem(test));
+  if (unusable) warnings.push(`test split not analysed: ${unusable}`);
+  if (test && !unusable) {
     const testWarnings: string[] = [];
     const t = await analyzeSplit(test, classifier, job, {
       name: 'test',

@@ -9,23 +9,26 @@ import type { Centering, SplitMetrics } from '../../shared/schema.ts';
 import { badInput, cancelled } from '../../shared/errors.ts';
 import { arrayLabel, assertFinite } from '../io/index.ts';
 import type { ArraySource, Matrix } from '../io/types.ts';
-import type { Chunk, DecisionPlan, LogitsPlan, Pass2Plan } from './accumulate.ts';
+import type { Chunk, DecisionPlan, LogitsPlan, Pass2Partial, Pass2Plan } from './accumulate.ts';
 import { splitMetrics } from './metrics.ts';
 import type { Nc1Directions } from './nc1.ts';
 import { nc1Directions } from './nc1.ts';
 import { dot, squaredDistance } from './linalg.ts';
 import type { RowRunner } from './runner.ts';
 
-/** Rows per chunk: about 8 MB of float64, whatever D is. */
+/**
+ * Rows per chunk: about 2 MB of float64 whatever D is; small enough to stay in cache and keep
+ * cancellation prompt, big enough that per-chunk overheads vanish.
+ */
 export function chunkRows(d: number): number {
-  return Math.max(64, Math.min(65536, Math.floor(2 ** 20 / Math.max(d, 1))));
+  return Math.max(64, Math.min(65536, Math.floor(2 ** 18 / Math.max(d, 1))));
 }
 
 export interface JobContext {
   centering: Centering;
   signal?: AbortSignal;
-  /** Called after each chunk with the rows just processed in this pass. */
-  progress(phase: string, rows: number): void;
+  /** Called after each chunk with the rows just processed in this pass, of `total`. */
+  progress(phase: string, rows: number, total: number): void;
   /** The runner for pass 2, created on first use (sized by the work it will do). */
   runner(work: number): Promise<RowRunner>;
 }
@@ -109,6 +112,27 @@ function addClassSums(
   return finite;
 }
 
+/** Why a split's labels cannot be analysed (too few classes or samples), or null. */
+function classProblem(
+  c: number,
+  n: number,
+  labels: number[],
+): { expected: string; found: string } | null {
+  if (c < 2) return { expected: 'at least 2 classes', found: `only label ${labels[0]}` };
+  if (c >= n) return { expected: 'more samples than classes', found: `${n} samples, ${c} classes` };
+  return null;
+}
+
+/** For an optional split (the test split): why it cannot be analysed, or null. */
+export async function splitProblem(split: SplitInput): Promise<string | null> {
+  const n = split.features.rows;
+  const { labels } = await classesOf(split.labels, n, arrayLabel(split.features));
+  const problem = classProblem(labels.length, n, labels);
+  return (
+    problem && `${arrayLabel(split.labels)}: expected ${problem.expected}, found ${problem.found}`
+  );
+}
+
 export async function firstPass(
   split: SplitInput,
   job: JobContext,
@@ -121,16 +145,10 @@ export async function firstPass(
   const d = features.rowSize;
   const { labels, classes, counts } = await classesOf(split.labels, n, where);
   const c = labels.length;
-  if (c < 2) {
-    throw badInput(arrayLabel(split.labels), 'at least 2 classes', `only label ${labels[0]}`);
-  }
-  if (c >= n) {
-    throw badInput(
-      arrayLabel(split.labels),
-      'more samples than classes',
-      `${n} samples, ${c} classes`,
-    );
-  }
+  const problem = classProblem(c, n, labels);
+  if (problem) throw badInput(arrayLabel(split.labels), problem.expected, problem.found);
+  // Start the pass-2 runner now: worker threads then load while pass 1 reads.
+  job.runner(n * d * 3 * c).catch(() => undefined);
   const sums = new Float64Array(c * d);
   const step = chunkRows(d);
   for (let start = 0; start < n; start += step) {
@@ -140,7 +158,7 @@ export async function firstPass(
     // assertFinite names the first bad row; run it only when there is one.
     if (!addClassSums(h, classes.subarray(start, end), d, sums))
       assertFinite(h, start, d, where, 'features');
-    job.progress(phase, end - start);
+    job.progress(phase, end - start, n);
   }
   const means = sums.map((s, i) => s / counts[Math.floor(i / d)]);
   const globalMean = new Float64Array(d);
@@ -206,7 +224,8 @@ export function secondPassSetup(
   where: string,
   warnings: string[],
 ): SecondPassSetup {
-  const { d, c } = { d: own.d, c: own.labels.length };
+  const d = own.d;
+  const c = own.labels.length;
   const blocks: Float64Array[] = [own.centred];
   let k = c;
   const ncc = nccPlan(own, reference, own === reference ? 0 : k);
@@ -342,7 +361,7 @@ export async function secondPass(
   setup: SecondPassSetup,
   job: JobContext,
   phase: string,
-): Promise<SplitMetricsInput> {
+): Promise<Pass2Partial> {
   const { plan } = setup;
   const { n, d } = own;
   const runner = await job.runner(n * d * plan.k);
@@ -364,17 +383,11 @@ export async function secondPass(
     }
     checkAbort(job.signal);
     await runner.push(chunk);
-    job.progress(phase, end - start);
+    job.progress(phase, end - start, n);
   }
   const partial = await runner.end();
   checkAbort(job.signal);
-  return { partial, backend: runner.backend, threads: runner.threads };
-}
-
-export interface SplitMetricsInput {
-  partial: import('./accumulate.ts').Pass2Partial;
-  backend: string;
-  threads: number;
+  return partial;
 }
 
 /** Both passes over one split, and its metrics. */
@@ -383,13 +396,7 @@ export async function analyzeSplit(
   classifier: ClassifierInput,
   job: JobContext,
   opts: { reference?: FirstPass; name: string; warnings: string[] },
-): Promise<{
-  first: FirstPass;
-  metrics: SplitMetrics;
-  weights: Float64Array | null;
-  backend: string;
-  threads: number;
-}> {
+): Promise<{ first: FirstPass; metrics: SplitMetrics; weights: Float64Array | null }> {
   const { name, warnings } = opts;
   const first = await firstPass(split, job, `${name}: pass 1`, warnings);
   const setup = secondPassSetup(
@@ -400,13 +407,7 @@ export async function analyzeSplit(
     arrayLabel(split.features),
     warnings,
   );
-  const { partial, backend, threads } = await secondPass(
-    split,
-    first,
-    setup,
-    job,
-    `${name}: pass 2`,
-  );
+  const partial = await secondPass(split, first, setup, job, `${name}: pass 2`);
   const metrics = splitMetrics(
     {
       n: first.n,
@@ -422,5 +423,5 @@ export async function analyzeSplit(
     },
     warnings,
   );
-  return { first, metrics, weights: setup.weights, backend, threads };
+  return { first, metrics, weights: setup.weights };
 }

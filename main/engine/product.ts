@@ -55,6 +55,7 @@ async function chooseTfBackend(
       // Not installed or its native library failed to load: fall through to wasm.
     }
   }
+  const before = processHandlers();
   try {
     require('@tensorflow/tfjs-backend-wasm');
     if (await tf.setBackend('wasm')) {
@@ -63,8 +64,31 @@ async function chooseTfBackend(
     }
   } catch {
     // No usable WebAssembly: fall back to float64 JS.
+  } finally {
+    removeHandlersAddedSince(before);
   }
   return null;
+}
+
+type Handler = (...args: unknown[]) => void;
+const PROCESS_EVENTS = ['uncaughtException', 'unhandledRejection'];
+const emitter: NodeJS.EventEmitter = process;
+
+function processHandlers(): Map<string, Handler[]> {
+  return new Map(PROCESS_EVENTS.map((e) => [e, emitter.listeners(e) as Handler[]]));
+}
+
+/**
+ * The Emscripten glue of the wasm backend installs process-wide handlers that rethrow every
+ * uncaught error, which turns any later crash into a dump of its minified source; the
+ * engine's callers handle their own errors, so those handlers are removed.
+ */
+function removeHandlersAddedSince(before: Map<string, Handler[]>): void {
+  for (const e of PROCESS_EVENTS) {
+    for (const h of emitter.listeners(e) as Handler[]) {
+      if (!before.get(e)!.includes(h)) emitter.off(e, h);
+    }
+  }
 }
 
 export async function createProduct(pref: BackendPreference = 'auto'): Promise<Product> {

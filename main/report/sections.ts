@@ -2,8 +2,10 @@
 import { basename } from 'node:path';
 import {
   etfView,
+  formatTick,
   formatValue,
   heatmap,
+  heatmapSpread,
   histogram,
   lineChart,
   seriesColor,
@@ -107,7 +109,13 @@ export function titleBlock(w: ReportWriter, ctx: ReportContext): void {
   const m = ctx.last.metrics;
   const rows: [string, string][] = [
     ['Input files', inputLines(ctx)],
-    ['Data', dataLine(m) + (ctx.kind === 'single' ? '' : ` (${where(ctx).trim()})`)],
+    [
+      'Data',
+      dataLine(m) +
+        (ctx.kind === 'single'
+          ? ''
+          : `\n(at the last point, ${ctx.kind === 'epochs' ? `epoch ${ctx.last.x}` : `layer ${ctx.last.label}`})`),
+    ],
   ];
   if (ctx.kind !== 'single') rows.push(['Series', seriesLine(ctx)]);
   rows.push(
@@ -239,8 +247,8 @@ function groupSeries(group: MetricGroup, ctx: ReportContext, test: boolean): Lin
 
 export function trajectories(w: ReportWriter, ctx: ReportContext): void {
   if (ctx.kind === 'single') return;
-  w.newPage();
-  w.heading(ctx.kind === 'epochs' ? 'Trajectories over training' : 'Metrics across layers');
+  // Keep the heading, its note and the first chart together.
+  w.heading(ctx.kind === 'epochs' ? 'Trajectories over training' : 'Metrics across layers', 1, 330);
   const test = hasTest(ctx);
   const phase = ctx.kind === 'epochs' ? terminalPhase(ctx.points, ctx.trainAccuracyLog) : null;
   let note =
@@ -295,7 +303,10 @@ export function view3d(w: ReportWriter, ctx: ReportContext): void {
     return;
   }
   w.paragraph(
-    `Class means μ_k − μ_G${where(ctx)}, projected to their three principal directions; the ideal simplex ETF with the same mean norm, aligned to the means by orthogonal Procrustes [7]; a dashed line from each mean to its ideal vertex (the NC2 error); and the classifier rows as arrows, rescaled to the means’ norm (NC3).`,
+    `Class means μ_k − μ_G${where(ctx)}, projected to their three principal directions; the ideal simplex ETF with the same mean norm, aligned to the means by orthogonal Procrustes [7]; and a dashed line from each mean to its ideal vertex (the NC2 error)` +
+      (g.weights
+        ? '. Classifier rows are drawn as arrows, rescaled to the means’ norm (NC3).'
+        : '. No classifier weight was given, so no classifier rows are drawn.'),
     { size: 9 },
   );
   const scene = etfScene({
@@ -321,12 +332,16 @@ export function cosines(w: ReportWriter, ctx: ReportContext): void {
     return;
   }
   const c = g.labels.length;
+  const values = cosineMatrix(centredMeans(g.means, g.global_mean, c, m.d));
+  const spread = heatmapSpread(values);
   w.paragraph(
-    `cos(μ_k − μ_G, μ_l − μ_G) for every pair of classes${where(ctx)}. The colour scale is centred on the simplex-ETF value −1/(C−1) = ${formatValue(c > 1 ? -1 / (c - 1) : 0)}: white pairs sit at the ideal angle, blue pairs are further apart, red pairs closer.`,
+    `cos(μ_k − μ_G, μ_l − μ_G) for every pair of classes${where(ctx)}. The colour scale is centred on the simplex-ETF value −1/(C−1) = ${formatValue(c > 1 ? -1 / (c - 1) : 0)} and spans ±${formatTick(spread)} around it (the largest departure, rounded up): white pairs sit at the ideal angle, blue pairs are further apart, red pairs closer.`,
     { size: 9 },
   );
-  const values = cosineMatrix(centredMeans(g.means, g.global_mean, c, m.d));
-  w.svg(heatmap({ values, labels: g.labels.map(String), width: 520 }), 470);
+  w.svg(
+    heatmap({ values, labels: g.labels.map(String), spread, interactive: false, width: 520 }),
+    470,
+  );
 }
 
 export function norms(w: ReportWriter, ctx: ReportContext): void {
@@ -345,7 +360,8 @@ export function norms(w: ReportWriter, ctx: ReportContext): void {
     histogram({
       values: weightNorms,
       title: 'Classifier rows',
-      xLabel: weightNorms.length ? '‖w_k‖' : 'needs a classifier weight (W)',
+      xLabel: '‖w_k‖',
+      emptyNote: REQUIREMENT_TEXT.weights,
       color: '#e07b39',
     }),
   );

@@ -68,10 +68,10 @@ export class ReportWriter {
     this.doc.addPage();
   }
 
-  /** A section heading (level 1 also a bookmark in the outline). */
-  heading(title: string, level: 1 | 2 = 1): void {
+  /** A heading, kept on one page with the `keep` points of content that follow it. */
+  heading(title: string, level: 1 | 2 = 1, keep = 60): void {
     const size = level === 1 ? 15 : 11.5;
-    this.ensureSpace(size + 60);
+    this.ensureSpace(size + 20 + keep);
     if (this.doc.y > PAGE.margin + 1) this.doc.moveDown(level === 1 ? 0.8 : 0.5);
     if (level === 1) this.doc.outline.addItem(title);
     this.doc
@@ -175,7 +175,9 @@ export class ReportWriter {
     rows.forEach((cells, r) => {
       const group = o.groupRows?.has(r) ?? false;
       const h = group ? size + 8 : this.rowHeight(cells, columns, size);
-      if (this.doc.y + h > this.bottom) {
+      // A group title never ends a page: it needs room for at least one row of its own below.
+      const keep = group && rows[r + 1] ? this.rowHeight(rows[r + 1], columns, size) : 0;
+      if (this.doc.y + h + keep > this.bottom) {
         this.doc.addPage();
         this.header(columns, size);
       }

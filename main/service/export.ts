@@ -99,7 +99,8 @@ function perClassCsv(result: AnalysisResult): string {
       ['test', r.metrics.test],
     ];
     for (const [split, m] of splits) {
-      for (const row of m?.per_class ?? []) lines.push([r.label, split, ...cols.map((c) => cell(row[c]))]);
+      for (const row of m?.per_class ?? [])
+        lines.push([r.label, split, ...cols.map((c) => cell(row[c]))]);
     }
   }
   return toCsv(lines);

@@ -236,7 +236,8 @@ async function call(
 async function analyze(ctx: Context, req: IncomingMessage, res: ServerResponse): Promise<void> {
   await readJson(req);
   res.writeHead(200, { 'Content-Type': 'text/event-stream', 'X-Accel-Buffering': 'no' });
-  const event = (name: string, data: unknown) => res.write(`event: ${name}\ndata: ${JSON.stringify(data)}\n\n`);
+  const event = (name: string, data: unknown) =>
+    res.write(`event: ${name}\ndata: ${JSON.stringify(data)}\n\n`);
   let done = false;
   res.on('close', () => {
     if (!done) void ctx.session.cancel();
@@ -260,7 +261,11 @@ async function analyze(ctx: Context, req: IncomingMessage, res: ServerResponse):
   }
 }
 
-async function exportResult(ctx: Context, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function exportResult(
+  ctx: Context,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   const body = (await readJson(req)) as { format?: ExportFormat; title?: string; viewPng?: string };
   const viewPng = body.viewPng ? new Uint8Array(Buffer.from(body.viewPng, 'base64')) : undefined;
   const out = await ctx.session.exportResult(body.format ?? 'json', { title: body.title, viewPng });

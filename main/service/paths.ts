@@ -9,7 +9,11 @@ import { badInput } from '../../shared/errors.ts';
  */
 export function checkedFilePath(path: unknown): string {
   if (typeof path !== 'string' || path.length === 0 || path.includes('\0')) {
-    throw badInput(undefined, 'a file path', typeof path === 'string' ? 'an invalid string' : typeof path);
+    throw badInput(
+      undefined,
+      'a file path',
+      typeof path === 'string' ? 'an invalid string' : typeof path,
+    );
   }
   if (!isAbsolute(path)) throw badInput(path, 'an absolute path', 'a relative path');
   const p = normalize(path);

@@ -67,8 +67,8 @@ export class Session implements NcLensApi {
   constructor(private readonly options: ServiceOptions) {}
 
   async info(): Promise<AppInfo> {
-    const info = (await engine()).backendInfo() as { backend: string };
-    return { version, backend: info.backend, shell: this.options.shell };
+    const { backend } = await (await engine()).backendInfo();
+    return { version, backend, shell: this.options.shell };
   }
 
   async state(): Promise<SessionState> {
@@ -109,7 +109,8 @@ export class Session implements NcLensApi {
   }
 
   async setRole(arrayId: string, role: Role): Promise<SessionState> {
-    if (!ROLES.includes(role)) throw badInput(undefined, `a role (${ROLES.join(', ')})`, `'${role}'`);
+    if (!ROLES.includes(role))
+      throw badInput(undefined, `a role (${ROLES.join(', ')})`, `'${role}'`);
     for (const f of this.files) {
       const entry = f.entry.arrays.find((a) => a.id === arrayId);
       if (!entry) continue;
@@ -215,7 +216,13 @@ export class Session implements NcLensApi {
       bytes: a.bytes,
       role: 'ignore',
     }));
-    const entry: FileEntry = { id, name: f.name, bytes: container.bytes, format: container.format, arrays };
+    const entry: FileEntry = {
+      id,
+      name: f.name,
+      bytes: container.bytes,
+      format: container.format,
+      arrays,
+    };
     return { entry, path: f.path, container, roles: new Map() };
   }
 

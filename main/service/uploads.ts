@@ -17,7 +17,11 @@ export const DEFAULT_MAX_UPLOAD = 8 * 1024 ** 3;
 
 export class UploadTooLarge extends NcLensError {
   constructor(name: string, limit: number) {
-    super('bad-input', `${name}: expected at most ${formatBytes(limit)} per upload, found more (start nc-lens serve with --max-upload to raise the limit, or use the desktop app, which reads files in place)`, name);
+    super(
+      'bad-input',
+      `${name}: expected at most ${formatBytes(limit)} per upload, found more (start nc-lens serve with --max-upload to raise the limit, or use the desktop app, which reads files in place)`,
+      name,
+    );
   }
 }
 

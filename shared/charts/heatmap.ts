@@ -10,6 +10,45 @@ export interface HeatmapOptions {
   title?: string;
   /** Side of the whole square chart incl. labels and legend; default 520 wide. */
   width?: number;
+  /**
+   * Half-width of the colour scale around −1/(C−1); default `heatmapSpread(values)`. Pass the
+   * largest spread over a series to keep colours comparable between epochs.
+   */
+  spread?: number;
+  /**
+   * true (default): one rect per cell with `data-i`, `data-j`, `data-value`, for hover in the
+   * app. false: cells of one colour merged into one path, a fraction of the size, for print.
+   */
+  interactive?: boolean;
+}
+
+/** The scale around the centre: [lo, hi] within [−1, 1]. */
+interface ColourScale {
+  lo: number;
+  centre: number;
+  hi: number;
+}
+
+/** Smallest 1-2-5 × 10^k at or above x. */
+function niceCeil(x: number): number {
+  const p = Math.pow(10, Math.floor(Math.log10(x)));
+  for (const m of [1, 2, 5, 10]) if (m * p >= x * (1 - 1e-9)) return m * p;
+  return 10 * p;
+}
+
+/**
+ * Default half-width of the colour scale: the largest off-diagonal distance from −1/(C−1),
+ * rounded up to 1-2-5 (at least 0.01). Scaling to the data, not to [−1, 1], keeps small
+ * departures from the simplex visible when C is large and every cosine sits near 0.
+ */
+export function heatmapSpread(values: number[][]): number {
+  const c = values.length;
+  const centre = c > 1 ? -1 / (c - 1) : 0;
+  let worst = 0;
+  for (let i = 0; i < c; i++)
+    for (let j = 0; j < c; j++)
+      if (i !== j) worst = Math.max(worst, Math.abs(values[i][j] - centre));
+  return Math.min(2, niceCeil(Math.max(worst, 0.01)));
 }
 
 /** Class-label positions to print: all when they fit in `cell` px, else an even stride. */
@@ -22,19 +61,20 @@ const LEGEND_W = 150;
 const LEVELS = 16;
 const DIAGONAL = '#d0d0d0';
 
-function legendBar(x: number, y: number, h: number, centre: number): string {
-  const steps = 64;
+function legendBar(x: number, y: number, h: number, scale: ColourScale): string {
+  const { lo, centre, hi } = scale;
+  const steps = 2 * LEVELS;
   let out = '';
-  const at = (v: number) => y + h - ((v + 1) / 2) * h;
+  const at = (v: number) => y + h - ((v - lo) / (hi - lo)) * h;
   for (let i = 0; i < steps; i++) {
-    const v0 = -1 + (2 * i) / steps;
-    const v1 = -1 + (2 * (i + 1)) / steps;
+    const v0 = lo + ((hi - lo) * i) / steps;
+    const v1 = lo + ((hi - lo) * (i + 1)) / steps;
     out += el('rect', {
       x,
       y: at(v1),
       width: 14,
       height: at(v0) - at(v1) + 0.3,
-      fill: divergingColor((v0 + v1) / 2, -1, centre, 1, LEVELS),
+      fill: divergingColor((v0 + v1) / 2, lo, centre, hi, LEVELS),
     });
   }
   out += el('rect', {
@@ -46,11 +86,13 @@ function legendBar(x: number, y: number, h: number, centre: number): string {
     stroke: AXIS,
     'stroke-width': 0.8,
   });
-  const ticks = [1, 0, -1];
-  for (const t of ticks) {
-    if (Math.abs(at(t) - at(centre)) < 10) continue;
+  for (const t of [hi, 0, lo]) {
+    if (t < lo || t > hi || Math.abs(at(t) - at(centre)) < 12) continue;
     out += el('line', { x1: x + 14, x2: x + 18, y1: at(t), y2: at(t), stroke: AXIS });
-    out += text(x + 20, at(t) + 3.5, formatTick(t), { size: FONT.tick, fill: AXIS });
+    out += text(x + 20, at(t) + 3.5, formatTick(Number(t.toPrecision(3))), {
+      size: FONT.tick,
+      fill: AXIS,
+    });
   }
   out += el('line', {
     x1: x - 3,
@@ -67,7 +109,7 @@ function legendBar(x: number, y: number, h: number, centre: number): string {
   return out;
 }
 
-export interface HeatmapLayout {
+interface HeatmapLayout {
   c: number;
   width: number;
   height: number;
@@ -77,9 +119,7 @@ export interface HeatmapLayout {
   cell: number;
 }
 
-export function heatmapLayout(
-  opts: Pick<HeatmapOptions, 'labels' | 'title' | 'width'>,
-): HeatmapLayout {
+function heatmapLayout(opts: Pick<HeatmapOptions, 'labels' | 'title' | 'width'>): HeatmapLayout {
   const c = opts.labels.length;
   const width = opts.width ?? 520;
   const labelW = c <= 40 ? 34 : 28;
@@ -95,26 +135,38 @@ export function heatmapLayout(
   };
 }
 
-/** The pair (i, j) under SVG point (x, y), for hover in the app; null outside the grid. */
-export function heatmapCellAt(
-  layout: HeatmapLayout,
-  x: number,
-  y: number,
-): { i: number; j: number } | null {
-  const j = Math.floor((x - layout.x0) / layout.cell);
-  const i = Math.floor((y - layout.y0) / layout.cell);
-  return i >= 0 && j >= 0 && i < layout.c && j < layout.c ? { i, j } : null;
+function colourOf(values: number[][], scale: ColourScale): (i: number, j: number) => string {
+  return (i, j) =>
+    i === j ? DIAGONAL : divergingColor(values[i][j], scale.lo, scale.centre, scale.hi, LEVELS);
+}
+
+/** One rect per cell, carrying the pair and its exact cosine. */
+function cellRects(values: number[][], layout: HeatmapLayout, scale: ColourScale): string {
+  const { c, x0, y0, cell } = layout;
+  const colorAt = colourOf(values, scale);
+  let out = '';
+  for (let i = 0; i < c; i++)
+    for (let j = 0; j < c; j++)
+      out += el('rect', {
+        x: x0 + j * cell,
+        y: y0 + i * cell,
+        width: cell + 0.25,
+        height: cell + 0.25,
+        fill: colorAt(i, j),
+        'data-i': i,
+        'data-j': j,
+        'data-value': values[i][j],
+      });
+  return out;
 }
 
 /**
- * The grid as one path per colour (runs of equal colour within a row merged): C = 100 gives
- * 10 000 cells but only about a hundred elements, which keeps the SVG small in the app and
- * fast to draw into the PDF.
+ * The grid as one path per colour (runs of equal colour within a row merged): at C = 100 the
+ * 10 000 cells become a few dozen elements, which svg-to-pdfkit draws several times faster.
  */
-function cellPaths(values: number[][], layout: HeatmapLayout, centre: number): string {
+function cellPaths(values: number[][], layout: HeatmapLayout, scale: ColourScale): string {
   const { c, x0, y0, cell } = layout;
-  const colorAt = (i: number, j: number) =>
-    i === j ? DIAGONAL : divergingColor(values[i][j], -1, centre, 1, LEVELS);
+  const colorAt = colourOf(values, scale);
   const byColor = new Map<string, string[]>();
   for (let i = 0; i < c; i++) {
     let j = 0;
@@ -138,20 +190,18 @@ function cellPaths(values: number[][], layout: HeatmapLayout, centre: number): s
 /**
  * Pairwise cosines of centred class means as a C×C grid. The diverging scale is centred at the
  * simplex-ETF value −1/(C−1): white cells are pairs at the ideal angle, blue pairs are further
- * apart than ideal, red pairs closer. The grid group carries `data-x0`, `data-y0`, `data-cell`
- * and `data-c`; map a pointer to its pair with `heatmapCellAt(heatmapLayout(opts), x, y)`.
+ * apart than ideal, red pairs closer.
  */
 export function heatmap(opts: HeatmapOptions): string {
   const layout = heatmapLayout(opts);
   const { c, width, height, x0, y0, cell } = layout;
   const side = cell * c;
   const centre = c > 1 ? -1 / (c - 1) : 0;
+  const spread = opts.spread ?? heatmapSpread(opts.values);
+  const scale = { lo: Math.max(-1, centre - spread), centre, hi: Math.min(1, centre + spread) };
   let body = opts.title ? text(4, 18, opts.title, { size: FONT.title, bold: true }) : '';
-  body += el(
-    'g',
-    { 'data-role': 'cells', 'data-x0': x0, 'data-y0': y0, 'data-cell': cell, 'data-c': c },
-    cellPaths(opts.values, layout, centre),
-  );
+  const cells = (opts.interactive ?? true) ? cellRects : cellPaths;
+  body += el('g', { 'data-role': 'cells' }, cells(opts.values, layout, scale));
   body += el('rect', {
     x: x0,
     y: y0,
@@ -173,7 +223,7 @@ export function heatmap(opts: HeatmapOptions): string {
     });
     body += text(x0 + mid + size * 0.35, y0 - 4, opts.labels[k], { size, rotate: -90, fill: AXIS });
   }
-  body += legendBar(x0 + side + 16, y0, Math.min(side, 220), centre);
+  body += legendBar(x0 + side + 16, y0, Math.min(side, 220), scale);
   body += text(x0 + side + 16, y0 + Math.min(side, 220) + 22, 'diagonal (cos = 1) in grey', {
     size: FONT.note,
     fill: AXIS,

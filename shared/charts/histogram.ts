@@ -9,6 +9,8 @@ export interface HistogramOptions {
   /** Number of bins; default about 2√n, between 5 and 30. */
   bins?: number;
   color?: string;
+  /** What to say when there are no values (default "no values"). */
+  emptyNote?: string;
   width?: number;
   height?: number;
 }
@@ -59,7 +61,7 @@ export function histogram(opts: HistogramOptions): string {
   let body = opts.title ? text(left, 18, opts.title, { size: FONT.title, bold: true }) : '';
   const values = opts.values.filter((v) => Number.isFinite(v));
   if (values.length === 0) {
-    body += text((left + right) / 2, (top + bottom) / 2, 'no values', {
+    body += text((left + right) / 2, (top + bottom) / 2, opts.emptyNote ?? 'no values', {
       anchor: 'middle',
       size: FONT.label,
       fill: AXIS,

@@ -1,4 +1,4 @@
-import { formatTick, formatValue } from './format.ts';
+import { formatTick } from './format.ts';
 import { seriesColor } from './palette.ts';
 import { linearScale, logScale, type Scale } from './scale.ts';
 import { AXIS, FONT, GRID, el, num, svgRoot, text, textWidth } from './svg.ts';
@@ -192,20 +192,16 @@ function seriesMarks(
     const py = sy.map(v);
     run.push(`${num(px)},${num(py)}`);
     const selected = opts.selectedIndex === i;
-    points += el(
-      'circle',
-      {
-        cx: px,
-        cy: py,
-        r: selected ? 5 : 3.2,
-        fill: s.dashed ? '#ffffff' : color,
-        stroke: color,
-        'stroke-width': selected ? 2.5 : 1.3,
-        ...data,
-        'data-value': v,
-      },
-      el('title', {}, `${s.name}: ${formatValue(v)}`),
-    );
+    points += el('circle', {
+      cx: px,
+      cy: py,
+      r: selected ? 5 : 3.2,
+      fill: s.dashed ? '#ffffff' : color,
+      stroke: color,
+      'stroke-width': selected ? 2.5 : 1.3,
+      ...data,
+      'data-value': v,
+    });
   });
   flush();
   return lines + points;

@@ -30,12 +30,14 @@ export function linearTicks(lo: number, hi: number, count = 5): number[] {
   return ticks;
 }
 
-/** Ticks for a log axis over positive [lo, hi]: decades, or 1-2-5 when fewer than 2 decades. */
+/** Ticks for a log axis over positive [lo, hi]: decades, or finer steps within narrow ranges. */
 export function logTicks(lo: number, hi: number): number[] {
   const e0 = Math.floor(Math.log10(lo) + 1e-9);
   const e1 = Math.ceil(Math.log10(hi) - 1e-9);
   const decades = Math.max(1, e1 - e0);
-  const mantissas = decades <= 2 ? [1, 2, 5] : [1];
+  const span = Math.log10(hi / lo);
+  // Enough ticks to read a value off the axis, however narrow the range.
+  const mantissas = span < 1 ? [1, 1.5, 2, 3, 5, 7] : span <= 2.5 ? [1, 2, 5] : [1];
   const stride = Math.ceil(decades / 6);
   const ticks: number[] = [];
   for (let e = e0; e <= e1; e++) {

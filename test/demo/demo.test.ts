@@ -29,7 +29,10 @@ async function readArrays(path: string): Promise<Record<string, Loaded>> {
 }
 
 /** Eigenvalues and eigenvectors (columns of V) of a symmetric n×n matrix: cyclic Jacobi. */
-function symmetricEigen(a: Float64Array, n: number): { values: Float64Array; vectors: Float64Array } {
+function symmetricEigen(
+  a: Float64Array,
+  n: number,
+): { values: Float64Array; vectors: Float64Array } {
   const m = Float64Array.from(a);
   const v = new Float64Array(n * n);
   for (let i = 0; i < n; i++) v[i * n + i] = 1;
@@ -142,8 +145,9 @@ describe('encodeNpy', () => {
       expect([...npy.subarray(0, 8)]).toEqual([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]);
       const header = headerOf(npy);
       expect(header).toBe(
-        `{'descr': '${descr}', 'fortran_order': False, 'shape': ${tuple}, }`.padEnd(header.length - 1) +
-          '\n',
+        `{'descr': '${descr}', 'fortran_order': False, 'shape': ${tuple}, }`.padEnd(
+          header.length - 1,
+        ) + '\n',
       );
       const dataStart = 10 + header.length;
       expect(dataStart % 64).toBe(0);
@@ -245,7 +249,12 @@ describe('the embedded demo', () => {
       const logged = info.log[info.dumps[i].epoch - 1];
       expect(train).toBe(logged.train_accuracy);
       expect(test).toBe(logged.test_accuracy);
-      series.push({ epoch: info.dumps[i].epoch, nc1: nc1(z.features.data, z.labels.data, d), train, test });
+      series.push({
+        epoch: info.dumps[i].epoch,
+        nc1: nc1(z.features.data, z.labels.data, d),
+        train,
+        test,
+      });
     }
     console.log(series.map((s) => `epoch ${s.epoch}: nc1 ${s.nc1.toPrecision(4)}`).join('\n'));
     expect(series[0].nc1 / series.at(-1)!.nc1).toBeGreaterThanOrEqual(10);

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import type { BrowserContext, Page } from 'playwright-core';
+import type { SessionState } from '../../shared/api.ts';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const CHROMIUM = process.env.NC_LENS_CHROMIUM ?? '/usr/bin/chromium';
@@ -42,7 +43,8 @@ function ensureRenderer(): void {
     cwd: ROOT,
     stdio: 'inherit',
   });
-  if (r.status !== 0) throw new Error('renderer build failed (npx vite build --config renderer/vite.config.ts)');
+  if (r.status !== 0)
+    throw new Error('renderer build failed (npx vite build --config renderer/vite.config.ts)');
 }
 
 export interface Served {
@@ -55,13 +57,20 @@ export interface Served {
 }
 
 /** Starts `nc-lens serve` (from the TypeScript source unless told to use the build). */
-export async function startServe(args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<Served> {
+export async function startServe(
+  args: string[] = [],
+  env: NodeJS.ProcessEnv = {},
+): Promise<Served> {
   ensureRenderer();
-  const child = spawn(process.execPath, [join(ROOT, 'bin/nc-lens.js'), 'serve', '--port', '0', '--no-open', ...args], {
-    cwd: ROOT,
-    env: { NC_LENS_FROM_SOURCE: '1', ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [join(ROOT, 'bin/nc-lens.js'), 'serve', '--port', '0', '--no-open', ...args],
+    {
+      cwd: ROOT,
+      env: { NC_LENS_FROM_SOURCE: '1', ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let output = '';
   child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
@@ -79,7 +88,10 @@ export async function startServe(args: string[] = [], env: NodeJS.ProcessEnv = {
 
 function urlLine(child: ChildProcess, output: () => string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve printed no URL in 60 s:\n${output()}`)), 60_000);
+    const timer = setTimeout(
+      () => reject(new Error(`serve printed no URL in 60 s:\n${output()}`)),
+      60_000,
+    );
     const check = () => {
       const m = /^NC Lens: (http:\/\/127\.0\.0\.1:\d+\/\?token=\S+)$/m.exec(output());
       if (m) {
@@ -118,7 +130,9 @@ export interface App {
 }
 
 /** A served app and a Chromium page on it (fresh profile each time). */
-export async function startApp(opts: { args?: string[]; env?: NodeJS.ProcessEnv } = {}): Promise<App> {
+export async function startApp(
+  opts: { args?: string[]; env?: NodeJS.ProcessEnv } = {},
+): Promise<App> {
   const served = await startServe(opts.args, opts.env);
   const profile = mkdtempSync(join(tmpdir(), 'nc-lens-chromium-'));
   let context: BrowserContext;
@@ -157,6 +171,32 @@ export async function startApp(opts: { args?: string[]; env?: NodeJS.ProcessEnv 
   };
 }
 
+/**
+ * The little of the DOM that page functions touch. They run in Chromium, but are compiled with
+ * the Node tsconfig, which has no DOM types.
+ */
+interface PageElement {
+  getAttribute(name: string): string | null;
+  dispatchEvent(event: unknown): boolean;
+  remove(): void;
+  append(child: unknown): void;
+  files?: ArrayLike<unknown> & Iterable<unknown>;
+  type?: string;
+  multiple?: boolean;
+  id?: string;
+  style?: { display: string };
+}
+export interface PageGlobals {
+  document: {
+    querySelector(selector: string): PageElement | null;
+    getElementById(id: string): PageElement | null;
+    createElement(tag: string): PageElement;
+    body: PageElement;
+  };
+  DataTransfer: new () => { items: { add(file: unknown): void } };
+  DragEvent: new (type: string, init: Record<string, unknown>) => unknown;
+}
+
 /** The full-precision value shown for a metric (`data-value` of `[data-metric=key]`). */
 export async function shownValue(page: Page, key: string): Promise<number | null> {
   const v = await page.locator(`[data-metric="${key}"]`).first().getAttribute('data-value');
@@ -171,6 +211,7 @@ export async function waitForValue(
 ): Promise<number> {
   const handle = await page.waitForFunction(
     ({ key, not }) => {
+      const { document } = globalThis as unknown as PageGlobals;
       const v = document.querySelector(`[data-metric="${key}"]`)?.getAttribute('data-value');
       if (!v || v === 'null') return null;
       return Number(v) !== not ? Number(v) : null;
@@ -187,23 +228,46 @@ export async function waitForValue(
  * dispatched as dragenter, dragover and drop on the drop zone.
  */
 export async function dropFiles(page: Page, paths: string[]): Promise<void> {
+  await stageFiles(page, paths);
+  await dispatchDrop(page);
+}
+
+/** Puts the files in a hidden input, ready for `dispatchDrop` (apart, so a benchmark can time the drop alone). */
+export async function stageFiles(page: Page, paths: string[]): Promise<void> {
   await page.evaluate(() => {
+    const { document } = globalThis as unknown as PageGlobals;
     const input = document.createElement('input');
     input.type = 'file';
     input.multiple = true;
     input.id = 'e2e-drop-source';
-    input.style.display = 'none';
+    if (input.style) input.style.display = 'none';
     document.body.append(input);
   });
   await page.setInputFiles('#e2e-drop-source', paths);
+}
+
+export async function dispatchDrop(page: Page): Promise<void> {
   await page.evaluate(() => {
-    const input = document.getElementById('e2e-drop-source') as HTMLInputElement;
+    const { document, DataTransfer, DragEvent } = globalThis as unknown as PageGlobals;
+    const input = document.getElementById('e2e-drop-source')!;
     const transfer = new DataTransfer();
     for (const f of input.files ?? []) transfer.items.add(f);
     input.remove();
     const target = document.querySelector('[data-testid="drop-zone"]') ?? document.body;
     for (const type of ['dragenter', 'dragover', 'drop']) {
-      target.dispatchEvent(new DragEvent(type, { bubbles: true, cancelable: true, dataTransfer: transfer }));
+      target.dispatchEvent(
+        new DragEvent(type, { bubbles: true, cancelable: true, dataTransfer: transfer }),
+      );
     }
   });
+}
+
+/** The session as the server holds it (an API call with the token, from Node). */
+export async function serverState(served: Served): Promise<SessionState> {
+  const res = await fetch(`${served.origin}/api/call/state`, {
+    method: 'POST',
+    headers: { 'x-nc-lens-token': served.token },
+  });
+  const body = (await res.json()) as { ok: boolean; value: SessionState };
+  return body.value;
 }

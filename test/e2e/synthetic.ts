@@ -32,7 +32,13 @@ function noise(seed: number): () => number {
  * `<dir>/<stem>_features.npy` (n×d float32) and `<dir>/<stem>_labels.npy` (n int64, balanced
  * over c classes); reused when already there with the right size.
  */
-export function syntheticDump(dir: string, n: number, d: number, c: number, stem = 'synthetic'): string[] {
+export function syntheticDump(
+  dir: string,
+  n: number,
+  d: number,
+  c: number,
+  stem = 'synthetic',
+): string[] {
   mkdirSync(dir, { recursive: true });
   const features = join(dir, `${stem}_features.npy`);
   const labels = join(dir, `${stem}_labels.npy`);

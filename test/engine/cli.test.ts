@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 import { mismatches } from './direct.ts';
 
@@ -9,9 +10,12 @@ const ROOT = path.resolve(import.meta.dirname, '../..');
 const MNIST = '/work/shared/fixtures/mnist-mlp';
 const FORMATS = '/work/shared/fixtures/formats';
 
-function nclens(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function nclens(
+  args: string[],
+  cli = path.join(ROOT, 'bin/nc-lens.js'),
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(ROOT, 'bin/nc-lens.js'), 'analyze', ...args], {
+    const child = spawn(process.execPath, [cli, 'analyze', ...args], {
       cwd: ROOT,
       env: { ...process.env, NC_LENS_FROM_SOURCE: '1' },
     });
@@ -127,5 +131,32 @@ describe('nc-lens analyze', () => {
     ]) {
       expect(r.stdout).toContain(opt);
     }
+  });
+
+  it('built as scripts/build.js does, finds its worker bundle beside it', async () => {
+    mkdirSync(path.join(ROOT, 'test-results'), { recursive: true });
+    const outdir = mkdtempSync(path.join(ROOT, 'test-results/engine-build-'));
+    await build({
+      bundle: true,
+      platform: 'node',
+      target: 'node20',
+      format: 'esm',
+      packages: 'external',
+      logLevel: 'warning',
+      entryPoints: {
+        cli: path.join(ROOT, 'main/cli/index.ts'),
+        'engine-worker': path.join(ROOT, 'main/engine/worker.ts'),
+      },
+      outdir,
+    });
+    const r = await nclens(
+      [`${MNIST}/mnist_small_epoch020.npz`, '--threads', '2', '--json', '-'],
+      path.join(outdir, 'cli.js'),
+    );
+    rmSync(outdir, { recursive: true, force: true });
+    expect(r.stderr).toBe('');
+    const result = JSON.parse(r.stdout);
+    expect(result.engine).toMatchObject({ backend: 'wasm', threads: 2 });
+    expect(mismatches(result, reference('mnist_small_epoch020'))).toEqual([]);
   });
 });

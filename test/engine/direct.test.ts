@@ -209,6 +209,28 @@ describe('degenerate inputs', () => {
     expect(JSON.stringify(z)).not.toMatch(/NaN|Infinity/);
   });
 
+  it('a test split with one class is skipped with a warning', async () => {
+    const train = {
+      h: [
+        [0, 0],
+        [0, 1],
+        [5, 5],
+        [5, 6],
+      ],
+      y: [0, 0, 1, 1],
+    };
+    const test = {
+      h: [
+        [0, 0.5],
+        [0.2, 0.1],
+      ],
+      y: [0, 0],
+    };
+    const m = await analyzeDataset(memoryDataset(train, { test }));
+    expect(m.test).toBeUndefined();
+    expect(m.warnings.join('\n')).toMatch(/test split not analysed: .*at least 2 classes/);
+  });
+
   it('NaN in the features names the first bad row', async () => {
     const h = [
       [0, 1],

@@ -5,8 +5,7 @@ import {
   formatTick,
   formatValue,
   heatmap,
-  heatmapCellAt,
-  heatmapLayout,
+  heatmapSpread,
   histogram,
   lineChart,
 } from '../../shared/charts/index.ts';
@@ -54,6 +53,9 @@ describe('formatValue', () => {
 describe('scales', () => {
   it('puts 1-2-5 ticks on a log axis spanning two decades', () => {
     expect(logTicks(0.01, 1)).toEqual([0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1]);
+  });
+  it('puts at least three ticks on a log axis within one decade', () => {
+    expect(logTicks(0.06, 0.3)).toEqual([0.07, 0.1, 0.15, 0.2, 0.3]);
   });
   it('puts decade ticks on a wide log axis', () => {
     expect(logTicks(1e-6, 1)).toEqual([1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1]);
@@ -137,23 +139,47 @@ describe('heatmap', () => {
     expect(svg).toContain(`−1/(C−1) = ${formatValue(-1 / (c - 1))}`);
   });
   it('colours an exact ETF white off the diagonal and grey on it', () => {
-    const fills = attrs(svg, 'path', 'fill');
-    expect(new Set(fills)).toEqual(new Set(['#d0d0d0', '#f7f7f7']));
+    const cells = [
+      ...svg.matchAll(/<rect [^>]*fill="(#[0-9a-f]+)" data-i="(\d+)" data-j="(\d+)"/g),
+    ];
+    expect(cells).toHaveLength(c * c);
+    for (const [, fill, i, j] of cells) expect(fill).toBe(i === j ? '#d0d0d0' : '#f7f7f7');
   });
-  it('covers every cell exactly once', () => {
-    const layout = heatmapLayout({ labels: Array(c).fill('x') });
+  it('gives each cell its pair and exact cosine for hover', () => {
+    const v = attrs(svg, 'rect', 'data-value').map(Number);
+    expect(v).toHaveLength(c * c);
+    expect(v[1 * c + 3]).toBe(values[1][3]);
+  });
+  it('covers every cell exactly once when merged into paths for print', () => {
+    const printed = heatmap({ values, labels: ['a', 'b', 'c', 'd', 'e'], interactive: false });
+    assertWellFormed(printed);
+    expect(printed).not.toContain('data-i=');
     const rows = new Map<number, number>();
-    for (const d of attrs(svg, 'path', 'd'))
-      for (const m of d.matchAll(/M([\d.]+) ([\d.]+)h([\d.]+)/g))
+    for (const d of attrs(printed, 'path', 'd'))
+      for (const m of d.matchAll(/M([\d.]+) ([\d.]+)h([\d.]+)/g)) {
         rows.set(Number(m[2]), (rows.get(Number(m[2])) ?? 0) + Number(m[3]) - 0.25);
+      }
     expect(rows.size).toBe(c);
-    for (const w of rows.values()) expect(w).toBeCloseTo(layout.cell * c, 1);
+    const side = [...rows.values()];
+    const frame = Math.max(
+      ...[...printed.matchAll(/<rect [^>]*width="([\d.]+)"[^>]*fill="none"/g)].map((m) =>
+        Number(m[1]),
+      ),
+    );
+    for (const w of side) expect(w).toBeCloseTo(frame, 1);
+    expect(new Set(attrs(printed, 'path', 'fill'))).toEqual(new Set(['#d0d0d0', '#f7f7f7']));
   });
-  it('maps a point to its pair for hover', () => {
-    const layout = heatmapLayout({ labels: Array(c).fill('x') });
-    const at = heatmapCellAt(layout, layout.x0 + 3.5 * layout.cell, layout.y0 + 1.2 * layout.cell);
-    expect(at).toEqual({ i: 1, j: 3 });
-    expect(heatmapCellAt(layout, layout.x0 - 1, layout.y0)).toBeNull();
+  it('scales colours to the largest departure from −1/(C−1), rounded up to 1-2-5', () => {
+    const v = [
+      [1, -0.5 + 0.13, -0.5],
+      [-0.5 + 0.13, 1, -0.6],
+      [-0.5, -0.6, 1],
+    ];
+    expect(heatmapSpread(v)).toBeCloseTo(0.2, 12);
+    expect(heatmapSpread(values)).toBe(0.01);
+    const s = heatmap({ values: v, labels: ['0', '1', '2'] });
+    expect(s).toContain('>-0.7<');
+    expect(s).toContain('>-0.3<');
   });
   it('colours pairs closer than ideal red and further blue', () => {
     const v = [
@@ -162,7 +188,7 @@ describe('heatmap', () => {
       [-1, -0.5, 1],
     ];
     const s = heatmap({ values: v, labels: ['0', '1', '2'] });
-    const fills = attrs(s, 'path', 'fill');
+    const fills = attrs(s, 'rect', 'fill');
     const redish = fills.filter(
       (f) => parseInt(f.slice(1, 3), 16) > parseInt(f.slice(5, 7), 16) + 40,
     );

@@ -21,7 +21,10 @@ const MNIST = '/work/shared/fixtures/mnist-mlp';
 function wired() {
   const { port1, port2 } = new MessageChannel();
   const session = new Session({ shell: 'electron' });
-  serveSession({ post: (m) => port2.postMessage(m), listen: (cb) => port2.on('message', cb) }, session);
+  serveSession(
+    { post: (m) => port2.postMessage(m), listen: (cb) => port2.on('message', cb) },
+    session,
+  );
   const remote = new RemoteSession({
     post: (m) => port1.postMessage(m),
     listen: (cb) => port1.on('message', cb),
@@ -108,6 +111,9 @@ describe('Electron preload contract', () => {
 
   it('keeps recent files newest first and finds files in argv', () => {
     expect(recentFiles(['/a', '/b'], ['/b', '/c'], 3)).toEqual(['/c', '/b', '/a']);
-    expect(fileArguments(['--flag', '/x/a.npz', 'b.txt', '/y/m.onnx'])).toEqual(['/x/a.npz', '/y/m.onnx']);
+    expect(fileArguments(['--flag', '/x/a.npz', 'b.txt', '/y/m.onnx'])).toEqual([
+      '/x/a.npz',
+      '/y/m.onnx',
+    ]);
   });
 });

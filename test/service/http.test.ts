@@ -59,9 +59,19 @@ describe('browser shell server', () => {
 
   it('refuses a foreign Host or Origin even with the token (DNS rebinding)', async () => {
     const token = { 'x-nc-lens-token': server.token };
-    const ok = await raw(server, '/api/call/state', { host: `127.0.0.1:${server.port}`, ...token }, 'POST');
+    const ok = await raw(
+      server,
+      '/api/call/state',
+      { host: `127.0.0.1:${server.port}`, ...token },
+      'POST',
+    );
     expect(ok.status).toBe(200);
-    const host = await raw(server, '/api/call/state', { host: `evil.example:${server.port}`, ...token }, 'POST');
+    const host = await raw(
+      server,
+      '/api/call/state',
+      { host: `evil.example:${server.port}`, ...token },
+      'POST',
+    );
     expect(host.status).toBe(403);
     const origin = await raw(
       server,
@@ -121,7 +131,9 @@ describe('browser shell server', () => {
     await api.openFiles([fileOf(`${MNIST}/mnist_small_epoch080.npz`, 'epoch080.npz')]);
     const first = (await api.analyze()).result;
     expect(first).not.toBeNull();
-    const bad = await api.openFiles([fileOf(`${FORMATS}/bad/not_npy.npy`)]).catch((e: unknown) => e);
+    const bad = await api
+      .openFiles([fileOf(`${FORMATS}/bad/not_npy.npy`)])
+      .catch((e: unknown) => e);
     expect((bad as NcLensError).message).toContain('not_npy.npy');
     expect((await api.state()).result).toEqual(first);
     let cancelling = false;

@@ -26,7 +26,12 @@ describe('Session: files and roles', () => {
     const f = state.files[0];
     expect(f.name).toBe('mnist_small_epoch080.npz');
     const roles = Object.fromEntries(f.arrays.map((a) => [a.name, a.role]));
-    expect(roles).toMatchObject({ features: 'features', labels: 'labels', weight: 'weight', bias: 'bias' });
+    expect(roles).toMatchObject({
+      features: 'features',
+      labels: 'labels',
+      weight: 'weight',
+      bias: 'bias',
+    });
     expect(f.arrays.find((a) => a.name === 'features')?.shape).toEqual([8000, 32]);
     await s.dispose();
   });
@@ -46,7 +51,10 @@ describe('Session: files and roles', () => {
     await s.open([{ path: `${FORMATS}/bundle_stored.npz` }]);
     const before = await s.state();
     const e = await rejection(
-      s.open([{ path: `${MNIST}/mnist_small_epoch001.npz` }, { path: `${FORMATS}/bad/truncated.npy` }]),
+      s.open([
+        { path: `${MNIST}/mnist_small_epoch001.npz` },
+        { path: `${FORMATS}/bad/truncated.npy` },
+      ]),
     );
     expect(e.message).toContain('truncated.npy');
     expect(e.code).toBe('bad-input');

@@ -1,7 +1,7 @@
 /**
  * The browser shell's client: NcLensApi over the loopback HTTP server of `nc-lens serve`.
- * The per-run token comes in the page URL once; it is kept in sessionStorage, removed from the
- * address bar, and sent as a header on every API call.
+ * The per-run token (see page.ts) goes as a header on every API call. No DOM here, so the
+ * client also runs in Node (the service tests drive the real server with it).
  */
 import type { ExportFormat, FileRef, Role, SessionState } from '../../../shared/api.ts';
 import { NcLensError, fromErrorValue } from '../../../shared/errors.ts';
@@ -11,25 +11,17 @@ import { ROUTES, TOKEN_HEADER } from '../../../shared/transport.ts';
 import type { CallMethod, Envelope } from '../../../shared/transport.ts';
 import type { ClientApi } from './client.ts';
 
-const STORAGE_KEY = 'nc-lens-token';
-
-/** The token from `?token=` (then hidden from the address bar), or the one kept for this tab. */
-export function pageToken(): string {
-  const url = new URL(window.location.href);
-  const fromUrl = url.searchParams.get('token');
-  if (fromUrl) {
-    sessionStorage.setItem(STORAGE_KEY, fromUrl);
-    url.searchParams.delete('token');
-    window.history.replaceState(null, '', url.pathname + url.search + url.hash);
-    return fromUrl;
-  }
-  return sessionStorage.getItem(STORAGE_KEY) ?? '';
+export interface HttpClientOptions {
+  /** Server origin; '' for the page's own. */
+  base?: string;
+  token: string;
+  /** Hands exported bytes to the user (a download in the page). */
+  save?: (file: { name: string; mime: string; data: Uint8Array }) => void;
 }
 
-export function createHttpClient(options: { base?: string; token?: string } = {}): ClientApi {
+export function createHttpClient(options: HttpClientOptions): ClientApi {
   const base = options.base ?? '';
-  const token = options.token ?? pageToken();
-  const headers = { [TOKEN_HEADER]: token };
+  const headers = { [TOKEN_HEADER]: options.token };
 
   async function post(route: string, body: unknown): Promise<Response> {
     return fetch(base + route, {
@@ -96,12 +88,7 @@ export function createHttpClient(options: { base?: string; token?: string } = {}
     },
     async saveExport(format: ExportFormat, extra?: { viewPng?: Uint8Array; title?: string }) {
       const out = await api.exportResult(format, extra);
-      const url = URL.createObjectURL(new Blob([out.data as BlobPart], { type: out.mime }));
-      const a = document.createElement('a');
-      a.href = url;
-      a.download = out.name;
-      a.click();
-      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      options.save?.(out);
     },
     onCommand: () => () => {},
   };
@@ -129,11 +116,12 @@ async function unwrap<T>(res: Response): Promise<T> {
 export async function* serverSentEvents(
   body: ReadableStream<Uint8Array>,
 ): AsyncGenerator<{ event: string; data: string }> {
-  const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
   let buffer = '';
   for (;;) {
     const { value, done } = await reader.read();
-    if (value) buffer += value;
+    if (value) buffer += decoder.decode(value, { stream: true });
     let end: number;
     while ((end = buffer.indexOf('\n\n')) >= 0) {
       const block = buffer.slice(0, end);

@@ -6,6 +6,7 @@ import type { NcLensBridge } from '../../../shared/transport.ts';
 import type { ClientApi } from './client.ts';
 import { createElectronClient } from './electron-client.ts';
 import { createHttpClient } from './http-client.ts';
+import { download, pageToken } from './page.ts';
 
 export type { ClientApi, ShellCommand } from './client.ts';
 
@@ -18,6 +19,8 @@ declare global {
 let api: ClientApi | undefined;
 
 export function getApi(): ClientApi {
-  api ??= window.ncLens ? createElectronClient(window.ncLens) : createHttpClient();
+  api ??= window.ncLens
+    ? createElectronClient(window.ncLens)
+    : createHttpClient({ token: pageToken(), save: download });
   return api;
 }

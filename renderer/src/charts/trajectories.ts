@@ -100,7 +100,7 @@ export function trajectoryCharts(series: SeriesResult, selected: number): Trajec
         xLabel: label,
         yScale: 'log',
         selectedIndex: selected,
-        width: 460,
+        width: 420,
         height: 290,
       },
     });

@@ -46,12 +46,12 @@ function series(): SeriesResult {
     settings: { centering: state.centering },
     engine: { backend: 'wasm', threads: 1, seconds: 0.42 },
     warnings: ['labels 10..19 have classifier rows but no samples'],
-    points: refs.map((m, i) => ({
-      index: i,
-      epoch: epochs[i],
-      label: `epoch ${epochs[i]}`,
-      metrics: { ...m, warnings: [], test: { ...refs[Math.max(0, i - 1)] } },
-    })),
+    points: Array.from({ length: mode.includes('long') ? 25 : 4 }, (_, i) => i).map((i) => {
+      const n = mode.includes('long') ? 25 : 4;
+      const k = Math.min(3, Math.floor((i * 4) / n));
+      return { index: i, epoch: n === 4 ? epochs[i] : i * 8, label: `epoch ${i}`,
+        metrics: { ...refs[k], warnings: [], test: { ...refs[Math.max(0, k - 1)] } } };
+    }),
   };
 }
 

@@ -2,6 +2,8 @@
 export interface AlertMessage {
   id: number;
   text: string;
+  /** An analysis failure is replaced by the next analysis; other failures stay until dismissed. */
+  source: 'analysis' | 'action';
 }
 
 function errorFile(e: unknown): string | undefined {

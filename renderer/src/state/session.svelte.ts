@@ -74,7 +74,7 @@ class Session {
       this.busy = { kind: 'opening', phase: `Opening ${names.join(', ')}`, fraction: null };
       // The service replaces the demo with the opened files, once they opened.
       this.#apply(await this.api.openFiles(files));
-      await this.#analyze();
+      await this.#analyze(names);
     }, names);
   }
 
@@ -86,7 +86,7 @@ class Session {
     return this.#enqueue(async () => {
       this.busy = { kind: 'opening', phase: `Opening ${names.join(', ')}`, fraction: null };
       this.#apply(await this.api.open(refs));
-      await this.#analyze();
+      await this.#analyze(names);
     }, names);
   }
 
@@ -105,7 +105,7 @@ class Session {
       const state = await this.api.closeFile(fileId);
       this.#apply(state);
       if (state.files.length > 0) await this.#analyze();
-    }, this.#fileNames());
+    }, []);
   }
 
   setRole(arrayId: string, role: Role): Promise<void> {
@@ -113,7 +113,7 @@ class Session {
     return this.#enqueue(async () => {
       this.#apply(await this.api.setRole(arrayId, role));
       await this.#analyze();
-    }, this.#fileNames());
+    }, []);
   }
 
   setCentering(centering: Centering): Promise<void> {
@@ -121,7 +121,7 @@ class Session {
     return this.#enqueue(async () => {
       this.#apply(await this.api.setCentering(centering));
       await this.#analyze();
-    }, this.#fileNames());
+    }, []);
   }
 
   async cancel(): Promise<void> {
@@ -135,7 +135,7 @@ class Session {
       this.busy = { kind: 'exporting', phase: `Exporting ${format.toUpperCase()}`, fraction: null };
       const viewPng = format === 'pdf' ? await this.viewSnapshot?.() : undefined;
       await this.api.saveExport(format, viewPng ? { viewPng } : undefined);
-    }, this.#fileNames());
+    }, []);
   }
 
   select(index: number): void {
@@ -157,9 +157,13 @@ class Session {
     if (!state.result) await this.#analyze();
   }
 
-  async #analyze(): Promise<void> {
+  /** Analyses the session; `files` are the ones just opened, named when the error does not. */
+  async #analyze(files: readonly string[] = []): Promise<void> {
     this.busy = { kind: 'analyzing', phase: 'Starting analysis', fraction: 0 };
     this.#interrupted = false;
+    // Only the latest analysis's failure is news: closing files one by one must not pile up
+    // the failures of each intermediate set.
+    this.alerts = this.alerts.filter((a) => a.source !== 'analysis');
     try {
       this.#apply(
         await this.api.analyze((p) => {
@@ -168,7 +172,7 @@ class Session {
         }),
       );
     } catch (e) {
-      if (errorCode(e) !== 'cancelled') throw e;
+      if (errorCode(e) !== 'cancelled') return this.#alert(e, files, 'analysis');
       if (this.#interrupted) return;
       this.notice = this.result
         ? 'Analysis cancelled: the numbers shown are from the previous analysis.'
@@ -192,20 +196,24 @@ class Session {
       this.notice = null;
     } else if (state.files.length === 0) {
       this.result = null;
+      this.alerts = this.alerts.filter((a) => a.source !== 'analysis');
     }
   }
 
-  #fileNames(): string[] {
-    return this.files.map((f) => f.name);
+  #alert(e: unknown, files: readonly string[], source: AlertMessage['source']): void {
+    this.alerts = [...this.alerts, { id: this.#nextAlert++, text: alertText(e, files), source }];
   }
 
-  /** Runs actions one after another; a failure becomes a banner and leaves the state as it was. */
+  /**
+   * Runs actions one after another; a failure becomes a banner and leaves the state as it was.
+   * `files` are what the action opens: the banner names them when the error does not.
+   */
   #enqueue(task: () => Promise<void>, files: readonly string[]): Promise<void> {
     const run = this.#queue.then(async () => {
       try {
         await task();
       } catch (e) {
-        this.alerts = [...this.alerts, { id: this.#nextAlert++, text: alertText(e, files) }];
+        this.#alert(e, files, 'action');
       } finally {
         this.busy = null;
       }

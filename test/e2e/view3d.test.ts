@@ -1,0 +1,195 @@
+/**
+ * The 3-D simplex-ETF view and the charts end to end: `nc-lens serve` in Debian's Chromium with
+ * software WebGL (SwiftShader). Pictures are compared pixel by pixel from real screenshots of
+ * the canvas, decoded in the page.
+ */
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { skipReason, startApp, waitForValue } from './harness.ts';
+import type { App } from './harness.ts';
+
+const MNIST = '/work/shared/fixtures/mnist-mlp';
+const EPOCHS = ['001', '005', '020', '080'].map((e) => `${MNIST}/mnist_small_epoch${e}.npz`);
+const CANVAS = '[data-testid="etf-view"]';
+
+const reason = skipReason();
+if (reason) console.warn(reason);
+
+interface PixelDiff {
+  /** Share of pixels that differ by more than a few levels in any channel. */
+  changed: number;
+  /** Share of pixels of `a` unlike its top-left pixel (the background). */
+  drawn: number;
+}
+
+/** Decodes two PNG screenshots in the page and compares them pixel by pixel. */
+async function comparePngs(page: Page, a: Buffer, b: Buffer): Promise<PixelDiff> {
+  return page.evaluate(
+    async ([a64, b64]) => {
+      const pixels = async (b64: string) => {
+        // No fetch of a data: URL: the app's CSP forbids it.
+        const bytes = Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0));
+        const bmp = await createImageBitmap(new Blob([bytes], { type: 'image/png' }));
+        const c = new OffscreenCanvas(bmp.width, bmp.height);
+        const ctx = c.getContext('2d')!;
+        ctx.drawImage(bmp, 0, 0);
+        return ctx.getImageData(0, 0, bmp.width, bmp.height).data;
+      };
+      const pa = await pixels(a64);
+      const pb = await pixels(b64);
+      let changed = 0;
+      let drawn = 0;
+      const n = pa.length / 4;
+      for (let i = 0; i < pa.length; i += 4) {
+        let diff = 0;
+        let bg = 0;
+        for (let k = 0; k < 3; k++) {
+          diff = Math.max(diff, Math.abs(pa[i + k] - (pb[i + k] ?? 0)));
+          bg = Math.max(bg, Math.abs(pa[i + k] - pa[k]));
+        }
+        if (diff > 8) changed++;
+        if (bg > 8) drawn++;
+      }
+      return { changed: changed / n, drawn: drawn / n };
+    },
+    [a.toString('base64'), b.toString('base64')] as const,
+  );
+}
+
+/** Waits until the view rests at series position `index` and has rendered that frame. */
+async function viewAt(page: Page, index: number): Promise<void> {
+  await page.waitForSelector(`[data-shown="${index.toFixed(3)}"]`, { timeout: 30_000 });
+  const renders = Number(await page.locator(CANVAS).getAttribute('data-renders'));
+  await page.waitForFunction(
+    ({ sel, n }) => Number(document.querySelector(sel)?.getAttribute('data-renders')) > n,
+    { sel: CANVAS, n: renders },
+    { timeout: 10_000 },
+  ).catch(() => undefined); // already rendered: nothing changed since
+  await page.waitForTimeout(150);
+}
+
+/** Screenshot of the canvas alone (the HTML labels over it are not part of it). */
+function canvasShot(page: Page): Promise<Buffer> {
+  return page.locator(CANVAS).screenshot();
+}
+
+describe.skipIf(reason)('3-D view and charts end to end', () => {
+  let app: App;
+  let page: Page;
+  let points: number;
+
+  beforeAll(async () => {
+    app = await startApp();
+    page = app.page;
+    // The first start opens the demo; wait for it, then open the fixture series instead.
+    await waitForValue(page, 'nc1', { timeout: 90_000 }).catch(() => undefined);
+    await page.locator('[data-testid="open-input"]').setInputFiles(EPOCHS);
+    await page
+      .locator('[data-testid="file-list"]', { hasText: 'mnist_small_epoch080' })
+      .waitFor({ timeout: 120_000 });
+    await page.waitForFunction(
+      () => Number(document.querySelector('[data-testid="epoch-slider"]')?.getAttribute('max')) === 3,
+      undefined,
+      { timeout: 90_000 },
+    );
+    points = Number(await page.locator('[data-testid="epoch-slider"]').getAttribute('max')) + 1;
+    await page.waitForSelector(`${CANVAS}:not([data-vertices="0"])`, { timeout: 30_000 });
+    await viewAt(page, points - 1);
+  }, 240_000);
+
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  it('draws a picture that changes when the epoch slider moves', async () => {
+    const last = await canvasShot(page);
+    await page.locator('[data-testid="epoch-slider"]').fill('0');
+    await viewAt(page, 0);
+    const first = await canvasShot(page);
+    await app.shot('view3d-epoch-first');
+    const d = await comparePngs(page, last, first);
+    expect(d.drawn).toBeGreaterThan(0.005); // not blank
+    expect(d.changed).toBeGreaterThan(0.002); // the means moved
+    expect(await page.locator(CANVAS).getAttribute('data-vertices')).toBe('10');
+    await page.locator('[data-testid="epoch-slider"]').fill(String(points - 1));
+    await viewAt(page, points - 1);
+    const back = await comparePngs(page, last, await canvasShot(page));
+    expect(back.changed).toBeLessThan(0.002); // the same epoch draws the same picture
+  });
+
+  it('toggles layers: hiding the ideal ETF changes the picture, showing it restores it', async () => {
+    const before = await canvasShot(page);
+    await page.locator('[data-layer="ideal"]').uncheck();
+    await page.waitForTimeout(300);
+    const hidden = await canvasShot(page);
+    await page.locator('[data-layer="ideal"]').check();
+    await page.waitForTimeout(300);
+    const shown = await canvasShot(page);
+    expect((await comparePngs(page, before, hidden)).changed).toBeGreaterThan(0.001);
+    expect((await comparePngs(page, before, shown)).changed).toBeLessThan(0.002);
+    await page.locator('[data-layer="means"]').uncheck();
+    expect(await page.locator(CANVAS).getAttribute('data-vertices')).toBe('0');
+    await page.locator('[data-layer="means"]').check();
+  });
+
+  it('shows exactly 4 vertices in exact mode, as a picture of its own', async () => {
+    const pca = await canvasShot(page);
+    await page.locator('[data-testid="mode-exact"]').click();
+    await page.waitForSelector(`${CANVAS}[data-vertices="4"]`);
+    await page.waitForTimeout(300);
+    await app.shot('view3d-exact');
+    expect((await comparePngs(page, pca, await canvasShot(page))).changed).toBeGreaterThan(0.002);
+    await expect(page.locator('[data-testid="view-caption"]').textContent()).resolves.toContain(
+      'no projection loss',
+    );
+    // Dropping the fourth class leaves a triangle.
+    await page.locator('[data-testid="class-pickers"] select').nth(3).selectOption('');
+    await page.waitForSelector(`${CANVAS}[data-vertices="3"]`);
+    await page.locator('[data-testid="mode-pca"]').click();
+    await page.waitForSelector(`${CANVAS}[data-vertices="10"]`);
+  });
+
+  it('exports the view as a non-empty PNG of the canvas size', async () => {
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.locator('[data-testid="export-png"]').click(),
+    ]);
+    const png = readFileSync((await download.path())!);
+    expect(png.subarray(0, 8).toString('hex')).toBe('89504e470d0a1a0a');
+    const size = await page
+      .locator(CANVAS)
+      .evaluate((c) => [(c as HTMLCanvasElement).width, (c as HTMLCanvasElement).height]);
+    expect([png.readUInt32BE(16), png.readUInt32BE(20)]).toEqual(size);
+    expect(png.length).toBeGreaterThan(5_000);
+  });
+
+  it('plots one trajectory point per series epoch; clicking one selects that epoch', async () => {
+    const nc1 = page.locator('[data-testid="trajectory-nc1"] circle[data-series="nc1:train"]');
+    expect(await nc1.count()).toBe(points);
+    const xs = await nc1.evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-x'))));
+    expect(xs).toEqual([1, 5, 20, 80]);
+    await nc1.nth(1).click();
+    await expect
+      .poll(() => page.locator('[data-testid="epoch-slider"]').inputValue())
+      .toBe('1');
+    await viewAt(page, 1);
+    await page.locator('[data-testid="trajectory-nc1"] circle[data-index="1"]').first().hover();
+    await expect(page.locator('[data-testid="trajectory-nc1"] [role="tooltip"]').textContent()).resolves.toMatch(
+      /NC1 at epoch 5: \d/,
+    );
+  });
+
+  it('draws the cosine heatmap of the selected epoch with a pair on hover', async () => {
+    const cells = page.locator('[data-testid="cosine-heatmap"] rect[data-i]');
+    expect(await cells.count()).toBe(100);
+    await page.locator('[data-testid="cosine-heatmap"] rect[data-i="2"][data-j="7"]').hover();
+    await expect(page.locator('[data-testid="cosine-heatmap"] [role="tooltip"]').textContent()).resolves.toMatch(
+      /2 × 7: cos [-−]?\d.*ideal [-−]0\.1111/,
+    );
+    // Page errors only: the console also carries SwiftShader's performance notes.
+    expect(app.errors.filter((e) => !/GL Driver|GPU stall|Failed to load resource/.test(e))).toEqual(
+      [],
+    );
+  });
+});

@@ -1,0 +1,62 @@
+/**
+ * `npm start` where Electron's binary cannot be had (as on these machines): one line saying
+ * why, then the browser shell's URL; never a stack trace.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = new URL('../..', import.meta.url).pathname;
+
+function startOutput(env: NodeJS.ProcessEnv): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(ROOT, 'scripts/start.js'), '--no-open'], {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGTERM');
+      reject(new Error(`no URL within 90 s:\n${out}`));
+    }, 90_000);
+    const collect = (c: Buffer) => {
+      out += c.toString();
+      if (/NC Lens: http:\/\/127\.0\.0\.1:\d+\/\?token=/.test(out)) {
+        clearTimeout(timer);
+        child.once('exit', () => resolve(out));
+        child.kill('SIGTERM');
+      }
+    };
+    child.stdout.on('data', collect);
+    child.stderr.on('data', collect);
+  });
+}
+
+describe('npm start without an Electron binary', () => {
+  it('says why in one line and serves the browser shell', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'nc-lens-no-electron-'));
+    const out = await startOutput({ ELECTRON_OVERRIDE_DIST_PATH: empty });
+    const lines = out.split('\n').filter((l) => l.startsWith('NC Lens:'));
+    expect(lines.at(-2)).toMatch(
+      /^NC Lens: no desktop window: ELECTRON_OVERRIDE_DIST_PATH has no Electron binary/,
+    );
+    expect(lines.at(-1)).toMatch(/^NC Lens: http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]+$/);
+    expect(out).not.toMatch(/\n\s+at /);
+  }, 120_000);
+
+  it('finds an Electron binary through ELECTRON_OVERRIDE_DIST_PATH without downloading', async () => {
+    const { electronBinary } = (await import(join(ROOT, 'scripts/start.js'))) as {
+      electronBinary(env: NodeJS.ProcessEnv): { binary?: string; reason?: string };
+    };
+    const dir = mkdtempSync(join(tmpdir(), 'nc-lens-electron-'));
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'electron'), '');
+    expect(electronBinary({ ELECTRON_OVERRIDE_DIST_PATH: dir })).toEqual({
+      binary: join(dir, 'electron'),
+    });
+    expect(electronBinary({}).reason).toMatch(/not downloaded/);
+  });
+});
