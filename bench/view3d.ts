@@ -63,7 +63,10 @@ export async function serveStatic(dir: string): Promise<{ url: string; server: S
       return;
     }
     readFile(file).then(
-      (body) => res.writeHead(200, { 'content-type': MIME[extname(file)] ?? 'application/octet-stream' }).end(body),
+      (body) =>
+        res
+          .writeHead(200, { 'content-type': MIME[extname(file)] ?? 'application/octet-stream' })
+          .end(body),
       () => res.writeHead(404).end(),
     );
   });
@@ -84,10 +87,19 @@ export async function run(args: string[]): Promise<number> {
   });
   const dir = await buildBenchPage();
   const { url, server } = await serveStatic(dir);
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: CHROMIUM_ARGS,
+  });
   try {
     const page = await browser.newPage({ viewport: { width: 1000, height: 640 } });
-    const q = new URLSearchParams({ mode: 'bench', c: values.c ?? '10', d: values.d ?? '64', n: values.n ?? '100000', aa: values.aa ?? '1' });
+    const q = new URLSearchParams({
+      mode: 'bench',
+      c: values.c ?? '10',
+      d: values.d ?? '64',
+      n: values.n ?? '100000',
+      aa: values.aa ?? '1',
+    });
     await page.goto(`${url}?${q}`);
     await page.waitForFunction(() => typeof window.runBench === 'function');
     const result = await page.evaluate(() => window.runBench!());

@@ -28,6 +28,9 @@ const present = Object.fromEntries(Object.entries(esmEntries).filter(([, f]) => 
 await build({
   ...node,
   format: 'esm',
+  // Split so that heavy optional modules (onnxruntime-node) load only when a command needs them.
+  // Chunks stay in dist/ itself: workers are found with new URL('./x.js', import.meta.url).
+  splitting: true,
   entryPoints: present,
   outdir: 'dist',
   outExtension: { '.js': '.js' },

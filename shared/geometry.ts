@@ -161,9 +161,7 @@ export function symmetricEigen(a: number[][]): { values: number[]; vectors: numb
       }
     }
   }
-  const order = Array.from({ length: n }, (_, i) => i).sort(
-    (i, j) => m[j * n + j] - m[i * n + i],
-  );
+  const order = Array.from({ length: n }, (_, i) => i).sort((i, j) => m[j * n + j] - m[i * n + i]);
   return {
     values: order.map((i) => m[i * n + i]),
     vectors: order.map((i) => Array.from({ length: n }, (_, k) => v[k * n + i])),

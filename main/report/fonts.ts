@@ -6,7 +6,6 @@ const require = createRequire(import.meta.url);
 export const FONTS = {
   regular: 'DejaVuSans',
   bold: 'DejaVuSans-Bold',
-  oblique: 'DejaVuSans-Oblique',
   mono: 'DejaVuSansMono',
 } as const;
 

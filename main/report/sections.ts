@@ -83,7 +83,8 @@ function seriesLine(ctx: ReportContext): string {
 function engineLine(result: AnalysisResult, m: MetricsResult): string {
   const e = result.engine ?? m.engine;
   if (!e) return 'not recorded';
-  return `${e.backend} backend, ${e.threads} thread${e.threads === 1 ? '' : 's'}, ${e.seconds.toFixed(2)} s`;
+  // No run time here: it changes from run to run, and the same inputs must give the same bytes.
+  return `${e.backend} backend, ${e.threads} thread${e.threads === 1 ? '' : 's'}`;
 }
 
 const CENTERING_TEXT = {

@@ -52,9 +52,11 @@ export function logTicks(lo: number, hi: number): number[] {
 
 /** A linear scale whose domain is widened to nice ticks. */
 export function linearScale(lo: number, hi: number, range: [number, number], count = 5): Scale {
-  const ticks = linearTicks(lo, hi, count);
-  const d0 = Math.min(lo, ticks[0]);
-  const d1 = Math.max(hi, ticks[ticks.length - 1]);
+  // A little air so extreme points do not sit on the frame.
+  const pad = (hi - lo) * 0.04;
+  const ticks = linearTicks(lo - pad, hi + pad, count);
+  const d0 = Math.min(lo - pad, ticks[0]);
+  const d1 = Math.max(hi + pad, ticks[ticks.length - 1]);
   const k = (range[1] - range[0]) / (d1 - d0 || 1);
   return { map: (v) => range[0] + (v - d0) * k, ticks, log: false, domain: [d0, d1] };
 }

@@ -61,11 +61,13 @@ async function comparePngs(page: Page, a: Buffer, b: Buffer): Promise<PixelDiff>
 async function viewAt(page: Page, index: number): Promise<void> {
   await page.waitForSelector(`[data-shown="${index.toFixed(3)}"]`, { timeout: 30_000 });
   const renders = Number(await page.locator(CANVAS).getAttribute('data-renders'));
-  await page.waitForFunction(
-    ({ sel, n }) => Number(document.querySelector(sel)?.getAttribute('data-renders')) > n,
-    { sel: CANVAS, n: renders },
-    { timeout: 10_000 },
-  ).catch(() => undefined); // already rendered: nothing changed since
+  await page
+    .waitForFunction(
+      ({ sel, n }) => Number(document.querySelector(sel)?.getAttribute('data-renders')) > n,
+      { sel: CANVAS, n: renders },
+      { timeout: 10_000 },
+    )
+    .catch(() => undefined); // already rendered: nothing changed since
   await page.waitForTimeout(150);
 }
 
@@ -89,7 +91,8 @@ describe.skipIf(reason)('3-D view and charts end to end', () => {
       .locator('[data-testid="file-list"]', { hasText: 'mnist_small_epoch080' })
       .waitFor({ timeout: 120_000 });
     await page.waitForFunction(
-      () => Number(document.querySelector('[data-testid="epoch-slider"]')?.getAttribute('max')) === 3,
+      () =>
+        Number(document.querySelector('[data-testid="epoch-slider"]')?.getAttribute('max')) === 3,
       undefined,
       { timeout: 90_000 },
     );
@@ -170,26 +173,24 @@ describe.skipIf(reason)('3-D view and charts end to end', () => {
     const xs = await nc1.evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-x'))));
     expect(xs).toEqual([1, 5, 20, 80]);
     await nc1.nth(1).click();
-    await expect
-      .poll(() => page.locator('[data-testid="epoch-slider"]').inputValue())
-      .toBe('1');
+    await expect.poll(() => page.locator('[data-testid="epoch-slider"]').inputValue()).toBe('1');
     await viewAt(page, 1);
     await page.locator('[data-testid="trajectory-nc1"] circle[data-index="1"]').first().hover();
-    await expect(page.locator('[data-testid="trajectory-nc1"] [role="tooltip"]').textContent()).resolves.toMatch(
-      /NC1 at epoch 5: \d/,
-    );
+    await expect(
+      page.locator('[data-testid="trajectory-nc1"] [role="tooltip"]').textContent(),
+    ).resolves.toMatch(/NC1 at epoch 5: \d/);
   });
 
   it('draws the cosine heatmap of the selected epoch with a pair on hover', async () => {
     const cells = page.locator('[data-testid="cosine-heatmap"] rect[data-i]');
     expect(await cells.count()).toBe(100);
     await page.locator('[data-testid="cosine-heatmap"] rect[data-i="2"][data-j="7"]').hover();
-    await expect(page.locator('[data-testid="cosine-heatmap"] [role="tooltip"]').textContent()).resolves.toMatch(
-      /2 × 7: cos [-−]?\d.*ideal [-−]0\.1111/,
-    );
+    await expect(
+      page.locator('[data-testid="cosine-heatmap"] [role="tooltip"]').textContent(),
+    ).resolves.toMatch(/2 × 7: cos [-−]?\d.*ideal [-−]0\.1111/);
     // Page errors only: the console also carries SwiftShader's performance notes.
-    expect(app.errors.filter((e) => !/GL Driver|GPU stall|Failed to load resource/.test(e))).toEqual(
-      [],
-    );
+    expect(
+      app.errors.filter((e) => !/GL Driver|GPU stall|Failed to load resource/.test(e)),
+    ).toEqual([]);
   });
 });

@@ -61,10 +61,8 @@ describe('simplexEtf', () => {
       expect(e).toHaveLength(c);
       expect(e[0]).toHaveLength(c - 1);
       for (const row of e) expect(norm(row)).toBeCloseTo(2.5, 10);
-      const cos = cosineMatrix(e);
-      for (let i = 0; i < c; i++)
-        for (let j = 0; j < c; j++)
-          expect(cos[i][j]).toBeCloseTo(i === j ? 1 : -1 / (c - 1), 10);
+      const ideal = e.map((_, i) => e.map((__, j) => (i === j ? 1 : -1 / (c - 1))));
+      expect(maxAbsDiff(cosineMatrix(e), ideal)).toBeLessThan(1e-12);
     }
   });
 });
@@ -90,8 +88,20 @@ describe('symmetricEigen and svdSquare', () => {
       [0, 0, 0],
     ];
     const { u, s, v } = svdSquare(m);
-    expect(maxAbsDiff(matMul(transpose(u), u), [[1, 0, 0], [0, 1, 0], [0, 0, 1]])).toBeLessThan(1e-12);
-    const rebuilt = matMul(matMul(u, s.map((x, i) => s.map((_, j) => (i === j ? x : 0)))), transpose(v));
+    expect(
+      maxAbsDiff(matMul(transpose(u), u), [
+        [1, 0, 0],
+        [0, 1, 0],
+        [0, 0, 1],
+      ]),
+    ).toBeLessThan(1e-12);
+    const rebuilt = matMul(
+      matMul(
+        u,
+        s.map((x, i) => s.map((_, j) => (i === j ? x : 0))),
+      ),
+      transpose(v),
+    );
     expect(maxAbsDiff(rebuilt, m)).toBeLessThan(1e-12);
   });
 });
@@ -123,7 +133,13 @@ describe('procrustes', () => {
     ];
     const { rotation, aligned } = procrustes(observed, simplexEtf(4, 1));
     expect(aligned[0]).toHaveLength(3);
-    expect(maxAbsDiff(matMul(transpose(rotation), rotation), [[1, 0, 0], [0, 1, 0], [0, 0, 1]])).toBeLessThan(1e-10);
+    expect(
+      maxAbsDiff(matMul(transpose(rotation), rotation), [
+        [1, 0, 0],
+        [0, 1, 0],
+        [0, 0, 1],
+      ]),
+    ).toBeLessThan(1e-10);
   });
 });
 

@@ -13,7 +13,9 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function ncLens(args: string[]) {
   return spawnSync(process.execPath, [join(ROOT, 'bin/nc-lens.js'), ...args], {
-    env: { ...process.env, NC_LENS_FROM_SOURCE: '1' },
+    // A fixed report date (the reproducible-builds convention), so runs either side of
+    // midnight still match.
+    env: { ...process.env, NC_LENS_FROM_SOURCE: '1', SOURCE_DATE_EPOCH: '1767225600' },
     encoding: 'utf8',
     timeout: 120_000,
   });
@@ -31,8 +33,14 @@ describe('nc-lens report', () => {
     const text = pdfText(out);
     const sha = createHash('sha256').update(readFileSync(file)).digest('hex');
     expect(text).toContain('CLI report');
+    expect(text).toMatch(/Date\s+2026-01-01/);
     expect(text).toContain(sha.slice(0, 16));
     expect(text).toContain('The simplex ETF in 3D');
+
+    // Same inputs, same bytes: nothing run-dependent (timings, random IDs) enters the file.
+    const again = join(dir, 'r2.pdf');
+    expect(ncLens(['report', file, '-o', again, '--title', 'CLI report']).status).toBe(0);
+    expect(readFileSync(again).equals(readFileSync(out))).toBe(true);
   });
 
   it('marks the terminal phase from a training log', () => {

@@ -11,6 +11,9 @@ import { ROUTES, TOKEN_HEADER } from '../../../shared/transport.ts';
 import type { CallMethod, Envelope } from '../../../shared/transport.ts';
 import type { ClientApi } from './client.ts';
 
+/** What a refused connection means here: the `nc-lens serve` process is gone. */
+const SERVER_GONE = 'the NC Lens server is not reachable; restart nc-lens serve and reload';
+
 export interface HttpClientOptions {
   /** Server origin; '' for the page's own. */
   base?: string;
@@ -24,11 +27,15 @@ export function createHttpClient(options: HttpClientOptions): ClientApi {
   const headers = { [TOKEN_HEADER]: options.token };
 
   async function post(route: string, body: unknown): Promise<Response> {
-    return fetch(base + route, {
-      method: 'POST',
-      headers: { ...headers, 'Content-Type': 'application/json' },
-      body: JSON.stringify(body),
-    });
+    try {
+      return await fetch(base + route, {
+        method: 'POST',
+        headers: { ...headers, 'Content-Type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    } catch {
+      throw new NcLensError('internal', SERVER_GONE);
+    }
   }
 
   async function call<T>(method: CallMethod, ...args: unknown[]): Promise<T> {
@@ -41,11 +48,7 @@ export function createHttpClient(options: HttpClientOptions): ClientApi {
     try {
       res = await fetch(url, { method: 'POST', headers, body: file });
     } catch {
-      throw new NcLensError(
-        'bad-input',
-        `${file.name}: upload failed (the server closed the connection)`,
-        file.name,
-      );
+      throw new NcLensError('bad-input', `${file.name}: upload failed (${SERVER_GONE})`, file.name);
     }
     return unwrap<FileRef>(res);
   }
@@ -63,13 +66,16 @@ export function createHttpClient(options: HttpClientOptions): ClientApi {
       const res = await post(ROUTES.analyze, {});
       if (!res.ok || !res.body) return unwrap(res);
       let outcome: Envelope<SessionState> | undefined;
-      for await (const ev of serverSentEvents(res.body)) {
-        if (ev.event === 'progress') onProgress?.(JSON.parse(ev.data) as Progress);
-        else if (ev.event === 'result') outcome = { ok: true, value: JSON.parse(ev.data) };
-        else if (ev.event === 'error') outcome = { ok: false, error: JSON.parse(ev.data) };
+      try {
+        for await (const ev of serverSentEvents(res.body)) {
+          if (ev.event === 'progress') onProgress?.(JSON.parse(ev.data) as Progress);
+          else if (ev.event === 'result') outcome = { ok: true, value: JSON.parse(ev.data) };
+          else if (ev.event === 'error') outcome = { ok: false, error: JSON.parse(ev.data) };
+        }
+      } catch {
+        // The stream broke: the server went away mid-analysis.
       }
-      if (!outcome)
-        throw new NcLensError('internal', 'internal error: the analysis stream ended early');
+      if (!outcome) throw new NcLensError('internal', SERVER_GONE);
       if (!outcome.ok) throw fromErrorValue(outcome.error);
       return outcome.value;
     },
@@ -82,9 +88,7 @@ export function createHttpClient(options: HttpClientOptions): ClientApi {
       return { name, mime, data: new Uint8Array(await res.arrayBuffer()) };
     },
     async openFiles(files: File[]): Promise<SessionState> {
-      const refs: FileRef[] = [];
-      for (const f of files) refs.push(await upload(f));
-      return api.open(refs);
+      return api.open(await Promise.all(files.map(upload)));
     },
     async saveExport(format: ExportFormat, extra?: { viewPng?: Uint8Array; title?: string }) {
       const out = await api.exportResult(format, extra);

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   FAMILIES,
@@ -9,16 +8,9 @@ import {
   weightsCounterpart,
 } from '../../../shared/metric-names.ts';
 import type { MetricsResult } from '../../../shared/schema.ts';
+import e080 from '../../../../shared/fixtures/mnist-mlp/reference/mnist_small_epoch080.json';
 
-const reference = JSON.parse(
-  readFileSync(
-    new URL(
-      '../../../../shared/fixtures/mnist-mlp/reference/mnist_small_epoch080.json',
-      import.meta.url,
-    ),
-    'utf8',
-  ),
-) as MetricsResult & Record<string, Record<string, number | null>>;
+const reference = e080 as unknown as MetricsResult & Record<string, Record<string, number | null>>;
 
 /** The field of the reference JSON with this name, wherever nc-metrics.md puts it. */
 function field(key: string): number | null | undefined {

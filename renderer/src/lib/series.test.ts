@@ -1,18 +1,14 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { MetricsResult, SeriesResult } from '../../../shared/schema.ts';
 import { allWarnings, clampIndex, isSeries, metricsAt, pointCount, pointTitle } from './series.ts';
+import e001 from '../../../../shared/fixtures/mnist-mlp/reference/mnist_small_epoch001.json';
+import e005 from '../../../../shared/fixtures/mnist-mlp/reference/mnist_small_epoch005.json';
+import e020 from '../../../../shared/fixtures/mnist-mlp/reference/mnist_small_epoch020.json';
+import e080 from '../../../../shared/fixtures/mnist-mlp/reference/mnist_small_epoch080.json';
 
+const references: Record<string, unknown> = { '001': e001, '005': e005, '020': e020, '080': e080 };
 const reference = (epoch: string): MetricsResult => ({
-  ...(JSON.parse(
-    readFileSync(
-      new URL(
-        `../../../../shared/fixtures/mnist-mlp/reference/mnist_small_epoch${epoch}.json`,
-        import.meta.url,
-      ),
-      'utf8',
-    ),
-  ) as MetricsResult),
+  ...(references[epoch] as MetricsResult),
   warnings: [],
 });
 

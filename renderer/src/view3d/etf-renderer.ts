@@ -8,6 +8,7 @@ import * as THREE from 'three';
 import { OrbitControls } from 'three/examples/jsm/controls/OrbitControls.js';
 import { classColor } from '../../../shared/charts/palette.ts';
 import { MAX_SAMPLES, type ViewFrame } from './frames.ts';
+import type { ScreenPoint } from './labels.ts';
 
 export interface Layers {
   means: boolean;
@@ -22,14 +23,6 @@ export interface Theme {
   background: string;
   ink: string;
   wire: string;
-}
-
-/** Screen position (CSS px, relative to the canvas) of each drawn class, for labels and hover. */
-export interface ScreenPoint {
-  index: number;
-  x: number;
-  y: number;
-  depth: number;
 }
 
 /**

@@ -2,7 +2,13 @@
  * Class labels over the 3-D view: HTML text (crisp at any zoom), placed greedily nearest-first
  * so that no two overlap. With C = 100 only the labels that fit are shown; hover names the rest.
  */
-import type { ScreenPoint } from './etf-renderer.ts';
+/** Screen position (CSS px, relative to the canvas) of each drawn class, for labels and hover. */
+export interface ScreenPoint {
+  index: number;
+  x: number;
+  y: number;
+  depth: number;
+}
 
 export interface PlacedLabel {
   index: number;
@@ -15,7 +21,7 @@ export const LABEL_FONT_PX = 12;
 const CHAR_PX = LABEL_FONT_PX * 0.62;
 const PAD = 3;
 /** The class-coloured dot before each label's text. */
-const DOT_PX = 9;
+export const DOT_PX = 9;
 
 /** Label box: to the upper right of the point, clear of the sphere. */
 function box(p: ScreenPoint, text: string): { x0: number; y0: number; x1: number; y1: number } {
@@ -46,47 +52,4 @@ export function placeLabels(
     placed.push({ index: p.index, text, x: b.x0, y: b.y1 });
   }
   return placed;
-}
-
-/**
- * The WebGL canvas with its labels and a caption drawn on an opaque background, as PNG bytes:
- * what the user sees, fit for the PDF report.
- */
-export async function composePng(
-  gl: HTMLCanvasElement,
-  labels: PlacedLabel[],
-  colors: string[],
-  theme: { background: string; ink: string },
-  caption: string,
-): Promise<Uint8Array> {
-  const scale = gl.clientWidth > 0 ? gl.width / gl.clientWidth : 1;
-  const out = document.createElement('canvas');
-  out.width = gl.width;
-  out.height = gl.height;
-  const ctx = out.getContext('2d');
-  if (!ctx) throw new Error('no 2D canvas context for the PNG export');
-  ctx.fillStyle = theme.background;
-  ctx.fillRect(0, 0, out.width, out.height);
-  ctx.drawImage(gl, 0, 0);
-  ctx.scale(scale, scale);
-  ctx.font = `600 ${LABEL_FONT_PX}px system-ui, 'DejaVu Sans', sans-serif`;
-  ctx.lineWidth = 3;
-  ctx.strokeStyle = theme.background;
-  for (const l of labels) {
-    ctx.fillStyle = colors[l.index] ?? theme.ink;
-    ctx.beginPath();
-    ctx.arc(l.x + 3.5, l.y - 4.5, 3.5, 0, 2 * Math.PI);
-    ctx.fill();
-    ctx.strokeText(l.text, l.x + DOT_PX, l.y);
-    ctx.fillStyle = theme.ink;
-    ctx.fillText(l.text, l.x + DOT_PX, l.y);
-  }
-  if (caption) {
-    ctx.font = `${LABEL_FONT_PX}px system-ui, 'DejaVu Sans', sans-serif`;
-    ctx.fillStyle = theme.ink;
-    ctx.fillText(caption, 10, gl.clientHeight - 10);
-  }
-  const blob = await new Promise<Blob | null>((resolve) => out.toBlob(resolve, 'image/png'));
-  if (!blob) throw new Error('the browser produced no PNG for the view');
-  return new Uint8Array(await blob.arrayBuffer());
 }
