@@ -15,7 +15,8 @@ import type {
   SplitMetrics,
 } from '../../shared/schema.ts';
 import type { RoleOverrides } from '../io/index.ts';
-import { analyzePaths } from '../engine/index.ts';
+import { analyzeDataset, analyzePaths, type AnalyzeOptions } from '../engine/index.ts';
+import { metricsCsv, perClassCsv } from '../report/csv.ts';
 import { HEADLINES, headlineValue } from '../engine/headlines.ts';
 
 interface OptionSpec {
@@ -46,12 +47,30 @@ const OPTIONS: Record<string, OptionSpec> = {
   'test-features': { type: 'string', arg: 'F', role: 'test_features', help: 'test-split features' },
   'test-labels': { type: 'string', arg: 'L', role: 'test_labels', help: 'test-split labels' },
   'test-logits': { type: 'string', arg: 'Z', role: 'test_logits', help: 'test-split logits' },
+  model: {
+    type: 'string',
+    arg: 'M.onnx',
+    help: 'an ONNX model: the features are computed by running it on --inputs',
+  },
+  inputs: { type: 'string', arg: 'X', help: 'model inputs (N×…), with --model and --labels' },
+  'test-inputs': { type: 'string', arg: 'X', help: 'test-split model inputs (with --test-labels)' },
+  'features-tensor': {
+    type: 'string',
+    arg: 'NAME',
+    help: 'model tensor to take as features (default: the classifier input)',
+  },
   centering: { type: 'string', arg: 'MODE', help: 'global mean: class-means (default) or samples' },
   threads: { type: 'string', arg: 'N', help: 'worker threads (default: all cores for big inputs)' },
   json: {
     type: 'string',
     arg: 'OUT',
     help: "write the result as JSON to OUT ('-': stdout, nothing else)",
+  },
+  csv: { type: 'string', arg: 'OUT', help: 'write the headline metrics (per epoch) as CSV' },
+  'per-class-csv': {
+    type: 'string',
+    arg: 'OUT',
+    help: 'write the per-class table (of the last epoch) as CSV',
   },
   quiet: { type: 'boolean', short: 'q', help: 'print no table, warnings or progress' },
   help: { type: 'boolean', short: 'h', help: 'show this help' },
@@ -102,7 +121,8 @@ export async function run(argv: string[]): Promise<number> {
     const v = values[name];
     if (o.role && typeof v === 'string') overrides[o.role] = v;
   }
-  if (!positionals.length && !overrides.features) {
+  const model = typeof values.model === 'string' ? values.model : undefined;
+  if (!positionals.length && !overrides.features && !model) {
     throw badInput(
       undefined,
       'activation files (nc-lens analyze BUNDLE... or --features F --labels L)',
@@ -125,14 +145,22 @@ export async function run(argv: string[]): Promise<number> {
   process.once('SIGINT', onSigint);
   const progress = !quiet && process.stderr.isTTY ? progressLine() : undefined;
   try {
-    const result = await analyzePaths(positionals, overrides, {
+    const opts: AnalyzeOptions = {
       centering: centering as Centering,
       signal: controller.signal,
       onProgress: progress?.update,
       geometry: jsonOut !== undefined,
       threads,
-    });
+    };
+    const result = model
+      ? await analyzeModel(model, values, overrides, opts)
+      : await analyzePaths(positionals, overrides, opts);
     progress?.clear();
+    if (typeof values.csv === 'string') await writeFile(values.csv, metricsCsv(result));
+    if (typeof values['per-class-csv'] === 'string') {
+      const last = result.schema === 'nc-lens/metrics@1' ? result : result.points.at(-1)?.metrics;
+      if (last) await writeFile(values['per-class-csv'], perClassCsv(last));
+    }
     if (jsonOut === '-') {
       process.stdout.write(JSON.stringify(result, null, 2) + '\n');
     } else {
@@ -144,6 +172,36 @@ export async function run(argv: string[]): Promise<number> {
   } finally {
     progress?.clear();
     process.off('SIGINT', onSigint);
+  }
+}
+
+/** `--model M.onnx --inputs X --labels Y`: features computed by running the model. */
+async function analyzeModel(
+  model: string,
+  values: Record<string, string | boolean | undefined>,
+  overrides: RoleOverrides,
+  opts: AnalyzeOptions,
+): Promise<MetricsResult> {
+  const str = (k: string) => (typeof values[k] === 'string' ? (values[k] as string) : undefined);
+  const inputs = str('inputs');
+  if (!inputs || !overrides.labels) {
+    throw badInput(model, '--inputs X and --labels Y with --model', 'missing');
+  }
+  const { openModelDataset } = await import('../onnx/index.ts');
+  const { dataset, close } = await openModelDataset({
+    model,
+    inputs,
+    labels: overrides.labels,
+    testInputs: str('test-inputs'),
+    testLabels: overrides.test_labels,
+    featuresTensor: str('features-tensor'),
+    signal: opts.signal,
+    onProgress: opts.onProgress,
+  });
+  try {
+    return await analyzeDataset(dataset, opts);
+  } finally {
+    await close();
   }
 }
 

@@ -72,8 +72,9 @@ export class Session implements NcLensApi {
   }
 
   async state(): Promise<SessionState> {
+    // Entries are copied (they change with roles); a result is replaced, never changed.
     return {
-      files: this.files.map((f) => f.entry),
+      files: structuredClone(this.files.map((f) => f.entry)),
       result: this.result,
       centering: this.centering,
       demo: this.demo,
@@ -102,6 +103,7 @@ export class Session implements NcLensApi {
     const file = this.files.find((f) => f.entry.id === fileId);
     if (!file) throw badInput(undefined, 'an open file id', `'${fileId}'`);
     this.files = this.files.filter((f) => f !== file);
+    this.running?.abort();
     await this.work;
     await file.container.close();
     if (this.files.length === 0) this.result = null;
