@@ -2,7 +2,7 @@
  * Frame time of the 3-D view with a 100 000-point sample cloud, in headless Chromium
  * (software WebGL through SwiftShader, so a lower bound on what a GPU machine does).
  *
- *   node --import tsx bench/view3d.ts [--c 10] [--d 64] [--n 100000]
+ *   npm run bench -- view3d [--c 10] [--d 64] [--n 100000] [--aa 0]
  *
  * Builds renderer/src/view3d/bench/ with Vite into .bench/view3d, serves it on 127.0.0.1,
  * and prints the timings as one JSON line.
@@ -75,7 +75,11 @@ export async function serveStatic(dir: string): Promise<{ url: string; server: S
   return { url: `http://127.0.0.1:${port}/src/view3d/bench/index.html`, server };
 }
 
-export async function run(args: string[]): Promise<number> {
+interface BenchPage {
+  runBench?: () => Promise<Record<string, unknown>>;
+}
+
+export async function run(args: string[]): Promise<void> {
   const { values } = parseArgs({
     args,
     options: {
@@ -101,16 +105,13 @@ export async function run(args: string[]): Promise<number> {
       aa: values.aa ?? '1',
     });
     await page.goto(`${url}?${q}`);
-    await page.waitForFunction(() => typeof window.runBench === 'function');
-    const result = await page.evaluate(() => window.runBench!());
+    await page.waitForFunction(
+      () => typeof (globalThis as unknown as BenchPage).runBench === 'function',
+    );
+    const result = await page.evaluate(() => (globalThis as unknown as BenchPage).runBench!());
     console.log(JSON.stringify({ bench: 'view3d', ...result }));
-    return 0;
   } finally {
     await browser.close();
     server.close();
   }
-}
-
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  run(process.argv.slice(2)).then((code) => (process.exitCode = code));
 }

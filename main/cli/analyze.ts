@@ -17,7 +17,7 @@ import type {
 import type { RoleOverrides } from '../io/index.ts';
 import { analyzeDataset, analyzePaths, type AnalyzeOptions } from '../engine/index.ts';
 import { metricsCsv, perClassCsv } from '../report/csv.ts';
-import { HEADLINES, headlineValue } from '../engine/headlines.ts';
+import { METRICS, metricName, type MetricKey } from '../../shared/metric-names.ts';
 
 interface OptionSpec {
   type: 'string' | 'boolean';
@@ -254,29 +254,41 @@ function renderMetrics(r: MetricsResult, files: string[]): string {
   const head = `${name}: N=${r.n}, D=${r.d}, C=${r.c}${r.test ? ` (test N=${r.test.n})` : ''}; ${engineLine(r)}`;
   const splits: [string, SplitMetrics][] = [['train', r]];
   if (r.test) splits.push(['test', r.test]);
-  const rows = HEADLINES.map((h) => [
-    h.key,
-    ...splits.map(([, m]) => fmt(headlineValue(m, h.key))),
-    h.meaning,
+  const rows = METRICS.map((m) => [
+    m.key,
+    ...splits.map(([, split]) => fmt(m.value(split))),
+    m.meaning,
   ]);
   return `${head}\n\n${table(['metric', ...splits.map(([s]) => s), 'meaning'], rows)}`;
 }
 
+/** The columns of a series table: one per family's headline numbers. */
+const SERIES_COLUMNS: readonly MetricKey[] = [
+  'nc1',
+  'nc1_quotient',
+  'cdnv',
+  'equinorm_means',
+  'etf_error_means',
+  'self_duality',
+  'duality_cos_mean',
+  'ncc_mismatch',
+  'classifier_accuracy',
+  'ncc_accuracy',
+];
+
 function renderSeries(s: SeriesResult): string {
   const by = s.kind === 'layers' ? 'layer' : 'epoch';
-  const cols = HEADLINES.filter(
-    (h) => !h.key.endsWith('_weights') && h.key !== 'nc2.equiangular_means',
-  );
+  const cols = SERIES_COLUMNS.map(metricName);
   const hasTest = s.points.some((p) => p.metrics.test);
-  const header = [by, ...cols.map((h) => h.short), ...(hasTest ? ['test acc'] : [])];
+  const header = [by, ...cols.map((m) => m.key), ...(hasTest ? ['test_accuracy'] : [])];
   const rows = s.points.map((p) => [
     s.kind === 'layers' ? p.label : String(p.epoch ?? p.step ?? p.index),
-    ...cols.map((h) => fmt(headlineValue(p.metrics, h.key))),
+    ...cols.map((m) => fmt(m.value(p.metrics))),
     ...(hasTest
       ? [fmt(p.metrics.test?.nc4.classifier_accuracy ?? p.metrics.test?.nc4.ncc_accuracy)]
       : []),
   ]);
-  const legend = cols.map((h) => `  ${h.short.padEnd(10)} ${h.meaning}`).join('\n');
+  const legend = cols.map((m) => `  ${m.key.padEnd(20)} ${m.meaning}`).join('\n');
   return `${s.kind} series, ${s.points.length} points; ${engineLine(s)}\n\n${table(header, rows)}\n\n${legend}`;
 }
 

@@ -4,8 +4,8 @@
  * position is kept, so chunk-by-chunk reading costs one pass.
  */
 import { open as openFile, type FileHandle } from 'node:fs/promises';
-import type { Readable } from 'node:stream';
-import { crc32 } from 'node:zlib';
+import { Transform, pipeline, type Readable } from 'node:stream';
+import { crc32, createInflateRaw } from 'node:zlib';
 import yauzl from 'yauzl';
 import { badInput } from '../../shared/errors.ts';
 import { fileBytes, type ByteSource } from './bytes.ts';
@@ -91,7 +91,43 @@ async function entryBytes(
       `compression method ${entry.compressionMethod}`,
     );
   }
-  return new InflateSource(() => zip.openReadStreamPromise(entry), entry, where);
+  const { fileDataStart } = await zip.readLocalFileHeaderPromise(entry, { minimal: true });
+  return new InflateSource(() => inflatedEntry(handle, fileDataStart, entry), entry, where);
+}
+
+/**
+ * A deflated entry inflated by zlib from our own file handle, with yauzl's size check. Not
+ * yauzl's read stream: destroying that one while a read is queued (a restart, a close)
+ * throws from an fs callback and takes the whole process down.
+ */
+async function inflatedEntry(
+  handle: FileHandle,
+  start: number,
+  entry: yauzl.Entry,
+): Promise<Readable> {
+  const expected = entry.uncompressedSize;
+  let seen = 0;
+  const count = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      seen += chunk.length;
+      if (seen > expected)
+        done(new Error(`too many bytes in the stream. expected ${expected}. got at least ${seen}`));
+      else done(null, chunk);
+    },
+    flush(done) {
+      done(
+        seen < expected
+          ? new Error(`not enough bytes in the stream. expected ${expected}. got only ${seen}`)
+          : null,
+      );
+    },
+  });
+  const raw = handle.createReadStream({
+    start,
+    end: start + Math.max(entry.compressedSize, 1) - 1,
+    autoClose: false,
+  });
+  return pipeline(raw, createInflateRaw(), count, () => undefined);
 }
 
 /**

@@ -16,6 +16,23 @@ const CANVAS = '[data-testid="etf-view"]';
 const reason = skipReason();
 if (reason) console.warn(reason);
 
+/** The few browser globals the page functions below use (this tsconfig has no DOM types). */
+interface Browser {
+  createImageBitmap(blob: Blob): Promise<{ width: number; height: number }>;
+  OffscreenCanvas: new (
+    width: number,
+    height: number,
+  ) => {
+    getContext(kind: '2d'): {
+      drawImage(image: unknown, x: number, y: number): void;
+      getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray };
+    } | null;
+  };
+  document: {
+    querySelector(selector: string): { getAttribute(name: string): string | null } | null;
+  };
+}
+
 interface PixelDiff {
   /** Share of pixels that differ by more than a few levels in any channel. */
   changed: number;
@@ -27,6 +44,7 @@ interface PixelDiff {
 async function comparePngs(page: Page, a: Buffer, b: Buffer): Promise<PixelDiff> {
   return page.evaluate(
     async ([a64, b64]) => {
+      const { createImageBitmap, OffscreenCanvas } = globalThis as unknown as Browser;
       const pixels = async (b64: string) => {
         // No fetch of a data: URL: the app's CSP forbids it.
         const bytes = Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0));
@@ -63,7 +81,12 @@ async function viewAt(page: Page, index: number): Promise<void> {
   const renders = Number(await page.locator(CANVAS).getAttribute('data-renders'));
   await page
     .waitForFunction(
-      ({ sel, n }) => Number(document.querySelector(sel)?.getAttribute('data-renders')) > n,
+      ({ sel, n }) =>
+        Number(
+          (globalThis as unknown as Browser).document
+            .querySelector(sel)
+            ?.getAttribute('data-renders'),
+        ) > n,
       { sel: CANVAS, n: renders },
       { timeout: 10_000 },
     )
@@ -90,12 +113,11 @@ describe.skipIf(reason)('3-D view and charts end to end', () => {
     await page
       .locator('[data-testid="file-list"]', { hasText: 'mnist_small_epoch080' })
       .waitFor({ timeout: 120_000 });
-    await page.waitForFunction(
-      () =>
-        Number(document.querySelector('[data-testid="epoch-slider"]')?.getAttribute('max')) === 3,
-      undefined,
-      { timeout: 90_000 },
-    );
+    await expect
+      .poll(() => page.locator('[data-testid="epoch-slider"]').getAttribute('max'), {
+        timeout: 90_000,
+      })
+      .toBe('3');
     points = Number(await page.locator('[data-testid="epoch-slider"]').getAttribute('max')) + 1;
     await page.waitForSelector(`${CANVAS}:not([data-vertices="0"])`, { timeout: 30_000 });
     await viewAt(page, points - 1);
@@ -160,9 +182,10 @@ describe.skipIf(reason)('3-D view and charts end to end', () => {
     ]);
     const png = readFileSync((await download.path())!);
     expect(png.subarray(0, 8).toString('hex')).toBe('89504e470d0a1a0a');
-    const size = await page
-      .locator(CANVAS)
-      .evaluate((c) => [(c as HTMLCanvasElement).width, (c as HTMLCanvasElement).height]);
+    const size = await page.locator(CANVAS).evaluate((c) => {
+      const canvas = c as unknown as { width: number; height: number };
+      return [canvas.width, canvas.height];
+    });
     expect([png.readUInt32BE(16), png.readUInt32BE(20)]).toEqual(size);
     expect(png.length).toBeGreaterThan(5_000);
   });
