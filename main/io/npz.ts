@@ -4,7 +4,7 @@
  * position is kept, so chunk-by-chunk reading costs one pass.
  */
 import { open as openFile, type FileHandle } from 'node:fs/promises';
-import { Transform, pipeline, type Readable } from 'node:stream';
+import { Readable, Transform, pipeline } from 'node:stream';
 import { crc32, createInflateRaw } from 'node:zlib';
 import yauzl from 'yauzl';
 import { badInput } from '../../shared/errors.ts';
@@ -96,6 +96,24 @@ async function entryBytes(
 }
 
 /**
+ * Bytes [start, start + length) through positioned reads. Not `handle.createReadStream`: once
+ * one such stream is destroyed, later streams on the same handle end with "Premature close".
+ */
+async function* fileRange(
+  handle: FileHandle,
+  start: number,
+  length: number,
+): AsyncGenerator<Buffer> {
+  for (let pos = start; pos < start + length;) {
+    const n = Math.min(1 << 16, start + length - pos);
+    const { buffer, bytesRead } = await handle.read(Buffer.allocUnsafe(n), 0, n, pos);
+    if (bytesRead === 0) return;
+    pos += bytesRead;
+    yield buffer.subarray(0, bytesRead);
+  }
+}
+
+/**
  * A deflated entry inflated by zlib from our own file handle, with yauzl's size check. Not
  * yauzl's read stream: destroying that one while a read is queued (a restart, a close)
  * throws from an fs callback and takes the whole process down.
@@ -122,11 +140,7 @@ async function inflatedEntry(
       );
     },
   });
-  const raw = handle.createReadStream({
-    start,
-    end: start + Math.max(entry.compressedSize, 1) - 1,
-    autoClose: false,
-  });
+  const raw = Readable.from(fileRange(handle, start, entry.compressedSize));
   return pipeline(raw, createInflateRaw(), count, () => undefined);
 }
 

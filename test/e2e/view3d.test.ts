@@ -113,11 +113,8 @@ describe.skipIf(reason)('3-D view and charts end to end', () => {
     await page
       .locator('[data-testid="file-list"]', { hasText: 'mnist_small_epoch080' })
       .waitFor({ timeout: 120_000 });
-    await expect
-      .poll(() => page.locator('[data-testid="epoch-slider"]').getAttribute('max'), {
-        timeout: 90_000,
-      })
-      .toBe('3');
+    // Four epochs: the slider runs 0..3 once the series is analysed.
+    await page.waitForSelector('[data-testid="epoch-slider"][max="3"]', { timeout: 90_000 });
     points = Number(await page.locator('[data-testid="epoch-slider"]').getAttribute('max')) + 1;
     await page.waitForSelector(`${CANVAS}:not([data-vertices="0"])`, { timeout: 30_000 });
     await viewAt(page, points - 1);

@@ -57,7 +57,7 @@ describe('nc-lens analyze', () => {
     const r = await nclens([`${MNIST}/mnist_small_epoch001.npz`]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/N=8000, D=32, C=10 \(test N=2000\)/);
-    expect(r.stdout).toMatch(/^nc1\s+0\.2752\s+\S+\s+within-class/m);
+    expect(r.stdout).toMatch(/^nc1\s+0\.2752\s+\S+\s+Within-class/m);
     expect(r.stdout).toMatch(/^classifier_accuracy\s+0\.9456\s+0\.9205/m);
   });
 
