@@ -28,9 +28,7 @@ interface Browser {
       getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray };
     } | null;
   };
-  document: {
-    querySelector(selector: string): { getAttribute(name: string): string | null } | null;
-  };
+  requestAnimationFrame(callback: () => void): number;
 }
 
 interface PixelDiff {
@@ -75,23 +73,21 @@ async function comparePngs(page: Page, a: Buffer, b: Buffer): Promise<PixelDiff>
   );
 }
 
-/** Waits until the view rests at series position `index` and has rendered that frame. */
+/** Waits until the view rests at series position `index` and has drawn it (renders follow on the next animation frame). */
 async function viewAt(page: Page, index: number): Promise<void> {
   await page.waitForSelector(`[data-shown="${index.toFixed(3)}"]`, { timeout: 30_000 });
-  const renders = Number(await page.locator(CANVAS).getAttribute('data-renders'));
-  await page
-    .waitForFunction(
-      ({ sel, n }) =>
-        Number(
-          (globalThis as unknown as Browser).document
-            .querySelector(sel)
-            ?.getAttribute('data-renders'),
-        ) > n,
-      { sel: CANVAS, n: renders },
-      { timeout: 10_000 },
-    )
-    .catch(() => undefined); // already rendered: nothing changed since
-  await page.waitForTimeout(150);
+  await settle(page);
+}
+
+/** Two animation frames: whatever the view requested has been rendered. */
+async function settle(page: Page): Promise<void> {
+  await page.evaluate(
+    () =>
+      new Promise<void>((resolve) => {
+        const { requestAnimationFrame: raf } = globalThis as unknown as Browser;
+        raf(() => raf(() => resolve()));
+      }),
+  );
 }
 
 /** Screenshot of the canvas alone (the HTML labels over it are not part of it). */
@@ -143,10 +139,10 @@ describe.skipIf(reason)('3-D view and charts end to end', () => {
   it('toggles layers: hiding the ideal ETF changes the picture, showing it restores it', async () => {
     const before = await canvasShot(page);
     await page.locator('[data-layer="ideal"]').uncheck();
-    await page.waitForTimeout(300);
+    await settle(page);
     const hidden = await canvasShot(page);
     await page.locator('[data-layer="ideal"]').check();
-    await page.waitForTimeout(300);
+    await settle(page);
     const shown = await canvasShot(page);
     expect((await comparePngs(page, before, hidden)).changed).toBeGreaterThan(0.001);
     expect((await comparePngs(page, before, shown)).changed).toBeLessThan(0.002);
@@ -159,7 +155,7 @@ describe.skipIf(reason)('3-D view and charts end to end', () => {
     const pca = await canvasShot(page);
     await page.locator('[data-testid="mode-exact"]').click();
     await page.waitForSelector(`${CANVAS}[data-vertices="4"]`);
-    await page.waitForTimeout(300);
+    await settle(page);
     await app.shot('view3d-exact');
     expect((await comparePngs(page, pca, await canvasShot(page))).changed).toBeGreaterThan(0.002);
     await expect(page.locator('[data-testid="view-caption"]').textContent()).resolves.toContain(
