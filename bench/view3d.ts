@@ -102,8 +102,9 @@ export async function run(args: string[]): Promise<void> {
       c: values.c ?? '10',
       d: values.d ?? '64',
       n: values.n ?? '100000',
-      aa: values.aa ?? '1',
     });
+    // Multisampling: on unless the GPU is software (the renderer decides), or forced by --aa.
+    if (values.aa) q.set('aa', values.aa);
     await page.goto(`${url}?${q}`);
     await page.waitForFunction(
       () => typeof (globalThis as unknown as BenchPage).runBench === 'function',

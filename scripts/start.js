@@ -31,14 +31,15 @@ export function electronBinary(env = process.env) {
   };
 }
 
-function built() {
-  return (
-    existsSync(join(root, 'dist/renderer/index.html')) && existsSync(join(root, 'dist/cli.js'))
-  );
+/** Whether dist/ has what this start needs (the CLI itself also runs from source). */
+function built(withElectron) {
+  const needs = ['dist/renderer/index.html', ...(withElectron ? ['dist/electron/main.cjs'] : [])];
+  return needs.every((f) => existsSync(join(root, f)));
 }
 
 function main() {
-  if (!built()) {
+  const electron = electronBinary();
+  if (!built(Boolean(electron.binary))) {
     console.log('NC Lens: building the app first (npm run build)…');
     const r = spawnSync(process.execPath, [join(root, 'scripts/build.js')], {
       stdio: 'inherit',
@@ -49,7 +50,6 @@ function main() {
       process.exit(1);
     }
   }
-  const electron = electronBinary();
   const args = electron.binary
     ? [electron.binary, [root]]
     : [process.execPath, [join(root, 'bin/nc-lens.js'), 'serve', ...process.argv.slice(2)]];

@@ -143,6 +143,7 @@ function buildMenu(): void {
           exportItem('Metrics (JSON)…', 'json'),
           exportItem('Metrics (CSV)…', 'csv'),
           exportItem('Per-class table (CSV)…', 'csv-per-class'),
+          exportItem('Report (PDF)…', 'pdf'),
         ],
       },
       { type: 'separator' },

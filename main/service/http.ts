@@ -36,7 +36,8 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-const COOKIE = 'nc_lens_token';
+/** Cookies ignore ports: each server names its own, so two servers on one host do not clash. */
+const cookieName = (port: number) => `nc_lens_token_${port}`;
 /** JSON bodies are small (a view PNG at most); uploads go through their own streaming route. */
 const MAX_JSON_BYTES = 32 * 1024 * 1024;
 const CSP = [
@@ -103,7 +104,7 @@ async function handle(ctx: Context, req: IncomingMessage, res: ServerResponse): 
   if (refusal) return sendText(res, 403, refusal);
   const url = new URL(req.url ?? '/', `http://127.0.0.1:${ctx.port}`);
   const isApi = url.pathname.startsWith('/api/');
-  if (!tokenMatches(ctx.token, presentedToken(req, url, isApi))) {
+  if (!tokenMatches(ctx.token, presentedToken(req, url, isApi, ctx.port))) {
     return sendText(res, 401, 'missing or wrong token: open the URL that nc-lens serve printed');
   }
   if (!isApi) return serveStatic(ctx, req, res, url);
@@ -132,15 +133,20 @@ export function foreignRequest(port: number, req: IncomingMessage): string | nul
  * The page gets the token in its URL once (and a same-site cookie for its own assets); API
  * calls must send it in a header, which a cross-site form or image cannot do.
  */
-function presentedToken(req: IncomingMessage, url: URL, isApi: boolean): string | undefined {
+function presentedToken(
+  req: IncomingMessage,
+  url: URL,
+  isApi: boolean,
+  port: number,
+): string | undefined {
   const header = req.headers[TOKEN_HEADER];
   if (typeof header === 'string') return header;
   if (isApi) return undefined;
-  return url.searchParams.get('token') ?? cookieToken(req.headers.cookie);
+  return url.searchParams.get('token') ?? cookieToken(req.headers.cookie, port);
 }
 
-function cookieToken(cookie: string | undefined): string | undefined {
-  const m = (cookie ?? '').match(new RegExp(`(?:^|;\\s*)${COOKIE}=([^;]+)`));
+function cookieToken(cookie: string | undefined, port: number): string | undefined {
+  const m = (cookie ?? '').match(new RegExp(`(?:^|;\\s*)${cookieName(port)}=([^;]+)`));
   return m?.[1];
 }
 
@@ -176,7 +182,10 @@ function serveStatic(ctx: Context, req: IncomingMessage, res: ServerResponse, ur
     return sendText(res, 404, 'not found');
   }
   if (url.searchParams.has('token')) {
-    res.setHeader('Set-Cookie', `${COOKIE}=${ctx.token}; HttpOnly; SameSite=Strict; Path=/`);
+    res.setHeader(
+      'Set-Cookie',
+      `${cookieName(ctx.port)}=${ctx.token}; HttpOnly; SameSite=Strict; Path=/`,
+    );
   }
   res.setHeader('Content-Type', MIME[extname(path)] ?? 'application/octet-stream');
   res.setHeader('Content-Security-Policy', CSP);

@@ -136,6 +136,16 @@ describe.skipIf(reason)('3-D view and charts end to end', () => {
     expect(back.changed).toBeLessThan(0.002); // the same epoch draws the same picture
   });
 
+  it('plays the series from the first epoch to the last, selecting each on the way', async () => {
+    await page.locator('[data-testid="epoch-slider"]').fill('0');
+    await viewAt(page, 0);
+    await page.locator('[data-testid="play"]').click();
+    await page.waitForSelector('[data-shown="1.000"]', { timeout: 15_000 });
+    await viewAt(page, points - 1);
+    await expect.poll(() => page.locator('[data-testid="epoch-slider"]').inputValue()).toBe('3');
+    await expect.poll(() => page.locator('[data-testid="play"]').textContent()).toBe('Play');
+  });
+
   it('toggles layers: hiding the ideal ETF changes the picture, showing it restores it', async () => {
     const before = await canvasShot(page);
     await page.locator('[data-layer="ideal"]').uncheck();

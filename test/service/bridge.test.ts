@@ -97,6 +97,7 @@ describe('Electron preload contract', () => {
     await w.api.saveExport('csv-per-class', { title: 'epoch 80' });
     expect(w.saved[0].path).toBe('/saved/epoch-80-per-class.csv');
     const bad = await w.api.saveExport('bogus' as never).catch((e: unknown) => e);
+    expect((bad as NcLensError).message).toMatch(/export format/);
     expect((bad as NcLensError).code).toBe('bad-input');
   });
 

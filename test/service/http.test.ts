@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, statSync, existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,7 +43,10 @@ describe('browser shell server', () => {
     writeFileSync(join(staticDir, 'app.js'), 'console.log(1)');
     server = await startServer({ port: 0, staticDir, maxUploadBytes: 2_000_000 });
   });
-  afterAll(() => server.close());
+  afterAll(async () => {
+    await server.close();
+    rmSync(staticDir, { recursive: true, force: true });
+  });
 
   it('serves the page only with the token, and its assets with the cookie it sets', async () => {
     expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]{20,}$/);
@@ -87,7 +90,7 @@ describe('browser shell server', () => {
     expect((await raw(server, '/api/call/state', host, 'POST')).status).toBe(401);
     const wrong = { ...host, 'x-nc-lens-token': 'x'.repeat(server.token.length) };
     expect((await raw(server, '/api/call/state', wrong, 'POST')).status).toBe(401);
-    const cookie = { ...host, cookie: `nc_lens_token=${server.token}` };
+    const cookie = { ...host, cookie: `nc_lens_token_${server.port}=${server.token}` };
     expect((await raw(server, '/api/call/state', cookie, 'POST')).status).toBe(401);
   });
 

@@ -3,10 +3,10 @@
  * why, then the browser shell's URL; never a stack trace.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 
@@ -36,8 +36,11 @@ function startOutput(env: NodeJS.ProcessEnv): Promise<string> {
 }
 
 describe('npm start without an Electron binary', () => {
+  const scratch = mkdtempSync(join(tmpdir(), 'nc-lens-start-'));
+  afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
   it('says why in one line and serves the browser shell', async () => {
-    const empty = mkdtempSync(join(tmpdir(), 'nc-lens-no-electron-'));
+    const empty = mkdtempSync(join(scratch, 'no-electron-'));
     const out = await startOutput({ ELECTRON_OVERRIDE_DIST_PATH: empty });
     const lines = out.split('\n').filter((l) => l.startsWith('NC Lens:'));
     expect(lines.at(-2)).toMatch(
@@ -51,8 +54,7 @@ describe('npm start without an Electron binary', () => {
     const { electronBinary } = (await import(join(ROOT, 'scripts/start.js'))) as {
       electronBinary(env: NodeJS.ProcessEnv): { binary?: string; reason?: string };
     };
-    const dir = mkdtempSync(join(tmpdir(), 'nc-lens-electron-'));
-    mkdirSync(dir, { recursive: true });
+    const dir = mkdtempSync(join(scratch, 'electron-'));
     writeFileSync(join(dir, 'electron'), '');
     expect(electronBinary({ ELECTRON_OVERRIDE_DIST_PATH: dir })).toEqual({
       binary: join(dir, 'electron'),

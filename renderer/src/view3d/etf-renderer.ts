@@ -60,6 +60,19 @@ function setSegments(l: THREE.LineSegments, positions: number[], colors: number[
   l.geometry.setAttribute('color', new THREE.Float32BufferAttribute(colors, 3));
 }
 
+/**
+ * Whether WebGL runs in software (SwiftShader, llvmpipe). Multisampling there costs more than
+ * half of every frame (measured in bench/view3d.ts), so it is left off.
+ */
+function softwareGl(): boolean {
+  const gl = document.createElement('canvas').getContext('webgl2');
+  if (!gl) return false;
+  const info = gl.getExtension('WEBGL_debug_renderer_info');
+  const name = String(info ? gl.getParameter(info.UNMASKED_RENDERER_WEBGL) : '');
+  gl.getExtension('WEBGL_lose_context')?.loseContext();
+  return /swiftshader|llvmpipe|software/i.test(name);
+}
+
 export class EtfRenderer {
   readonly canvas: HTMLCanvasElement;
   readonly renderer: THREE.WebGLRenderer;
@@ -110,7 +123,7 @@ export class EtfRenderer {
     // preserveDrawingBuffer: screenshots and PNG export read the canvas outside the frame.
     this.renderer = new THREE.WebGLRenderer({
       canvas,
-      antialias: options.antialias ?? true,
+      antialias: options.antialias ?? !softwareGl(),
       preserveDrawingBuffer: true,
     });
     this.renderer.setPixelRatio(Math.min(window.devicePixelRatio || 1, 2));
@@ -288,7 +301,8 @@ export class EtfRenderer {
     const k = frame.means.length;
     const s = this.#size;
     this.#means = new THREE.InstancedMesh(
-      new THREE.SphereGeometry(s, 24, 16),
+      // Small spheres need few facets; at C = 100 this halves the triangles of a frame.
+      k > 30 ? new THREE.SphereGeometry(s, 12, 8) : new THREE.SphereGeometry(s, 24, 16),
       new THREE.MeshLambertMaterial(),
       k,
     );
@@ -357,6 +371,8 @@ export class EtfRenderer {
           col.push(wire.r, wire.g, wire.b, wire.r, wire.g, wire.b);
         }
     }
+    // Fewer, stronger edges for small C; 45 edges at C = 10 would otherwise hide the means.
+    (this.#edges.material as THREE.LineBasicMaterial).opacity = pts.length <= 5 ? 0.6 : 0.35;
     setSegments(this.#edges, pos, col);
   }
 

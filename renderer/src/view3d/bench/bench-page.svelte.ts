@@ -60,7 +60,8 @@ async function bench(): Promise<BenchResult> {
   const series = syntheticSeries({ c, d, samples: n, epochs });
   const source = frameSource(series, 'pca', []);
   for (let i = 0; i < source.count; i++) source.get(i);
-  const etf = new EtfRenderer(canvas, { antialias: q.get('aa') !== '0' });
+  const aa = q.get('aa');
+  const etf = new EtfRenderer(canvas, aa === null ? {} : { antialias: aa !== '0' });
   etf.setFrame(source.get(source.count - 1));
   etf.resetCamera(EtfRenderer.extentOf(source.get(0)));
   const setupMs = performance.now() - t0;
