@@ -16,6 +16,9 @@ export type Role =
   | 'test_features'
   | 'test_labels'
   | 'test_logits'
+  /** Rows fed to an open ONNX model (its features are computed by running it). */
+  | 'inputs'
+  | 'test_inputs'
   | 'layer'
   | 'ignore';
 
@@ -28,6 +31,8 @@ export const ROLES: readonly Role[] = [
   'test_features',
   'test_labels',
   'test_logits',
+  'inputs',
+  'test_inputs',
   'layer',
   'ignore',
 ];
@@ -49,6 +54,31 @@ export interface FileEntry {
   bytes: number;
   format: string;
   arrays: ArrayEntry[];
+  /** For format 'onnx-model' (which has no arrays): what the model offers. */
+  model?: ModelEntry;
+}
+
+/**
+ * An open ONNX model. The analysis runs it on the arrays with roles 'inputs' (and
+ * 'test_inputs'), labelled by 'labels' ('test_labels'). Another features tensor is picked with
+ * `setRole('<file id>:<tensor>', 'features')`, the tensor one of `candidates`.
+ */
+export interface ModelEntry {
+  /** The graph inputs to feed: fixed sizes as numbers, symbolic ones by name. */
+  inputs: { name: string; shape: (number | string)[]; type: string }[];
+  /** The final linear classifier found: W is C×D, its input the default features. */
+  classifier: {
+    node: string;
+    op: string;
+    weightShape: [number, number];
+    hasBias: boolean;
+    featuresTensor: string;
+    logitsTensor: string;
+  };
+  /** Tensors that can be taken as features, in graph order. */
+  candidates: string[];
+  /** The features tensor the analysis uses. */
+  featuresTensor: string;
 }
 
 /**

@@ -1,66 +1,28 @@
 /**
  * `nc-lens analyze`: the Neural Collapse metrics of activation dumps, as a table or JSON.
- * All options live in OPTIONS (one table: parsing, help and role overrides come from it).
+ * Its input options are those of `nc-lens report` (main/cli/inputs.ts); OPTIONS adds the outputs.
  */
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
-import { badInput } from '../../shared/errors.ts';
 import type {
   AnalysisResult,
-  Centering,
   MetricsResult,
   Progress,
   SeriesResult,
   SplitMetrics,
 } from '../../shared/schema.ts';
-import type { RoleOverrides } from '../io/index.ts';
-import { analyzeDataset, analyzePaths, type AnalyzeOptions } from '../engine/index.ts';
 import { metricsCsv, perClassCsv } from '../report/csv.ts';
 import { METRICS, metricName, type MetricKey } from '../../shared/metric-names.ts';
+import {
+  analyzeInputs,
+  INPUT_OPTIONS,
+  optionLines,
+  parseOptions,
+  type OptionTable,
+} from './inputs.ts';
 
-interface OptionSpec {
-  type: 'string' | 'boolean';
-  short?: string;
-  arg?: string;
-  help: string;
-  /** The dataset role this option names an array for. */
-  role?: keyof RoleOverrides;
-}
-
-const OPTIONS: Record<string, OptionSpec> = {
-  features: {
-    type: 'string',
-    arg: 'F',
-    role: 'features',
-    help: 'features array (N×D): a file, file.npz:name, or an array name',
-  },
-  labels: { type: 'string', arg: 'L', role: 'labels', help: 'labels array (N integers)' },
-  weight: { type: 'string', arg: 'W', role: 'weight', help: 'classifier weight (C×D, or D×C)' },
-  bias: { type: 'string', arg: 'B', role: 'bias', help: 'classifier bias (C)' },
-  logits: {
-    type: 'string',
-    arg: 'Z',
-    role: 'logits',
-    help: 'logits (N×C), used when no weight is given',
-  },
-  'test-features': { type: 'string', arg: 'F', role: 'test_features', help: 'test-split features' },
-  'test-labels': { type: 'string', arg: 'L', role: 'test_labels', help: 'test-split labels' },
-  'test-logits': { type: 'string', arg: 'Z', role: 'test_logits', help: 'test-split logits' },
-  model: {
-    type: 'string',
-    arg: 'M.onnx',
-    help: 'an ONNX model: the features are computed by running it on --inputs',
-  },
-  inputs: { type: 'string', arg: 'X', help: 'model inputs (N×…), with --model and --labels' },
-  'test-inputs': { type: 'string', arg: 'X', help: 'test-split model inputs (with --test-labels)' },
-  'features-tensor': {
-    type: 'string',
-    arg: 'NAME',
-    help: 'model tensor to take as features (default: the classifier input)',
-  },
-  centering: { type: 'string', arg: 'MODE', help: 'global mean: class-means (default) or samples' },
-  threads: { type: 'string', arg: 'N', help: 'worker threads (default: all cores for big inputs)' },
+const OPTIONS: OptionTable = {
+  ...INPUT_OPTIONS,
   json: {
     type: 'string',
     arg: 'OUT',
@@ -77,10 +39,6 @@ const OPTIONS: Record<string, OptionSpec> = {
 };
 
 function usage(): string {
-  const lines = Object.entries(OPTIONS).map(([name, o]) => {
-    const flag = `${o.short ? `-${o.short}, ` : '    '}--${name}${o.arg ? ` ${o.arg}` : ''}`;
-    return `  ${flag.padEnd(26)} ${o.help}`;
-  });
   return [
     'usage: nc-lens analyze [BUNDLES...] [options]',
     '',
@@ -88,54 +46,15 @@ function usage(): string {
     'several bundles (one per epoch) → a series, ordered by the epoch in their names.',
     '',
     'options:',
-    ...lines,
+    ...optionLines(OPTIONS),
   ].join('\n');
 }
 
-function parse(argv: string[]) {
-  const options = Object.fromEntries(
-    Object.entries(OPTIONS).map(([k, o]) => [
-      k,
-      { type: o.type, ...(o.short ? { short: o.short } : {}) },
-    ]),
-  );
-  try {
-    return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
-  } catch (e) {
-    throw badInput(
-      undefined,
-      'options as in `nc-lens analyze --help`',
-      (e as Error).message.split('\n')[0],
-    );
-  }
-}
-
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv);
+  const { values, positionals } = parseOptions('analyze', OPTIONS, argv);
   if (values.help) {
     process.stdout.write(usage() + '\n');
     return 0;
-  }
-  const overrides: RoleOverrides = {};
-  for (const [name, o] of Object.entries(OPTIONS)) {
-    const v = values[name];
-    if (o.role && typeof v === 'string') overrides[o.role] = v;
-  }
-  const model = typeof values.model === 'string' ? values.model : undefined;
-  if (!positionals.length && !overrides.features && !model) {
-    throw badInput(
-      undefined,
-      'activation files (nc-lens analyze BUNDLE... or --features F --labels L)',
-      'none',
-    );
-  }
-  const centering = (values.centering ?? 'class-means') as string;
-  if (centering !== 'class-means' && centering !== 'samples') {
-    throw badInput(undefined, '--centering class-means or samples', `'${centering}'`);
-  }
-  const threads = values.threads === undefined ? undefined : Number(values.threads);
-  if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1 && threads <= 64)) {
-    throw badInput(undefined, '--threads between 1 and 64', `'${String(values.threads)}'`);
   }
   const quiet = values.quiet === true;
   const jsonOut = typeof values.json === 'string' ? values.json : undefined;
@@ -145,16 +64,11 @@ export async function run(argv: string[]): Promise<number> {
   process.once('SIGINT', onSigint);
   const progress = !quiet && process.stderr.isTTY ? progressLine() : undefined;
   try {
-    const opts: AnalyzeOptions = {
-      centering: centering as Centering,
+    const { result } = await analyzeInputs('analyze', values, positionals, {
       signal: controller.signal,
       onProgress: progress?.update,
       geometry: jsonOut !== undefined,
-      threads,
-    };
-    const result = model
-      ? await analyzeModel(model, values, overrides, opts)
-      : await analyzePaths(positionals, overrides, opts);
+    });
     progress?.clear();
     if (typeof values.csv === 'string') await writeFile(values.csv, metricsCsv(result));
     if (typeof values['per-class-csv'] === 'string') {
@@ -172,36 +86,6 @@ export async function run(argv: string[]): Promise<number> {
   } finally {
     progress?.clear();
     process.off('SIGINT', onSigint);
-  }
-}
-
-/** `--model M.onnx --inputs X --labels Y`: features computed by running the model. */
-async function analyzeModel(
-  model: string,
-  values: Record<string, string | boolean | undefined>,
-  overrides: RoleOverrides,
-  opts: AnalyzeOptions,
-): Promise<MetricsResult> {
-  const str = (k: string) => (typeof values[k] === 'string' ? (values[k] as string) : undefined);
-  const inputs = str('inputs');
-  if (!inputs || !overrides.labels) {
-    throw badInput(model, '--inputs X and --labels Y with --model', 'missing');
-  }
-  const { openModelDataset } = await import('../onnx/index.ts');
-  const { dataset, close } = await openModelDataset({
-    model,
-    inputs,
-    labels: overrides.labels,
-    testInputs: str('test-inputs'),
-    testLabels: overrides.test_labels,
-    featuresTensor: str('features-tensor'),
-    signal: opts.signal,
-    onProgress: opts.onProgress,
-  });
-  try {
-    return await analyzeDataset(dataset, opts);
-  } finally {
-    await close();
   }
 }
 

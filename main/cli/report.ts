@@ -1,71 +1,52 @@
 /**
- * `nc-lens report FILES... -o report.pdf [--centering MODE] [--title T] [--train-log F]`:
- * the same PDF the app exports (main/report), with the 3D view drawn as vectors (no GPU).
+ * `nc-lens report FILES... -o report.pdf [input options] [--title T] [--train-log F]`: the PDF
+ * the app exports. It takes the input options of `nc-lens analyze` (main/cli/inputs.ts) and
+ * renders through the app's own export (main/service/export.ts), so the same inputs give the
+ * same report; without the app's canvas, the 3D view is drawn as vectors (no GPU).
  */
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
+import { readFile, writeFile } from 'node:fs/promises';
+import { basename } from 'node:path';
 import { badInput } from '../../shared/errors.ts';
-import type { Centering } from '../../shared/schema.ts';
-import { analyzePaths } from '../engine/index.ts';
-import { writeReport, type ReportOptions } from '../report/index.ts';
+import { exportBytes, type ExportSources } from '../service/export.ts';
+import {
+  analyzeInputs,
+  INPUT_OPTIONS,
+  optionLines,
+  parseOptions,
+  type OptionTable,
+} from './inputs.ts';
 
-const USAGE = `usage: nc-lens report FILES... -o report.pdf [options]
+const OPTIONS: OptionTable = {
+  output: { type: 'string', short: 'o', arg: 'FILE', help: 'the PDF to write (required)' },
+  title: {
+    type: 'string',
+    arg: 'TEXT',
+    help: 'title on the first page (default "Neural Collapse report")',
+  },
+  'train-log': {
+    type: 'string',
+    arg: 'FILE',
+    help: 'JSON [{epoch, train_acc}]: marks the terminal phase when no classifier is given',
+  },
+  ...INPUT_OPTIONS,
+  help: { type: 'boolean', short: 'h', help: 'show this help' },
+};
 
-One bundle (.npz/.safetensors) or separate files → a report of that dataset;
-several bundles (one per epoch) → a report of the series.
-
-options:
-  -o, --output FILE      the PDF to write (required)
-      --centering MODE   global mean: class-means (default) or samples
-      --title TEXT       title on the first page (default "Neural Collapse report")
-      --train-log FILE   JSON [{epoch, train_acc}] to mark the terminal phase when the
-                         files carry no classifier
-  -h, --help             show this help`;
-
-function parse(argv: string[]) {
-  try {
-    return parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        output: { type: 'string', short: 'o' },
-        centering: { type: 'string' },
-        title: { type: 'string' },
-        'train-log': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (e) {
-    throw badInput(
-      undefined,
-      'options as in `nc-lens report --help`',
-      (e as Error).message.split('\n')[0],
-    );
-  }
-}
-
-async function sha256(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
-
-/** Name, size and SHA-256 of each input, for the title block. */
-async function describeInputs(files: string[]): Promise<NonNullable<ReportOptions['inputs']>> {
-  return Promise.all(
-    files.map(async (file) => ({
-      file,
-      bytes: (await stat(file)).size,
-      sha256: await sha256(file),
-    })),
-  );
+function usage(): string {
+  return [
+    'usage: nc-lens report [BUNDLES...] -o report.pdf [options]',
+    '',
+    'One bundle (.npz/.safetensors) or separate files → a report of that dataset;',
+    'several bundles (one per epoch) → a report of the series. The inputs are given as',
+    'to `nc-lens analyze`.',
+    '',
+    'options:',
+    ...optionLines(OPTIONS),
+  ].join('\n');
 }
 
 /** A training log: an array of {epoch, train_acc | train_accuracy}. */
-async function readTrainLog(file: string): Promise<ReportOptions['trainAccuracyLog']> {
+async function readTrainLog(file: string): Promise<ExportSources['trainAccuracyLog']> {
   const expected = 'a JSON array of {epoch, train_acc}';
   let data: unknown;
   try {
@@ -84,41 +65,37 @@ async function readTrainLog(file: string): Promise<ReportOptions['trainAccuracyL
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv);
+  const { values, positionals } = parseOptions('report', OPTIONS, argv);
   if (values.help) {
-    process.stdout.write(USAGE + '\n');
+    process.stdout.write(usage() + '\n');
     return 0;
   }
-  if (!positionals.length)
-    throw badInput(undefined, 'activation files (nc-lens report FILES... -o report.pdf)', 'none');
-  const output = values.output;
+  const output = typeof values.output === 'string' ? values.output : undefined;
   if (!output) throw badInput(undefined, 'an output file (-o report.pdf)', 'none');
-  const centering = values.centering ?? 'class-means';
-  if (centering !== 'class-means' && centering !== 'samples')
-    throw badInput(undefined, '--centering class-means or samples', `'${centering}'`);
-  const trainAccuracyLog = values['train-log']
-    ? await readTrainLog(values['train-log'])
-    : undefined;
+  const title = typeof values.title === 'string' ? values.title : undefined;
+  const log = values['train-log'];
+  const trainAccuracyLog = typeof log === 'string' ? await readTrainLog(log) : undefined;
 
   const controller = new AbortController();
   const onSigint = () => controller.abort();
   process.once('SIGINT', onSigint);
   try {
-    const result = await analyzePaths(
-      positionals,
-      {},
-      { centering: centering as Centering, signal: controller.signal },
-    );
-    const inputs = await describeInputs(positionals);
-    let bytes: number;
+    const { result, files } = await analyzeInputs('report', values, positionals, {
+      signal: controller.signal,
+    });
+    const sources = {
+      files: files.map((path) => ({ path, name: basename(path) })),
+      trainAccuracyLog,
+    };
+    const { data } = await exportBytes(result, 'pdf', { title }, sources);
     try {
-      bytes = await writeReport(output, result, { title: values.title, inputs, trainAccuracyLog });
+      await writeFile(output, data);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code) throw badInput(output, 'a writable file path', code);
       throw e;
     }
-    process.stdout.write(`wrote ${output} (${(bytes / 1024).toFixed(0)} KB)\n`);
+    process.stdout.write(`wrote ${output} (${(data.length / 1024).toFixed(0)} KB)\n`);
     return 0;
   } finally {
     process.off('SIGINT', onSigint);

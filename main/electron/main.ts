@@ -5,7 +5,6 @@
  */
 import { app, BrowserWindow, dialog, ipcMain, Menu, net, protocol, utilityProcess } from 'electron';
 import type { MenuItemConstructorOptions, WebContents } from 'electron';
-import { readFileSync, writeFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join, normalize, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -13,7 +12,8 @@ import type { ExportFormat } from '../../shared/api.ts';
 import type { ShellCommand } from '../../shared/transport.ts';
 import { RemoteSession } from '../service/rpc.ts';
 import { CHANNELS } from './channels.ts';
-import { fileArguments, ipcHandlers, recentFiles } from './ipc.ts';
+import { fileArguments, ipcHandlers } from './ipc.ts';
+import { saveDialogFilters, saveDialogPath, ShellStore, withOpened, withSaved } from './store.ts';
 
 const SCHEME = 'app';
 const ORIGIN = `${SCHEME}://nc-lens`;
@@ -34,9 +34,9 @@ protocol.registerSchemesAsPrivileged([
 ]);
 
 let window: BrowserWindow | null = null;
-let recent: string[] = [];
+/** Recent files and the last export folder; read once the app is ready. */
+let store: ShellStore | null = null;
 const pendingOpen: string[] = fileArguments(process.argv.slice(1));
-const recentStore = () => join(app.getPath('userData'), 'recent.json');
 
 function startService(): RemoteSession {
   const child = utilityProcess.fork(join(__dirname, '..', 'service-host.js'), [], {
@@ -96,14 +96,25 @@ function createWindow(): void {
 }
 
 function rememberOpened(paths: string[]): void {
-  recent = recentFiles(recent, paths);
+  store?.update((m) => withOpened(m, paths));
   for (const p of paths) app.addRecentDocument(p);
-  try {
-    writeFileSync(recentStore(), JSON.stringify(recent));
-  } catch {
-    /* a read-only profile only loses the recent list */
-  }
   buildMenu();
+}
+
+/** The save dialog, opened in the folder of the last export (remembered across runs). */
+async function chooseSavePath(name: string): Promise<string | null> {
+  const memory = store?.current ?? { recent: [], exportFolder: null };
+  const options = {
+    defaultPath: saveDialogPath(memory, name, app.getPath('documents')),
+    filters: saveDialogFilters(name),
+  };
+  const r = window
+    ? await dialog.showSaveDialog(window, options)
+    : await dialog.showSaveDialog(options);
+  if (r.canceled || !r.filePath) return null;
+  const chosen = r.filePath;
+  store?.update((m) => withSaved(m, chosen));
+  return chosen;
 }
 
 async function openDialog(): Promise<void> {
@@ -119,6 +130,7 @@ async function openDialog(): Promise<void> {
 }
 
 function buildMenu(): void {
+  const recent = store?.current.recent ?? [];
   const exportItem = (label: string, format: ExportFormat): MenuItemConstructorOptions => ({
     label,
     click: () => send({ type: 'export', format }),
@@ -163,10 +175,7 @@ function buildMenu(): void {
 function registerIpc(remote: RemoteSession): void {
   const handlers = ipcHandlers({
     remote,
-    chooseSavePath: async (name) => {
-      const r = await dialog.showSaveDialog({ defaultPath: name });
-      return r.canceled || !r.filePath ? null : r.filePath;
-    },
+    chooseSavePath,
     writeFile: (path, data) => writeFile(path, data),
     opened: rememberOpened,
   });
@@ -178,15 +187,6 @@ function registerIpc(remote: RemoteSession): void {
       }
       return handler(event.sender, ...args);
     });
-  }
-}
-
-function loadRecent(): void {
-  try {
-    const list: unknown = JSON.parse(readFileSync(recentStore(), 'utf8'));
-    recent = Array.isArray(list) ? list.filter((p): p is string => typeof p === 'string') : [];
-  } catch {
-    recent = [];
   }
 }
 
@@ -206,7 +206,8 @@ if (!app.requestSingleInstanceLock()) {
   app.on('web-contents-created', (_e, contents) => lockDown(contents));
   app.on('window-all-closed', () => app.quit());
   void app.whenReady().then(() => {
-    loadRecent();
+    // recent.json: the file earlier versions kept the recent list in (still read).
+    store = new ShellStore(join(app.getPath('userData'), 'recent.json'));
     serveRenderer();
     registerIpc(startService());
     buildMenu();

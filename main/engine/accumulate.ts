@@ -1,7 +1,8 @@
 /**
  * Pass 2 of the engine, one chunk of rows at a time. Everything here is a pure function of
  * (plan, chunk) → partial sums, and partial sums of disjoint row ranges merge by addition
- * (`mergePartials`): that is what lets worker threads, or other machines, share the rows.
+ * (`mergePartials`; sample-cloud blocks by concatenation, each knowing its place): that is
+ * what lets worker threads, or other machines, share the rows.
  *
  * Precision: residuals r = h − μ_y are formed in float64 before any float32 product, so the
  * products are on small numbers; σ_k² is summed from the float64 residuals; the squared
@@ -10,6 +11,8 @@
  * are those of a float64 computation.
  */
 import type { Product } from './product.ts';
+import type { SampleBlock, SamplePlan } from './samples.ts';
+import { pickedCoordinates } from './samples.ts';
 
 /** What a worker needs to process rows of one split. Plain data (structured-cloneable). */
 export interface Pass2Plan {
@@ -28,6 +31,8 @@ export interface Pass2Plan {
   projCount: number;
   ncc: DecisionPlan;
   classifier: DecisionPlan | LogitsPlan | null;
+  /** Coordinates to keep for the picked rows (samples.ts), or null. */
+  samples: SamplePlan | null;
 }
 
 /**
@@ -66,6 +71,10 @@ export interface Chunk {
   /** m×logitWidth when the classifier decides from logits. */
   logits?: Float64Array;
   logitWidth?: number;
+  /** Rows of this chunk in the sample cloud (indices within the chunk), ascending. */
+  picks?: Int32Array;
+  /** Position of the chunk's first pick in the whole cloud. */
+  pickAt?: number;
 }
 
 export interface Pass2Partial {
@@ -79,6 +88,8 @@ export interface Pass2Partial {
   mismatches: number;
   /** Decisions recomputed in float64 because the float32 margin was too small. */
   recomputed: number;
+  /** Sample-cloud coordinates of the picked rows, per chunk (placed by `at`, not by order). */
+  samples: SampleBlock[];
 }
 
 export function emptyPartial(plan: Pass2Plan): Pass2Partial {
@@ -90,6 +101,7 @@ export function emptyPartial(plan: Pass2Plan): Pass2Partial {
     classifierCorrect: new Float64Array(plan.c),
     mismatches: 0,
     recomputed: 0,
+    samples: [],
   };
 }
 
@@ -112,6 +124,7 @@ export function mergePartials(a: Pass2Partial, b: Pass2Partial): Pass2Partial {
     classifierCorrect: addInto(a.classifierCorrect, b.classifierCorrect),
     mismatches: a.mismatches + b.mismatches,
     recomputed: a.recomputed + b.recomputed,
+    samples: [...a.samples, ...b.samples],
   };
 }
 
@@ -128,6 +141,12 @@ export function accumulateChunk(
   const norms = residualsInPlace(plan, chunk, acc);
   const p = product.multiply(r, m);
   addSquaredProjections(plan, p, m, acc.projections);
+  if (plan.samples && chunk.picks?.length) {
+    acc.samples.push({
+      at: chunk.pickAt!,
+      coords: pickedCoordinates(plan.samples, p, plan.k, plan.projAt, chunk.picks, chunk.classes),
+    });
+  }
   // Bound on |fl(r·c) − r·c| per unit of ‖r‖·‖c‖ (Higham, inner products): inputs rounded
   // to the product's precision (2u) plus D sequential additions.
   const gamma = 1.01 * (d + 2) * product.unitRoundoff;

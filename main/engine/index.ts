@@ -13,6 +13,7 @@ import type {
   Geometry,
   MetricsResult,
   Progress,
+  SampleCloud,
   SeriesPoint,
   SeriesResult,
 } from '../../shared/schema.ts';
@@ -39,6 +40,11 @@ export interface AnalyzeOptions {
   threads?: number;
   /** Include result.geometry (means, global mean, classifier rows); default true. */
   geometry?: boolean;
+  /**
+   * Also include geometry.samples, the 3-D view's sample cloud of the training split
+   * (samples.ts); default false. Its bounds hold for the whole job: a series shares them.
+   */
+  samples?: boolean;
   /** Tensor backend: 'auto' (tfjs-node, else wasm, else float64 JS), or one of them. */
   backend?: BackendPreference;
 }
@@ -129,13 +135,28 @@ async function withJob<T>(opts: AnalyzeOptions, work: (job: Job) => Promise<T>):
   }
 }
 
-function geometryOf(first: FirstPass, weights: Float64Array | null): Geometry {
-  return {
+function geometryOf(
+  first: FirstPass,
+  weights: Float64Array | null,
+  samples: SampleCloud | undefined,
+): Geometry {
+  const geometry: Geometry = {
     labels: first.labels,
     means: Array.from(first.means),
     global_mean: Array.from(first.globalMean),
     weights: weights ? Array.from(weights) : null,
   };
+  if (samples) geometry.samples = samples;
+  return geometry;
+}
+
+/** Where one result sits in its job. */
+interface PointPlace {
+  /** Its share [from, to] of the job's progress. */
+  span: [number, number];
+  withTest: boolean;
+  /** Results in the job: they share the sample-cloud bounds. */
+  points: number;
 }
 
 /** Metrics of one feature matrix of `ds` (its features, or a layer), with its test split. */
@@ -144,17 +165,18 @@ async function datasetMetrics(
   features: ArraySource,
   job: Job,
   opts: AnalyzeOptions,
-  span: [number, number],
-  withTest: boolean,
+  { span, withTest, points }: PointPlace,
 ): Promise<MetricsResult> {
   const warnings = [...ds.warnings];
   const test = withTest ? ds.test : undefined;
   job.enter(span[0], span[1], 2 * (features.rows + (test?.features.rows ?? 0)));
   // The classifier belongs to the features it was trained on, not to other layers.
   const classifier = features === ds.train.features ? { weight: ds.weight, bias: ds.bias } : {};
+  const geometry = opts.geometry !== false;
   const train = await analyzeSplit({ ...ds.train, features }, classifier, job, {
     name: 'train',
     warnings,
+    samples: geometry && opts.samples ? 1 / points : 0,
   });
   const result: MetricsResult = {
     schema: 'nc-lens/metrics@1',
@@ -174,7 +196,7 @@ async function datasetMetrics(
     result.test = t.metrics;
     warnings.push(...testWarnings.map((w) => `test split: ${w}`));
   }
-  if (opts.geometry !== false) result.geometry = geometryOf(train.first, train.weights);
+  if (geometry) result.geometry = geometryOf(train.first, train.weights, train.samples);
   return result;
 }
 
@@ -189,7 +211,14 @@ export async function analyzeDataset(
   opts: AnalyzeOptions = {},
 ): Promise<MetricsResult> {
   return withJob(opts, async (job) =>
-    finish(await datasetMetrics(ds, ds.train.features, job, opts, [0, 1], true), job),
+    finish(
+      await datasetMetrics(ds, ds.train.features, job, opts, {
+        span: [0, 1],
+        withTest: true,
+        points: 1,
+      }),
+      job,
+    ),
   );
 }
 
@@ -200,7 +229,11 @@ export async function analyzeLayers(ds: Dataset, opts: AnalyzeOptions = {}): Pro
     const points: SeriesPoint[] = [];
     for (const [i, layer] of layers.entries()) {
       const span: [number, number] = [i / layers.length, (i + 1) / layers.length];
-      const metrics = await datasetMetrics(ds, layer.features, job, opts, span, false);
+      const metrics = await datasetMetrics(ds, layer.features, job, opts, {
+        span,
+        withTest: false,
+        points: layers.length,
+      });
       points.push({ index: i, layer: layer.name, label: layer.name, metrics });
     }
     return finish(seriesResult('layers', job, points), job);
@@ -254,7 +287,11 @@ export async function analyzeSeries(
     for (const [i, entry] of order.entries()) {
       const ds = items[entry.position].dataset;
       const span: [number, number] = [i / order.length, (i + 1) / order.length];
-      const metrics = await datasetMetrics(ds, ds.train.features, job, opts, span, true);
+      const metrics = await datasetMetrics(ds, ds.train.features, job, opts, {
+        span,
+        withTest: true,
+        points: order.length,
+      });
       points.push(seriesPoint(entry, metrics));
     }
     return finish(seriesResult('epochs', job, points), job);
@@ -336,7 +373,11 @@ async function analyzeBundles(
       try {
         const span: [number, number] = [i / order.length, (i + 1) / order.length];
         const ds = opened.dataset;
-        const metrics = await datasetMetrics(ds, ds.train.features, job, opts, span, true);
+        const metrics = await datasetMetrics(ds, ds.train.features, job, opts, {
+          span,
+          withTest: true,
+          points: order.length,
+        });
         metrics.inputs = inputsOf(opened);
         points.push(seriesPoint(entry, metrics));
       } finally {

@@ -2,10 +2,11 @@
  * The two streaming passes over one split (train or test) of a dataset:
  * pass 1 reads the features once for class counts and sums (→ μ_k, μ_G), checking every
  * value is finite; pass 2 reads them again and hands chunks to a RowRunner, which computes
- * the NC1 projections and the NCC/classifier decisions (accumulate.ts). Memory: O(C·D + C²)
- * plus one chunk, whatever N is.
+ * the NC1 projections and the NCC/classifier decisions (accumulate.ts), and, when asked, the
+ * coordinates of a subsample of rows for the 3-D view (samples.ts). Memory: O(C·D + C²)
+ * plus one chunk (plus the sample cloud, bounded), whatever N is.
  */
-import type { Centering, SplitMetrics } from '../../shared/schema.ts';
+import type { Centering, SampleCloud, SplitMetrics } from '../../shared/schema.ts';
 import { badInput, cancelled } from '../../shared/errors.ts';
 import { arrayLabel, assertFinite } from '../io/index.ts';
 import type { ArraySource, Matrix } from '../io/types.ts';
@@ -15,6 +16,8 @@ import type { Nc1Directions } from './nc1.ts';
 import { nc1Directions } from './nc1.ts';
 import { dot, squaredDistance } from './linalg.ts';
 import type { RowRunner } from './runner.ts';
+import type { SampleSetup } from './samples.ts';
+import { picksWithin, sampleCloud, sampleSetup } from './samples.ts';
 
 /**
  * Rows per chunk: about 2 MB of float64 whatever D is; small enough to stay in cache and keep
@@ -272,6 +275,7 @@ export function secondPassSetup(
       projCount: nc1.count,
       ncc,
       classifier: decision,
+      samples: null,
     },
     nc1,
     weights,
@@ -361,6 +365,7 @@ export async function secondPass(
   setup: SecondPassSetup,
   job: JobContext,
   phase: string,
+  picks?: Int32Array,
 ): Promise<Pass2Partial> {
   const { plan } = setup;
   const { n, d } = own;
@@ -368,6 +373,7 @@ export async function secondPass(
   await runner.begin(plan);
   const step = chunkRows(d);
   const logits = plan.classifier?.kind === 'logits' ? split.logits : undefined;
+  let pickAt = 0;
   for (let start = 0; start < n; start += step) {
     checkAbort(job.signal);
     const end = Math.min(n, start + step);
@@ -376,6 +382,11 @@ export async function secondPass(
       features: await split.features.readRows(start, end, job.signal),
       classes: own.classes.subarray(start, end),
     };
+    if (picks) {
+      chunk.picks = picksWithin(picks, pickAt, start, end);
+      chunk.pickAt = pickAt;
+      pickAt += chunk.picks.length;
+    }
     if (logits) {
       chunk.logits = await logits.readRows(start, end, job.signal);
       assertFinite(chunk.logits, start, logits.rowSize, arrayLabel(logits), 'logits');
@@ -390,13 +401,21 @@ export async function secondPass(
   return partial;
 }
 
-/** Both passes over one split, and its metrics. */
+/**
+ * Both passes over one split, and its metrics; with `samples` > 0, also its sample cloud,
+ * within that share of the whole-job bounds (samples.ts).
+ */
 export async function analyzeSplit(
   split: SplitInput,
   classifier: ClassifierInput,
   job: JobContext,
-  opts: { reference?: FirstPass; name: string; warnings: string[] },
-): Promise<{ first: FirstPass; metrics: SplitMetrics; weights: Float64Array | null }> {
+  opts: { reference?: FirstPass; name: string; warnings: string[]; samples?: number },
+): Promise<{
+  first: FirstPass;
+  metrics: SplitMetrics;
+  weights: Float64Array | null;
+  samples?: SampleCloud;
+}> {
   const { name, warnings } = opts;
   const first = await firstPass(split, job, `${name}: pass 1`, warnings);
   const setup = secondPassSetup(
@@ -407,7 +426,12 @@ export async function analyzeSplit(
     arrayLabel(split.features),
     warnings,
   );
-  const partial = await secondPass(split, first, setup, job, `${name}: pass 2`);
+  let cloud: SampleSetup | null = null;
+  if (opts.samples) {
+    cloud = sampleSetup(first, setup.nc1, opts.samples);
+    setup.plan.samples = cloud?.plan ?? null;
+  }
+  const partial = await secondPass(split, first, setup, job, `${name}: pass 2`, cloud?.picks);
   const metrics = splitMetrics(
     {
       n: first.n,
@@ -423,5 +447,6 @@ export async function analyzeSplit(
     },
     warnings,
   );
-  return { first, metrics, weights: setup.weights };
+  const samples = cloud ? sampleCloud(cloud, first.classes, partial.samples) : undefined;
+  return { first, metrics, weights: setup.weights, samples };
 }

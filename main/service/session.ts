@@ -18,11 +18,23 @@ import type {
 } from '../../shared/api.ts';
 import { ROLES } from '../../shared/api.ts';
 import { NcLensError, badInput, cancelled } from '../../shared/errors.ts';
-import type { AnalysisResult, Centering, Progress } from '../../shared/schema.ts';
+import type { AnalysisResult, Centering, MetricsResult, Progress } from '../../shared/schema.ts';
 import type { ArraySource, Container, Dataset } from '../io/types.ts';
 import { version } from '../version.ts';
 import { demoFiles } from '../demo/index.ts';
 import { exportBytes } from './export.ts';
+import {
+  guessModelRoles,
+  modelEntry,
+  modelProgress,
+  modelSplits,
+  openModel,
+  runKey,
+  runModel,
+  type ModelRun,
+  type OpenModel,
+  type RoleArray,
+} from './model.ts';
 import { checkedFilePath } from './paths.ts';
 
 /** A file the user gave: where it is on disk and the name to show (uploads live in a temp dir). */
@@ -42,6 +54,8 @@ interface OpenFile {
   path: string;
   container: Container;
   roles: Map<ArraySource, Role>;
+  /** Set for an ONNX model: the analysis then runs it on the arrays with role 'inputs'. */
+  model?: OpenModel;
 }
 
 type Io = typeof import('../io/index.ts');
@@ -61,6 +75,8 @@ export class Session implements NcLensApi {
   private demo = false;
   private nextFile = 1;
   private running: AbortController | null = null;
+  /** The latest model run, kept while its model, inputs and features tensor stay the same. */
+  private modelRun: ModelRun | null = null;
   /** The latest analysis, settled or not: files are closed only after it let go of them. */
   private work: Promise<unknown> = Promise.resolve();
 
@@ -105,6 +121,7 @@ export class Session implements NcLensApi {
     this.files = this.files.filter((f) => f !== file);
     this.running?.abort();
     await this.work;
+    await this.dropModelRun();
     await file.container.close();
     if (this.files.length === 0) this.result = null;
     return this.state();
@@ -113,6 +130,8 @@ export class Session implements NcLensApi {
   async setRole(arrayId: string, role: Role): Promise<SessionState> {
     if (!ROLES.includes(role))
       throw badInput(undefined, `a role (${ROLES.join(', ')})`, `'${role}'`);
+    const model = this.files.find((f) => f.model && arrayId.startsWith(`${f.entry.id}:`));
+    if (model) return this.pickFeatures(model, arrayId.slice(model.entry.id.length + 1), role);
     for (const f of this.files) {
       const entry = f.entry.arrays.find((a) => a.id === arrayId);
       if (!entry) continue;
@@ -141,7 +160,12 @@ export class Session implements NcLensApi {
     this.running?.abort();
     const controller = new AbortController();
     this.running = controller;
-    const opts = { centering: this.centering, signal: controller.signal, onProgress };
+    const opts = {
+      centering: this.centering,
+      signal: controller.signal,
+      onProgress,
+      samples: true,
+    };
     try {
       const work = this.withDisplayNames(() => this.analysis(opts));
       this.work = work.catch(() => undefined);
@@ -174,6 +198,18 @@ export class Session implements NcLensApi {
     await this.closeAll();
   }
 
+  /** `setRole('<model file id>:<tensor>', 'features')`: the model's features come from `tensor`. */
+  private pickFeatures(f: OpenFile, tensor: string, role: Role): Promise<SessionState> {
+    const model = f.model!;
+    if (role !== 'features')
+      throw badInput(f.entry.name, "role 'features' for a model tensor", `'${role}'`);
+    if (!model.info.candidates.includes(tensor))
+      throw badInput(f.entry.name, 'a tensor of the model to take as features', `'${tensor}'`);
+    model.featuresTensor = tensor;
+    f.entry.model = modelEntry(model);
+    return this.state();
+  }
+
   private resolve(ref: FileRef): ResolvedFile {
     if ('uploadId' in ref) {
       if (!this.options.resolveUpload) throw badInput(ref.name, 'a file path', 'an upload id');
@@ -185,12 +221,12 @@ export class Session implements NcLensApi {
 
   /** Opens all or none: on the first bad file the others are closed and its error is thrown. */
   private async openAll(files: ResolvedFile[]): Promise<OpenFile[]> {
-    const { openFile, guessRoles } = await io();
+    const { guessRoles } = await io();
     const opened: OpenFile[] = [];
     try {
       for (const f of files) {
-        const container = await renamed(f, () => openFile(f.path));
-        opened.push(this.fileOf(f, container));
+        const { container, model } = await renamed(f, () => this.openOne(f.path, opened));
+        opened.push(this.fileOf(f, container, model));
       }
     } catch (e) {
       await Promise.allSettled(opened.map((o) => o.container.close()));
@@ -200,15 +236,45 @@ export class Session implements NcLensApi {
     // depend on each other. Bundles are guessed one by one: each is a complete dump.
     const singles = opened.filter((o) => o.container.arrays.length === 1);
     const groups = [singles, ...opened.filter((o) => !singles.includes(o)).map((o) => [o])];
+    // Beside a model, the arrays it accepts are its inputs (with their labels) first.
+    const model = [...this.files, ...opened].find((o) => o.model);
     for (const group of groups) {
       const arrays = group.flatMap((o) => o.container.arrays);
-      const guessed = arrays.length ? guessRoles(arrays) : new Map();
+      const byModel = model ? guessModelRoles(model.path, model.model!, arrays) : new Map();
+      const rest = arrays.filter((a) => !byModel.has(a));
+      const guessed = new Map([...(rest.length ? guessRoles(rest) : []), ...byModel]);
       for (const o of group) for (const a of o.container.arrays) this.assign(o, a, guessed.get(a));
     }
+    const brought = (o: OpenFile) => [...o.roles.values()].includes('inputs');
+    if (model && opened.includes(model) && !opened.some(brought)) this.guessEarlierInputs(model);
     return opened;
   }
 
-  private fileOf(f: ResolvedFile, container: Container): OpenFile {
+  /** A model opened after its inputs: the one-array files already open become its inputs. */
+  private guessEarlierInputs(model: OpenFile): void {
+    const earlier = this.files.filter((f) => f.container.arrays.length === 1);
+    const arrays = earlier.map((f) => f.container.arrays[0]);
+    const guessed = guessModelRoles(model.path, model.model!, arrays);
+    for (const [i, f] of earlier.entries()) {
+      const role = guessed.get(arrays[i]);
+      if (role) this.assign(f, arrays[i], role);
+    }
+  }
+
+  /** One file: an ONNX model (one per session), or a file of arrays. */
+  private async openOne(
+    path: string,
+    opening: OpenFile[],
+  ): Promise<{ container: Container; model?: OpenModel }> {
+    const { fileFormat, openFile } = await io();
+    if ((await fileFormat(path)) !== 'onnx-model') return { container: await openFile(path) };
+    const other = [...this.files, ...opening].find((o) => o.model);
+    if (other)
+      throw badInput(path, `one model at a time (close ${other.entry.name} first)`, 'a second');
+    return openModel(path);
+  }
+
+  private fileOf(f: ResolvedFile, container: Container, model?: OpenModel): OpenFile {
     const id = `f${this.nextFile++}`;
     const arrays: ArrayEntry[] = container.arrays.map((a) => ({
       id: `${id}:${a.name}`,
@@ -224,8 +290,9 @@ export class Session implements NcLensApi {
       bytes: container.bytes,
       format: container.format,
       arrays,
+      ...(model ? { model: modelEntry(model) } : {}),
     };
-    return { entry, path: f.path, container, roles: new Map() };
+    return { entry, path: f.path, container, roles: new Map(), model };
   }
 
   private assign(o: OpenFile, a: ArraySource, role: Role | undefined): void {
@@ -241,10 +308,13 @@ export class Session implements NcLensApi {
     this.result = null;
     this.running?.abort();
     await this.work;
+    await this.dropModelRun();
     await Promise.allSettled(files.map((f) => f.container.close()));
   }
 
   private async analysis(opts: EngineOptions): Promise<AnalysisResult> {
+    const model = this.files.find((f) => f.model);
+    if (model) return this.modelAnalysis(model, opts);
     const { analyzeDataset, analyzeLayers, analyzeSeries } = await engine();
     const bundles = this.files.filter(isBundle);
     if (bundles.length >= 2) {
@@ -257,6 +327,45 @@ export class Session implements NcLensApi {
     }
     const ds = await datasetOf(this.files);
     return ds.layers?.length ? analyzeLayers(ds, opts) : analyzeDataset(ds, opts);
+  }
+
+  /**
+   * The model run on the arrays with roles 'inputs' and 'labels' (and the test split's), then
+   * the engine on what it computed: the same path as `nc-lens analyze --model`.
+   */
+  private async modelAnalysis(model: OpenFile, opts: EngineOptions): Promise<MetricsResult> {
+    const arrays: RoleArray[] = this.files.flatMap((f) =>
+      f.container.arrays.map((array) => ({
+        role: f.roles.get(array) ?? 'ignore',
+        array,
+        container: f.container,
+        fileName: f.entry.name,
+      })),
+    );
+    const splits = modelSplits(model.entry.name, model.model!, arrays);
+    const key = runKey(model.path, model.model!.featuresTensor, splits);
+    // The model runs once per inputs and features tensor: a centring change reuses its output.
+    if (this.modelRun?.key !== key) {
+      await this.dropModelRun();
+      const run = await runModel(key, model.path, model.model!.featuresTensor, splits, {
+        signal: opts.signal,
+        onProgress: modelProgress(opts.onProgress),
+        renamed: renamedError,
+      });
+      if (opts.signal.aborted) {
+        await run.close();
+        throw cancelled();
+      }
+      this.modelRun = run;
+    }
+    const { analyzeDataset } = await engine();
+    return analyzeDataset(this.modelRun.dataset, opts);
+  }
+
+  private async dropModelRun(): Promise<void> {
+    const run = this.modelRun;
+    this.modelRun = null;
+    await run?.close();
   }
 
   /** Errors from the readers and the engine name files by path; users know them by name. */

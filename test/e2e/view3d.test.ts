@@ -31,6 +31,14 @@ interface Browser {
   requestAnimationFrame(callback: () => void): number;
 }
 
+/** What the play test installs in the page. */
+interface Recorder {
+  shownSeen: string[];
+  MutationObserver: new (callback: () => void) => {
+    observe(target: unknown, options: Record<string, unknown>): void;
+  };
+}
+
 interface PixelDiff {
   /** Share of pixels that differ by more than a few levels in any channel. */
   changed: number;
@@ -136,14 +144,29 @@ describe.skipIf(reason)('3-D view and charts end to end', () => {
     expect(back.changed).toBeLessThan(0.002); // the same epoch draws the same picture
   });
 
-  it('plays the series from the first epoch to the last, selecting each on the way', async () => {
+  it('plays the series from the first epoch to the last, moving forward through each', async () => {
     await page.locator('[data-testid="epoch-slider"]').fill('0');
     await viewAt(page, 0);
+    // Record every position the view passes through while it plays.
+    await page.locator('.canvas-box').evaluate((box) => {
+      const seen: string[] = [];
+      (globalThis as unknown as Recorder).shownSeen = seen;
+      const { MutationObserver } = globalThis as unknown as Recorder;
+      new MutationObserver(() => seen.push(box.getAttribute('data-shown') ?? '')).observe(box, {
+        attributes: true,
+        attributeFilter: ['data-shown'],
+      });
+    });
     await page.locator('[data-testid="play"]').click();
-    await page.waitForSelector('[data-shown="1.000"]', { timeout: 15_000 });
     await viewAt(page, points - 1);
-    await expect.poll(() => page.locator('[data-testid="epoch-slider"]').inputValue()).toBe('3');
     await expect.poll(() => page.locator('[data-testid="play"]').textContent()).toBe('Play');
+    expect(await page.locator('[data-testid="epoch-slider"]').inputValue()).toBe('3');
+    const seen = (await page.evaluate(() => (globalThis as unknown as Recorder).shownSeen)).map(
+      Number,
+    );
+    expect(seen).toEqual([...seen].sort((x, y) => x - y)); // forward only
+    for (const stop of [1, 2]) expect(seen).toContain(stop); // rests at every epoch
+    expect(seen.length).toBeGreaterThan(6); // animated, not jumped
   });
 
   it('toggles layers: hiding the ideal ETF changes the picture, showing it restores it', async () => {
@@ -159,6 +182,26 @@ describe.skipIf(reason)('3-D view and charts end to end', () => {
     await page.locator('[data-layer="means"]').uncheck();
     expect(await page.locator(CANVAS).getAttribute('data-vertices')).toBe('0');
     await page.locator('[data-layer="means"]').check();
+  });
+
+  it('names a class on hover, and zooms and resets the camera', async () => {
+    const label = page.locator('[data-testid="etf-view"] ~ .labels span').first();
+    const [box, canvas] = [await label.boundingBox(), await page.locator(CANVAS).boundingBox()];
+    // A label sits up and to the right of its sphere.
+    await page.mouse.move(box!.x - 6, box!.y + box!.height + 4);
+    const tip = page.locator('[data-testid="etf-tooltip"]');
+    await expect.poll(() => tip.textContent()).toMatch(/samples.*‖μ − μ_G‖/);
+    await page.mouse.move(canvas!.x + 2, canvas!.y + 2);
+    await expect.poll(() => tip.count()).toBe(0);
+    const before = await canvasShot(page);
+    await page.getByRole('button', { name: 'Zoom in' }).click();
+    await settle(page);
+    expect((await comparePngs(page, before, await canvasShot(page))).changed).toBeGreaterThan(
+      0.002,
+    );
+    await page.locator('[data-testid="reset-view"]').click();
+    await settle(page);
+    expect((await comparePngs(page, before, await canvasShot(page))).changed).toBeLessThan(0.002);
   });
 
   it('shows exactly 4 vertices in exact mode, as a picture of its own', async () => {

@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { INPUT_OPTIONS } from '../../main/cli/inputs.ts';
 import { pageCount, pdfText } from './poppler.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -55,6 +56,31 @@ describe('nc-lens report', () => {
     expect(text).toContain(
       'Training accuracy first reaches 100% at epoch 20 (from the training log), after the last point shown.',
     );
+  });
+
+  it('takes the input options of nc-lens analyze: an ONNX model run on its inputs', () => {
+    const model = join(FIXTURES, 'mnist_small.onnx');
+    const inputs = ['--model', model, '--inputs', join(FIXTURES, 'mnist_small_test_inputs.npy')];
+    inputs.push('--labels', join(FIXTURES, 'mnist_small_test_input_labels.npy'));
+    const analyzed = ncLens(['analyze', ...inputs, '--json', '-']);
+    expect(analyzed.status).toBe(0);
+    const nc1 = (JSON.parse(analyzed.stdout) as { nc1: number }).nc1;
+    const out = join(dir, 'm.pdf');
+    const r = ncLens(['report', ...inputs, '-o', out, '--centering', 'class-means']);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const text = pdfText(out);
+    for (const name of ['mnist_small.onnx', 'mnist_small_test_inputs.npy'])
+      expect(text).toMatch(new RegExp(`${name}: [\\d.]+ [KM]B`));
+    expect(text).toContain('N = 2000 samples');
+    expect(text).toMatch(new RegExp(`NC1\\s+${nc1.toPrecision(4).replace('.', '\\.')}\\s`));
+  });
+
+  it('--help lists every input option of nc-lens analyze', () => {
+    const r = ncLens(['report', '--help']);
+    expect(r.status).toBe(0);
+    for (const name of Object.keys(INPUT_OPTIONS)) expect(r.stdout).toContain(`--${name} `);
+    expect(r.stdout).toContain('--output FILE');
   });
 
   it('refuses bad input with exit 2 and one line', () => {

@@ -8,7 +8,8 @@ import { METRICS } from '../../shared/metric-names.ts';
 import type { AnalysisResult, MetricsResult, SplitMetrics } from '../../shared/schema.ts';
 import { analyzePaths } from '../../main/engine/index.ts';
 import { renderReport, type ReportOptions } from '../../main/report/index.ts';
-import { fonts, imageCount, pageCount, pdfText, renderPages } from './poppler.ts';
+import { expectNumber, expectRenders as rendersIn, fourDigits, SECTIONS } from './checks.ts';
+import { fonts, imageCount, pdfText } from './poppler.ts';
 import { syntheticSeries } from './synthetic.ts';
 
 const FIXTURES = new URL('../../../shared/fixtures/mnist-mlp/', import.meta.url).pathname;
@@ -16,29 +17,6 @@ const EPOCHS = ['001', '005', '020', '080'];
 const npz = (e: string) => join(FIXTURES, `mnist_small_epoch${e}.npz`);
 const reference = (e: string): SplitMetrics =>
   JSON.parse(readFileSync(join(FIXTURES, 'reference', `mnist_small_epoch${e}.json`), 'utf8'));
-
-/** The contract for printed values: 4 significant digits (0 printed as "0"). */
-function fourDigits(v: number): string {
-  if (v === 0) return '0';
-  const a = Math.abs(v);
-  return (a < 1e-3 || a >= 1e5 ? v.toExponential(3) : v.toPrecision(4)).replace('e+', 'e');
-}
-
-/** `text` shows `value` as a whole number token (so 0.27524 does not pass for 0.2752). */
-function expectNumber(text: string, value: string, what: string): void {
-  const escaped = value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  expect(text, what).toMatch(new RegExp(`(^|[^\\d.])${escaped}(?![\\d])`, 'm'));
-}
-
-const SECTIONS = [
-  'Summary',
-  'The simplex ETF in 3D',
-  'Cosines between class means',
-  'Norms of class means and classifier rows',
-  'Per-class table',
-  'Appendix: definitions',
-  'References',
-];
 
 const DATE = new Date('2026-03-04T00:00:00Z');
 let dir: string;
@@ -65,15 +43,7 @@ async function writePdf(
 }
 
 /** Every page renders; poppler reports no syntax errors. */
-function expectRenders(pdf: string): number {
-  const pages = pageCount(pdf);
-  const out = mkdtempSync(join(dir, 'png-'));
-  const { sizes, stderr } = renderPages(pdf, out);
-  expect(stderr).not.toMatch(/error/i);
-  expect(sizes).toHaveLength(pages);
-  for (const s of sizes) expect(s).toBeGreaterThan(1000);
-  return pages;
-}
+const expectRenders = (pdf: string): number => rendersIn(pdf, dir);
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'nc-report-'));

@@ -206,7 +206,7 @@ export class EtfRenderer {
     let m = 0;
     for (const rows of [frame.means, frame.ideal, frame.weights ?? []])
       for (const r of rows) m = Math.max(m, Math.hypot(r[0], r[1], r[2]) / frame.radius);
-    return Math.max(m, 0.05) * 1.15;
+    return Math.max(m, 0.05) * 1.08;
   }
 
   requestRender(): void {

@@ -1,0 +1,213 @@
+/**
+ * What `nc-lens analyze` and `nc-lens report` both read: the input options (one table: parsing,
+ * help and role overrides come from it) and the analysis they lead to, so both commands accept
+ * the same inputs and compute the same result from them.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { badInput } from '../../shared/errors.ts';
+import type { AnalysisResult, Centering, MetricsResult } from '../../shared/schema.ts';
+import type { RoleOverrides } from '../io/index.ts';
+import { analyzeDataset, analyzePaths, type AnalyzeOptions } from '../engine/index.ts';
+
+export interface OptionSpec {
+  type: 'string' | 'boolean';
+  short?: string;
+  arg?: string;
+  help: string;
+  /** The dataset role this option names an array for. */
+  role?: keyof RoleOverrides;
+}
+
+export type OptionTable = Record<string, OptionSpec>;
+
+export const INPUT_OPTIONS: OptionTable = {
+  features: {
+    type: 'string',
+    arg: 'F',
+    role: 'features',
+    help: 'features array (N×D): a file, file.npz:name, or an array name',
+  },
+  labels: { type: 'string', arg: 'L', role: 'labels', help: 'labels array (N integers)' },
+  weight: { type: 'string', arg: 'W', role: 'weight', help: 'classifier weight (C×D, or D×C)' },
+  bias: { type: 'string', arg: 'B', role: 'bias', help: 'classifier bias (C)' },
+  logits: {
+    type: 'string',
+    arg: 'Z',
+    role: 'logits',
+    help: 'logits (N×C), used when no weight is given',
+  },
+  'test-features': { type: 'string', arg: 'F', role: 'test_features', help: 'test-split features' },
+  'test-labels': { type: 'string', arg: 'L', role: 'test_labels', help: 'test-split labels' },
+  'test-logits': { type: 'string', arg: 'Z', role: 'test_logits', help: 'test-split logits' },
+  model: {
+    type: 'string',
+    arg: 'M.onnx',
+    help: 'an ONNX model: the features are computed by running it on --inputs',
+  },
+  inputs: { type: 'string', arg: 'X', help: 'model inputs (N×…), with --model and --labels' },
+  'test-inputs': { type: 'string', arg: 'X', help: 'test-split model inputs (with --test-labels)' },
+  'features-tensor': {
+    type: 'string',
+    arg: 'NAME',
+    help: 'model tensor to take as features (default: the classifier input)',
+  },
+  centering: { type: 'string', arg: 'MODE', help: 'global mean: class-means (default) or samples' },
+  threads: { type: 'string', arg: 'N', help: 'worker threads (default: all cores for big inputs)' },
+};
+
+export type OptionValues = Record<string, string | boolean | undefined>;
+
+/** `argv` parsed against `table`; an unknown or malformed option is a one-line bad-input error. */
+export function parseOptions(
+  command: string,
+  table: OptionTable,
+  argv: string[],
+): { values: OptionValues; positionals: string[] } {
+  const options = Object.fromEntries(
+    Object.entries(table).map(([k, o]) => [
+      k,
+      { type: o.type, ...(o.short ? { short: o.short } : {}) },
+    ]),
+  );
+  try {
+    return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  } catch (e) {
+    throw badInput(
+      undefined,
+      `options as in \`nc-lens ${command} --help\``,
+      (e as Error).message.split('\n')[0],
+    );
+  }
+}
+
+/** The help lines of `table`, one option a line. */
+export function optionLines(table: OptionTable): string[] {
+  return Object.entries(table).map(([name, o]) => {
+    const flag = `${o.short ? `-${o.short}, ` : '    '}--${name}${o.arg ? ` ${o.arg}` : ''}`;
+    return `  ${flag.padEnd(26)} ${o.help}`;
+  });
+}
+
+const str = (values: OptionValues, key: string): string | undefined =>
+  typeof values[key] === 'string' ? values[key] : undefined;
+
+/** --centering, checked. */
+export function centeringOf(values: OptionValues): Centering {
+  const centering = str(values, 'centering') ?? 'class-means';
+  if (centering !== 'class-means' && centering !== 'samples') {
+    throw badInput(undefined, '--centering class-means or samples', `'${centering}'`);
+  }
+  return centering;
+}
+
+/** --threads, checked; undefined leaves the choice to the engine. */
+export function threadsOf(values: OptionValues): number | undefined {
+  if (values.threads === undefined) return undefined;
+  const threads = Number(values.threads);
+  if (!(Number.isInteger(threads) && threads >= 1 && threads <= 64)) {
+    throw badInput(undefined, '--threads between 1 and 64', `'${String(values.threads)}'`);
+  }
+  return threads;
+}
+
+function overridesOf(values: OptionValues): RoleOverrides {
+  const overrides: RoleOverrides = {};
+  for (const [name, o] of Object.entries(INPUT_OPTIONS)) {
+    const v = str(values, name);
+    if (o.role && v) overrides[o.role] = v;
+  }
+  return overrides;
+}
+
+export interface AnalyzedInputs {
+  result: AnalysisResult;
+  /** The files read, in the order given (for the report's title block). */
+  files: string[];
+}
+
+/**
+ * The analysis the input options ask for: bundles and role overrides through `analyzePaths`,
+ * or `--model` run on `--inputs`. Centering and threads come from the options too.
+ */
+export async function analyzeInputs(
+  command: string,
+  values: OptionValues,
+  positionals: string[],
+  opts: Omit<AnalyzeOptions, 'centering' | 'threads'> = {},
+): Promise<AnalyzedInputs> {
+  const overrides = overridesOf(values);
+  const model = str(values, 'model');
+  if (!positionals.length && !overrides.features && !model) {
+    throw badInput(
+      undefined,
+      `activation files (nc-lens ${command} BUNDLE... or --features F --labels L)`,
+      'none',
+    );
+  }
+  const full: AnalyzeOptions = {
+    ...opts,
+    centering: centeringOf(values),
+    threads: threadsOf(values),
+  };
+  if (model) {
+    const result = await analyzeModel(model, values, overrides, full);
+    const named = [
+      model,
+      ...['inputs', 'labels', 'test-inputs', 'test-labels'].map((k) => str(values, k)),
+    ];
+    return { result, files: existingFiles(named) };
+  }
+  const result = await analyzePaths(positionals, overrides, full);
+  return { result, files: existingFiles([...positionals, ...filesRead(result)]) };
+}
+
+/** `--model M.onnx --inputs X --labels Y`: features computed by running the model. */
+async function analyzeModel(
+  model: string,
+  values: OptionValues,
+  overrides: RoleOverrides,
+  opts: AnalyzeOptions,
+): Promise<MetricsResult> {
+  const inputs = str(values, 'inputs');
+  if (!inputs || !overrides.labels) {
+    throw badInput(model, '--inputs X and --labels Y with --model', 'missing');
+  }
+  const { openModelDataset } = await import('../onnx/index.ts');
+  const { dataset, close } = await openModelDataset({
+    model,
+    inputs,
+    labels: overrides.labels,
+    testInputs: str(values, 'test-inputs'),
+    testLabels: overrides.test_labels,
+    featuresTensor: str(values, 'features-tensor'),
+    signal: opts.signal,
+    onProgress: opts.onProgress,
+  });
+  try {
+    return await analyzeDataset(dataset, opts);
+  } finally {
+    await close();
+  }
+}
+
+/** The files the engine opened (it records them per dataset, not per layer series). */
+function filesRead(result: AnalysisResult): string[] {
+  const metrics =
+    result.schema === 'nc-lens/series@1' ? result.points.map((p) => p.metrics) : [result];
+  return [...new Set(metrics.flatMap((m) => (m.inputs ?? []).map((f) => f.file)))];
+}
+
+/** The files named by options like `file.npz:array` or `file.npy`; array names are dropped. */
+function existingFiles(named: (string | undefined)[]): string[] {
+  const files = named.flatMap((v) => {
+    if (!v) return [];
+    const file = isFile(v) ? v : /^(.+):[^:/\\]+$/.exec(v)?.[1];
+    return file && isFile(file) ? [file] : [];
+  });
+  return [...new Set(files)];
+}
+
+function isFile(p: string): boolean {
+  return existsSync(p) && statSync(p).isFile();
+}

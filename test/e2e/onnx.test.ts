@@ -1,0 +1,130 @@
+/**
+ * An ONNX model in the browser shell, end to end: the model dropped together with its inputs
+ * and labels is run by the server (real onnxruntime) and its metrics shown; a model the app
+ * cannot use raises an alert naming it, and what was shown stays.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import type { MetricsResult } from '../../shared/schema.ts';
+import { analyzeDataset } from '../../main/engine/index.ts';
+import { openModelDataset } from '../../main/onnx/index.ts';
+import { onnx } from '../../main/onnx/model.ts';
+import { dropFiles, shownValue, skipReason, startApp, waitForValue } from './harness.ts';
+import type { App, PageGlobals } from './harness.ts';
+
+const MNIST = '/work/shared/fixtures/mnist-mlp';
+const MODEL = `${MNIST}/mnist_small.onnx`;
+const INPUTS = `${MNIST}/mnist_small_test_inputs.npy`;
+const LABELS = `${MNIST}/mnist_small_test_input_labels.npy`;
+
+const reason = skipReason();
+if (reason) console.warn(reason);
+
+/** What the engine gives for the model run on the fixture inputs (no service in between). */
+async function engineResult(featuresTensor?: string): Promise<MetricsResult> {
+  const { dataset, close } = await openModelDataset({
+    model: MODEL,
+    inputs: INPUTS,
+    labels: LABELS,
+    featuresTensor,
+  });
+  try {
+    return await analyzeDataset(dataset, { centering: 'class-means' });
+  } finally {
+    await close();
+  }
+}
+
+/** Waits until `key` shows `expected` (relative 1e-9: thread count may reorder sums). */
+async function waitForClose(app: App, key: string, expected: number): Promise<number> {
+  const handle = await app.page.waitForFunction(
+    ({ key, expected }) => {
+      const { document } = globalThis as unknown as PageGlobals;
+      const v = Number(
+        document.querySelector(`[data-metric="${key}"]`)?.getAttribute('data-value'),
+      );
+      return Math.abs(v - expected) <= 1e-9 * Math.max(1, Math.abs(expected)) ? v : null;
+    },
+    { key, expected },
+    { timeout: 60_000, polling: 50 },
+  );
+  return (await handle.jsonValue()) as number;
+}
+
+/** A model whose only path from input to output is a Relu: no classifier to take W, b from. */
+function writeNoClassifierModel(dir: string): string {
+  const info = (name: string) => ({
+    name,
+    type: {
+      tensorType: { elemType: 1, shape: { dim: [{ dimParam: 'n' }, { dimValue: 784 }] } },
+    },
+  });
+  const model = onnx.ModelProto.create({
+    irVersion: 7,
+    opsetImport: [{ version: 13 }],
+    graph: {
+      name: 'no-classifier',
+      input: [info('input')],
+      output: [info('y')],
+      node: [{ opType: 'Relu', input: ['input'], output: ['y'] }],
+    },
+  });
+  const file = join(dir, 'relu_only.onnx');
+  writeFileSync(file, onnx.ModelProto.encode(model).finish());
+  return file;
+}
+
+describe.skipIf(reason)('an ONNX model in the browser shell', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'nc-lens-e2e-onnx-'));
+  let app: App | undefined;
+  afterEach(async () => {
+    await app?.close();
+    app = undefined;
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("drops a model with its inputs and labels and shows the engine's metrics", async () => {
+    const expected = await engineResult();
+    app = await startApp();
+    await waitForValue(app.page, 'nc1', { timeout: 60_000 });
+    await dropFiles(app.page, [MODEL, INPUTS, LABELS]);
+    await waitForClose(app, 'nc1', expected.nc1!);
+    for (const [key, value] of [
+      ['cdnv', expected.cdnv],
+      ['self_duality', expected.nc3.self_duality],
+      ['ncc_mismatch', expected.nc4.ncc_mismatch],
+    ] as const) {
+      expect(await shownValue(app.page, key), key).toBeCloseTo(value!, 9);
+    }
+    const summary = app.page.locator('[data-testid="model-summary"]');
+    await expect(summary.textContent()).resolves.toContain('/fc/Gemm: W 10 × 32, b 10');
+    const picker = app.page.locator('[data-testid="model-features-select"]');
+    expect(await picker.inputValue()).toBe('features');
+    const roles = app.page.locator('[data-testid^="role-select-mnist_small_test_input"]');
+    expect(
+      await roles.evaluateAll((els) => els.map((e) => (e as { value?: string }).value)),
+    ).toEqual(['inputs', 'labels']);
+    await app.shot('onnx-model');
+    // Another tensor as features: the model runs again and its metrics replace the first.
+    const hidden = '/body/body.2/Relu_output_0';
+    const fromHidden = await engineResult(hidden);
+    await picker.selectOption(hidden);
+    await waitForClose(app, 'nc1', fromHidden.nc1!);
+    expect(fromHidden.d).toBe(256);
+    expect(app.errors).toEqual([]);
+  }, 180_000);
+
+  it('names a model with no classifier in an alert and keeps the earlier results', async () => {
+    const model = writeNoClassifierModel(dir);
+    app = await startApp();
+    const before = await waitForValue(app.page, 'nc1', { timeout: 60_000 });
+    await dropFiles(app.page, [model, INPUTS, LABELS]);
+    const alert = app.page.locator('[role="alert"]', { hasText: 'relu_only.onnx' });
+    await alert.waitFor({ state: 'visible', timeout: 30_000 });
+    expect(await alert.textContent()).toContain('Gemm or MatMul(+Add) classifier');
+    expect(await shownValue(app.page, 'nc1')).toBe(before);
+    await app.shot('onnx-no-classifier');
+  }, 180_000);
+});
