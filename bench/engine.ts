@@ -8,18 +8,17 @@
 import { spawn } from 'node:child_process';
 import {
   closeSync,
-  existsSync,
   mkdirSync,
   openSync,
   readFileSync,
   readSync,
   statSync,
   writeFileSync,
-  writeSync,
 } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import path from 'node:path';
 import { build } from 'esbuild';
+import { syntheticDump } from '../test/e2e/synthetic.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const WORK = path.join(ROOT, '.bench/engine');
@@ -29,85 +28,25 @@ const CASES: [number, number, number][] = [
   [1_000_000, 512, 100],
 ];
 
-/** A NPY v1.0 header for a C-order array, padded so the data is 64-byte aligned. */
-function npyHeader(descr: string, shape: number[]): Buffer {
-  const dims = shape.length === 1 ? `${shape[0]},` : shape.join(', ');
-  let dict = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${dims}), }`;
-  const total = Math.ceil((10 + dict.length + 1) / 64) * 64;
-  dict = dict.padEnd(total - 10 - 1) + '\n';
-  const head = Buffer.alloc(10);
-  Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]).copy(head);
-  head.writeUInt16LE(dict.length, 8);
-  return Buffer.concat([head, Buffer.from(dict, 'latin1')]);
-}
-
-/** Small fast generator (xorshift32). */
-function xorshift(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 4294967296;
-  };
-}
-
 interface CaseFiles {
   features: string;
   labels: string;
   weight: string;
 }
 
-/**
- * Class means of norm 8 in random directions, unit Gaussian noise per coordinate (drawn from
- * a table of 2^20 normals at random offsets, which keeps generation I/O-bound), uniform
- * labels, and a classifier near the normalised means.
- */
+/** The synthetic dump of one case, generated once under .bench/engine. */
 function generate(n: number, d: number, c: number): CaseFiles {
-  const dir = path.join(WORK, `${n}x${d}x${c}`);
-  const files = {
-    features: path.join(dir, 'features.npy'),
-    labels: path.join(dir, 'labels.npy'),
-    weight: path.join(dir, 'weight.npy'),
-  };
-  const featureHeader = npyHeader('<f4', [n, d]);
-  if (
-    existsSync(files.features) &&
-    statSync(files.features).size === featureHeader.length + 4 * n * d
-  ) {
-    return files;
-  }
-  mkdirSync(dir, { recursive: true });
-  const rand = xorshift(12345 + n + c);
-  const normal = () => Math.sqrt(-2 * Math.log(rand() + 1e-12)) * Math.cos(2 * Math.PI * rand());
-  const table = Float32Array.from({ length: 1 << 20 }, normal);
-  const means = Array.from({ length: c }, () => {
-    const v = Float64Array.from({ length: d }, normal);
-    const s = 8 / Math.hypot(...v);
-    return v.map((x) => x * s);
-  });
-  const labels = new BigInt64Array(n);
-  const fd = openSync(files.features, 'w');
-  writeSync(fd, featureHeader);
-  const rowsPerChunk = 8192;
-  const chunk = new Float32Array(rowsPerChunk * d);
-  for (let start = 0; start < n; start += rowsPerChunk) {
-    const m = Math.min(rowsPerChunk, n - start);
-    for (let i = 0; i < m; i++) {
-      const k = Math.floor(rand() * c);
-      labels[start + i] = BigInt(k);
-      const off = Math.floor(rand() * (table.length - d));
-      const mu = means[k];
-      for (let t = 0; t < d; t++) chunk[i * d + t] = mu[t] + table[off + t];
-    }
-    writeSync(fd, new Uint8Array(chunk.buffer, 0, m * d * 4));
-  }
-  closeSync(fd);
-  writeFileSync(files.labels, Buffer.concat([npyHeader('<i8', [n]), Buffer.from(labels.buffer)]));
-  const w = new Float32Array(c * d);
-  means.forEach((mu, k) => mu.forEach((x, t) => (w[k * d + t] = x / 8 + 0.05 * normal())));
-  writeFileSync(files.weight, Buffer.concat([npyHeader('<f4', [c, d]), Buffer.from(w.buffer)]));
-  return files;
+  const [features, labels, weight] = syntheticDump(
+    path.join(WORK, `${n}x${d}x${c}`),
+    n,
+    d,
+    c,
+    'case',
+    {
+      weight: true,
+    },
+  );
+  return { features, labels, weight };
 }
 
 /** Seconds to read a file once, sequentially, in 8 MB reads. */

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { openFile } from '../main/io/index.ts';
+import { npyHeader } from '../main/io/write-npz.ts';
 
 interface Options {
   bytes: number;
@@ -41,20 +42,11 @@ function options(args: string[]): Options {
   };
 }
 
-/** A v1.0 header padded so the data starts at a multiple of 64, as NumPy writes it. */
-function npyHeader(rows: number, dim: number): Buffer {
-  let dict = `{'descr': '<f4', 'fortran_order': False, 'shape': (${rows}, ${dim}), }`;
-  dict += ' '.repeat(63 - ((10 + dict.length) % 64)) + '\n';
-  const pre = Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, 0, 0]);
-  pre.writeUInt16LE(dict.length, 8);
-  return Buffer.concat([pre, Buffer.from(dict, 'latin1')]);
-}
-
 /** Writes rows in 8 MB pieces: the generator must not hold the file in memory either. */
 async function writeNpy(file: string, rows: number, dim: number): Promise<number> {
   const handle = await open(file, 'w');
   try {
-    const header = npyHeader(rows, dim);
+    const header = npyHeader('<f4', [rows, dim]);
     await handle.write(header, 0, header.length, 0);
     const rowsPerPiece = Math.max(1, Math.floor((8 << 20) / (dim * 4)));
     // The values do not matter for throughput; one piece is generated and written repeatedly.

@@ -34,11 +34,21 @@ function shapeTuple(shape: number[]): string {
   return `(${shape.join(', ')})`;
 }
 
-function headerText(data: NpyData, shape: number[]): string {
-  const dict = `{'descr': '${descrOf(data)}', 'fortran_order': False, 'shape': ${shapeTuple(shape)}, }`;
+/**
+ * The bytes before the data of a C-order .npy (format v1.0) of dtype `descr` (e.g. '<f4'):
+ * for writers that stream the data after it.
+ */
+export function npyHeader(descr: string, shape: number[]): Uint8Array {
+  const dict = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${shapeTuple(shape)}, }`;
   const unpadded = PREAMBLE_BYTES + dict.length + 1; // + the closing newline
-  const pad = (ALIGN - (unpadded % ALIGN)) % ALIGN;
-  return dict + ' '.repeat(pad) + '\n';
+  const text = dict + ' '.repeat((ALIGN - (unpadded % ALIGN)) % ALIGN) + '\n';
+  const out = new Uint8Array(PREAMBLE_BYTES + text.length);
+  out.set(MAGIC, 0);
+  out[6] = 1; // major version
+  out[7] = 0; // minor version
+  new DataView(out.buffer).setUint16(8, text.length, true);
+  for (let i = 0; i < text.length; i++) out[PREAMBLE_BYTES + i] = text.charCodeAt(i);
+  return out;
 }
 
 /** One .npy file (format v1.0, C order) holding `data` with the given shape. */
@@ -48,18 +58,11 @@ export function encodeNpy(data: NpyData, shape: number[]): Uint8Array {
     throw new Error(
       `encodeNpy: shape [${shape.join(', ')}] needs ${count} values, got ${data.length}`,
     );
-  const header = headerText(data, shape);
-  const out = new Uint8Array(PREAMBLE_BYTES + header.length + data.byteLength);
-  out.set(MAGIC, 0);
-  out[6] = 1; // major version
-  out[7] = 0; // minor version
-  new DataView(out.buffer).setUint16(8, header.length, true);
-  for (let i = 0; i < header.length; i++) out[PREAMBLE_BYTES + i] = header.charCodeAt(i);
+  const header = npyHeader(descrOf(data), shape);
+  const out = new Uint8Array(header.length + data.byteLength);
+  out.set(header, 0);
   // Typed arrays are in host order; every platform NC Lens runs on is little-endian.
-  out.set(
-    new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
-    PREAMBLE_BYTES + header.length,
-  );
+  out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), header.length);
   return out;
 }
 

@@ -8,6 +8,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { memoryArray } from '../io/memory.ts';
 import { readNpyFile } from '../io/npy.ts';
 import type { ArraySource } from '../io/types.ts';
+import { npyHeader } from '../io/write-npz.ts';
 
 /**
  * Features + logits of one split above this size go to disk. 256 MiB of float32 is N = 1.6 M
@@ -85,21 +86,4 @@ function renamed(source: ArraySource, name: string, file: string): ArraySource {
     rowSize: source.rowSize,
     readRows: (start, end, signal) => source.readRows(start, end, signal),
   };
-}
-
-/**
- * NPY v1.0 header for a C-order array (numpy.lib.format): magic, version, header length,
- * then the dict padded with spaces so the data starts 64-byte aligned.
- */
-function npyHeader(descr: '<f4' | '<f8', shape: number[]): Uint8Array {
-  const tuple = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
-  const dict = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${tuple}, }`;
-  const preamble = 10;
-  const pad = (64 - ((preamble + dict.length + 1) % 64)) % 64;
-  const text = dict + ' '.repeat(pad) + '\n';
-  const out = new Uint8Array(preamble + text.length);
-  out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]);
-  new DataView(out.buffer).setUint16(8, text.length, true);
-  for (let i = 0; i < text.length; i++) out[preamble + i] = text.charCodeAt(i);
-  return out;
 }

@@ -55,7 +55,7 @@ export async function exportBytes(
       return {
         name: `${base}.json`,
         mime: 'application/json',
-        data: text(JSON.stringify(result, null, 2) + '\n'),
+        data: text(JSON.stringify(withoutSampleCloud(result), null, 2) + '\n'),
       };
     case 'csv':
       return { name: `${base}.csv`, mime: 'text/csv', data: text(report.metricsCsv(result)) };
@@ -98,4 +98,14 @@ export async function describeInputs(
       sha256: await sha256(f.path),
     })),
   );
+}
+
+/**
+ * The JSON export keeps the class means and classifier rows but not the view's sample cloud:
+ * up to two million numbers that only the 3D view needs.
+ */
+function withoutSampleCloud(result: AnalysisResult): AnalysisResult {
+  return JSON.parse(
+    JSON.stringify(result, (key, value) => (key === 'samples' ? undefined : value)),
+  ) as AnalysisResult;
 }

@@ -19,7 +19,7 @@ import { formatShape, planInput } from '../onnx/feed.ts';
 type Onnx = typeof import('../onnx/index.ts');
 // onnxruntime loads only when a model is opened.
 let onnxModule: Promise<Onnx> | undefined;
-export const onnx = (): Promise<Onnx> => (onnxModule ??= import('../onnx/index.ts'));
+const onnx = (): Promise<Onnx> => (onnxModule ??= import('../onnx/index.ts'));
 
 export interface OpenModel {
   info: ModelInfo;
@@ -138,6 +138,7 @@ export interface RoleArray {
 
 const MODEL_ROLES = ['inputs', 'labels', 'test_inputs', 'test_labels'] as const;
 export type ModelRole = (typeof MODEL_ROLES)[number];
+export type ModelSplits = Partial<Record<ModelRole, RoleArray>>;
 
 /** The one array holding each model role; the training split's two are required. */
 export function modelSplits(modelName: string, model: OpenModel, arrays: RoleArray[]): ModelSplits {
@@ -173,8 +174,6 @@ export interface ModelRun {
   close(): Promise<void>;
 }
 
-export type ModelSplits = Partial<Record<ModelRole, RoleArray>>;
-
 /** Identifies a run: the model, the features tensor, and which array plays each role. */
 export function runKey(modelFile: string, featuresTensor: string, splits: ModelSplits): string {
   const arrays = MODEL_ROLES.map(
@@ -188,7 +187,6 @@ export function runKey(modelFile: string, featuresTensor: string, splits: ModelS
  * the engine analyses. `renamed` shows the copies of bundle arrays by `bundle:array` in errors.
  */
 export async function runModel(
-  key: string,
   modelFile: string,
   featuresTensor: string,
   splits: ModelSplits,
@@ -209,9 +207,8 @@ export async function runModel(
     return path;
   };
   try {
-    const { dataset, close } = await (
-      await onnx()
-    ).openModelDataset({
+    const { openModelDataset } = await onnx();
+    const { dataset, close } = await openModelDataset({
       model: modelFile,
       inputs: (await pathOf(splits.inputs))!,
       labels: (await pathOf(splits.labels))!,
@@ -222,7 +219,7 @@ export async function runModel(
       onProgress: opts.onProgress,
     });
     return {
-      key,
+      key: runKey(modelFile, featuresTensor, splits),
       dataset,
       close: async () => {
         await close();
@@ -240,10 +237,7 @@ export async function runModel(
  * to `tempDir` (the model reader takes single-array files; a bundle's inputs and labels are
  * copied out). Integers stay integers so labels remain class indices.
  */
-export async function singleArrayFile(
-  a: RoleArray,
-  tempDir: () => Promise<string>,
-): Promise<string> {
+async function singleArrayFile(a: RoleArray, tempDir: () => Promise<string>): Promise<string> {
   if (a.container.arrays.length === 1) return a.container.file;
   const { array } = a;
   const values = await array.readRows(0, array.rows);

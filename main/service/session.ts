@@ -21,7 +21,7 @@ import { NcLensError, badInput, cancelled } from '../../shared/errors.ts';
 import type { AnalysisResult, Centering, MetricsResult, Progress } from '../../shared/schema.ts';
 import type { ArraySource, Container, Dataset } from '../io/types.ts';
 import { version } from '../version.ts';
-import { demoFiles } from '../demo/index.ts';
+import { demoFiles, demoInfo } from '../demo/index.ts';
 import { exportBytes } from './export.ts';
 import {
   guessModelRoles,
@@ -189,7 +189,12 @@ export class Session implements NcLensApi {
     extra?: { viewPng?: Uint8Array; title?: string },
   ): Promise<{ name: string; mime: string; data: Uint8Array }> {
     if (!this.result) throw badInput(undefined, 'an analysis to export', 'none yet');
-    return exportBytes(this.result, format, extra);
+    const files = this.files
+      .filter((f) => f.entry.arrays.some((a) => a.role !== 'ignore'))
+      .map((f) => ({ path: f.path, name: f.entry.name }));
+    // The demo knows its training accuracy per epoch: the report marks the terminal phase.
+    const trainAccuracyLog = this.demo ? demoInfo().log : undefined;
+    return exportBytes(this.result, format, extra, { files, trainAccuracyLog });
   }
 
   /** Closes every file (the shells call this on exit). */
@@ -347,7 +352,7 @@ export class Session implements NcLensApi {
     // The model runs once per inputs and features tensor: a centring change reuses its output.
     if (this.modelRun?.key !== key) {
       await this.dropModelRun();
-      const run = await runModel(key, model.path, model.model!.featuresTensor, splits, {
+      const run = await runModel(model.path, model.model!.featuresTensor, splits, {
         signal: opts.signal,
         onProgress: modelProgress(opts.onProgress),
         renamed: renamedError,

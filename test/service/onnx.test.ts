@@ -167,6 +167,14 @@ describe('Session: an ONNX model with its inputs and labels', () => {
       expect(Math.abs(r.nc1! - cliNc1)).toBeLessThanOrEqual(1e-9 * Math.max(1, cliNc1));
       expect(r.nc3?.self_duality).not.toBeNull();
       expect(phases).toContain('running the model');
+      // A centring change reuses the model's output: only the engine runs again.
+      await s.setCentering('samples');
+      const again = new Set<string>();
+      const r2 = (await s.analyze((p: Progress) => again.add(p.phase))).result as MetricsResult;
+      expect(again.size).toBeGreaterThan(0);
+      expect(again).not.toContain('running the model');
+      expect(r2.settings.centering).toBe('samples');
+      expect(r2.n).toBe(2000);
     } finally {
       await s.dispose();
     }
@@ -215,8 +223,10 @@ describe('Session: an ONNX model with its inputs and labels', () => {
   it('cancels while the model runs and keeps the earlier result', async () => {
     const s = new Session({ shell: 'browser' });
     try {
-      await s.open([{ path: MODEL }, { path: INPUTS }, { path: LABELS }]);
+      const opened = await s.open([{ path: MODEL }, { path: INPUTS }, { path: LABELS }]);
       const first = (await s.analyze()).result;
+      // Another features tensor: the model has to run again.
+      await s.setRole(`${opened.files[0].id}:/body/body.2/Relu_output_0`, 'features');
       const e = await rejection(
         s.analyze((p) => {
           if (p.phase === 'running the model') void s.cancel();
