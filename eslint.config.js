@@ -4,7 +4,9 @@ import svelte from 'eslint-plugin-svelte';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'release/', 'test-results/', 'renderer/public/', '.bench/'] },
+  {
+    ignores: ['node_modules/', 'dist/', 'release/', 'test-results/', 'renderer/public/', '.bench/'],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   ...svelte.configs.recommended,
