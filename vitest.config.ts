@@ -7,5 +7,7 @@ export default defineConfig({
     hookTimeout: 120_000,
     // Two cores: run test files one or two at a time so timings stay sane.
     maxWorkers: 2,
+    // The JSON report feeds the one-line summary .ci/run prints (scripts/test-summary.js).
+    reporters: ['default', ['json', { outputFile: 'test-results/vitest.json' }]],
   },
 });

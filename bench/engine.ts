@@ -67,6 +67,8 @@ async function bundle(): Promise<string> {
     platform: 'node',
     target: 'node20',
     format: 'esm',
+    // As scripts/build.js: split, so modules a command does not use (onnxruntime) never load.
+    splitting: true,
     packages: 'external',
     logLevel: 'warning',
     entryPoints: {

@@ -14,20 +14,11 @@ import { RemoteSession } from '../service/rpc.ts';
 import { CHANNELS } from './channels.ts';
 import { fileArguments, ipcHandlers } from './ipc.ts';
 import { saveDialogFilters, saveDialogPath, ShellStore, withOpened, withSaved } from './store.ts';
+import { CSP } from '../service/csp.ts';
 
 const SCHEME = 'app';
 const ORIGIN = `${SCHEME}://nc-lens`;
 const RENDERER = join(__dirname, '..', 'renderer');
-const CSP = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' data: blob:",
-  "connect-src 'self'",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
 
 protocol.registerSchemesAsPrivileged([
   { scheme: SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } },

@@ -18,6 +18,7 @@ import { CALL_METHODS, ROUTES, TOKEN_HEADER } from '../../shared/transport.ts';
 import type { CallMethod } from '../../shared/transport.ts';
 import { Session } from './session.ts';
 import { UploadStore, UploadTooLarge } from './uploads.ts';
+import { CSP } from './csp.ts';
 
 export interface ServerOptions {
   /** 0 picks a free port. */
@@ -40,17 +41,6 @@ export interface RunningServer {
 const cookieName = (port: number) => `nc_lens_token_${port}`;
 /** JSON bodies are small (a view PNG at most); uploads go through their own streaming route. */
 const MAX_JSON_BYTES = 32 * 1024 * 1024;
-const CSP = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' data: blob:",
-  "connect-src 'self'",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "frame-ancestors 'none'",
-  "form-action 'none'",
-].join('; ');
 
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const token = randomBytes(24).toString('base64url');
