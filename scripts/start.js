@@ -37,8 +37,48 @@ function built(withElectron) {
   return needs.every((f) => existsSync(join(root, f)));
 }
 
+/**
+ * Why no window can open here whatever Electron does (a Linux session without a display, or
+ * the user asked for the browser), or null.
+ */
+function noWindowReason(env = process.env) {
+  if (env.NC_LENS_BROWSER) return 'NC_LENS_BROWSER is set';
+  if (process.platform === 'linux' && !env.DISPLAY && !env.WAYLAND_DISPLAY)
+    return 'no display (DISPLAY and WAYLAND_DISPLAY are unset)';
+  return null;
+}
+
+/**
+ * Electron 42+ fetches its binary on first start. Try that once (quietly, bounded in time);
+ * offline it fails within seconds and the browser shell takes over.
+ */
+function downloadElectron() {
+  let install;
+  try {
+    install = join(dirname(require.resolve('electron/package.json')), 'install.js');
+  } catch {
+    return electronBinary();
+  }
+  console.log('NC Lens: fetching the Electron binary (first start only)…');
+  const r = spawnSync(process.execPath, [install], {
+    cwd: root,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    timeout: 5 * 60_000,
+  });
+  const found = electronBinary();
+  if (found.binary) return found;
+  const why = String(r.stderr ?? '')
+    .split('\n')
+    .find((l) => /error/i.test(l))
+    ?.trim();
+  return { reason: `Electron's binary could not be downloaded${why ? ` (${why})` : ''}` };
+}
+
 function main() {
-  const electron = electronBinary();
+  const noWindow = noWindowReason();
+  let electron = noWindow ? { reason: noWindow } : electronBinary();
+  if (!electron.binary && !noWindow && !process.env.ELECTRON_OVERRIDE_DIST_PATH)
+    electron = downloadElectron();
   if (!built(Boolean(electron.binary))) {
     console.log('NC Lens: building the app first (npm run build)…');
     const r = spawnSync(process.execPath, [join(root, 'scripts/build.js')], {
