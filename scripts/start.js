@@ -76,9 +76,10 @@ function downloadElectron() {
 
 function main() {
   const noWindow = noWindowReason();
-  let electron = noWindow ? { reason: noWindow } : electronBinary();
+  let electron = electronBinary();
   if (!electron.binary && !noWindow && !process.env.ELECTRON_OVERRIDE_DIST_PATH)
     electron = downloadElectron();
+  if (electron.binary && noWindow) electron = { reason: noWindow };
   if (!built(Boolean(electron.binary))) {
     console.log('NC Lens: building the app first (npm run build)…');
     const r = spawnSync(process.execPath, [join(root, 'scripts/build.js')], {

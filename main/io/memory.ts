@@ -1,3 +1,4 @@
+import { ITEM_BYTES } from './decode.ts';
 import type { ArraySource, DType } from './types.ts';
 
 /**
@@ -18,26 +19,12 @@ export function memoryArray(
       `memoryArray ${name}: shape ${shape.join('×')} does not match ${data.length} values`,
     );
   }
-  const itemBytes: Record<DType, number> = {
-    f2: 2,
-    f4: 4,
-    f8: 8,
-    i1: 1,
-    i2: 2,
-    i4: 4,
-    i8: 8,
-    u1: 1,
-    u2: 2,
-    u4: 4,
-    u8: 8,
-    b1: 1,
-  };
   return {
     name,
     file,
     dtype,
     shape: [...shape],
-    bytes: data.length * itemBytes[dtype],
+    bytes: data.length * ITEM_BYTES[dtype],
     rows,
     rowSize,
     async readRows(start: number, end: number): Promise<Float64Array> {

@@ -1,6 +1,6 @@
 import type { EtfScene } from '../geometry.ts';
-import { classColor } from './palette.ts';
-import { AXIS, FONT, el, num, svgRoot, text, textWidth } from './svg.ts';
+import { chartPalette, classColor } from './palette.ts';
+import { FONT, el, num, svgRoot, text, textWidth } from './svg.ts';
 
 /**
  * The default camera of the 3-D view, in degrees: PC1 to the right, PC2 up, PC3 towards the
@@ -22,6 +22,9 @@ export interface EtfViewOptions {
 }
 
 type Vec3 = [number, number, number];
+
+/** The app draws this scene with WebGL in its own theme; this static picture is for print. */
+const AXIS = chartPalette('light').axis;
 
 interface Camera {
   /** 3-D point → [screen x, screen y, depth (larger is nearer)]. */

@@ -1,7 +1,7 @@
 import { formatTick } from './format.ts';
-import { seriesColor } from './palette.ts';
+import { chartPalette, seriesColor, type ChartPalette, type ChartTheme } from './palette.ts';
 import { linearScale, logScale, type Scale } from './scale.ts';
-import { AXIS, FONT, GRID, el, num, svgRoot, text, textWidth } from './svg.ts';
+import { FONT, el, num, svgRoot, text, textWidth } from './svg.ts';
 
 export interface LineSeries {
   name: string;
@@ -29,6 +29,8 @@ export interface LineChartOptions {
   selectedIndex?: number;
   width?: number;
   height?: number;
+  /** Default 'light' (the report's); 'dark' for the app's dark theme. */
+  theme?: ChartTheme;
 }
 
 const MARGIN = { left: 62, right: 18, top: 40, bottom: 44 };
@@ -42,7 +44,7 @@ interface LegendItem {
 }
 
 /** Legend items flowed into rows across the plot width. */
-function legendLayout(series: LineSeries[], width: number): LegendItem[] {
+function legendLayout(series: LineSeries[], width: number, theme?: ChartTheme): LegendItem[] {
   const items: LegendItem[] = [];
   let x = 0;
   let row = 0;
@@ -52,7 +54,7 @@ function legendLayout(series: LineSeries[], width: number): LegendItem[] {
       x = 0;
       row++;
     }
-    items.push({ x, row, series: s, color: s.color ?? seriesColor(i) });
+    items.push({ x, row, series: s, color: s.color ?? seriesColor(i, theme) });
     x += w;
   });
   return items;
@@ -79,7 +81,7 @@ function xScaleOf(x: number[], plotLeft: number, plotRight: number): (v: number)
 }
 
 /** X ticks: every x position when they fit, else every k-th so labels never overlap. */
-function xTicks(opts: LineChartOptions, sx: (v: number) => number): string {
+function xTicks(opts: LineChartOptions, sx: (v: number) => number, p: ChartPalette): string {
   const labels = opts.x.map((v, i) => opts.xTickLabels?.[i] ?? formatTick(v));
   const widest = Math.max(...labels.map((l) => textWidth(l, FONT.tick))) + 6;
   const span = opts.x.length > 1 ? Math.abs(sx(opts.x[opts.x.length - 1]) - sx(opts.x[0])) : 1;
@@ -99,19 +101,23 @@ function xTicks(opts: LineChartOptions, sx: (v: number) => number): string {
     out += text(px, 0, labels[i], {
       anchor: 'middle',
       size: FONT.tick,
-      fill: AXIS,
+      fill: p.axis,
       extra: { 'data-tick': i },
     });
   });
   return out;
 }
 
-function yAxis(scale: Scale, left: number, right: number): string {
+function yAxis(scale: Scale, left: number, right: number, p: ChartPalette): string {
   let out = '';
   for (const t of scale.ticks) {
     const py = scale.map(t);
-    out += el('line', { x1: left, x2: right, y1: py, y2: py, stroke: GRID, 'stroke-width': 1 });
-    out += text(left - 6, py + 3.5, formatTick(t), { anchor: 'end', size: FONT.tick, fill: AXIS });
+    out += el('line', { x1: left, x2: right, y1: py, y2: py, stroke: p.grid, 'stroke-width': 1 });
+    out += text(left - 6, py + 3.5, formatTick(t), {
+      anchor: 'end',
+      size: FONT.tick,
+      fill: p.axis,
+    });
   }
   return out;
 }
@@ -122,6 +128,7 @@ function markerLine(
   top: number,
   bottom: number,
   right: number,
+  p: ChartPalette,
 ): string {
   const px = sx(m.x);
   // The label sits above the frame, clear of the lines (values near 1 run along the top).
@@ -132,7 +139,7 @@ function markerLine(
       x2: px,
       y1: top,
       y2: bottom,
-      stroke: '#7a7a7a',
+      stroke: p.guide,
       'stroke-width': 1.2,
       'stroke-dasharray': '5 3',
       'data-marker': 'terminal-phase',
@@ -140,7 +147,7 @@ function markerLine(
     text(nearRight ? px + 2 : px - 2, top - 5, m.label, {
       anchor: nearRight ? 'end' : 'start',
       size: FONT.note,
-      fill: '#555555',
+      fill: p.axis,
     })
   );
 }
@@ -154,6 +161,7 @@ function seriesMarks(
   sx: (v: number) => number,
   sy: Scale,
   floorY: number,
+  p: ChartPalette,
 ): string {
   const key = s.key ?? String(si);
   let lines = '';
@@ -181,7 +189,7 @@ function seriesMarks(
       const d = `M${num(px - 4)} ${num(floorY - 7)}L${num(px + 4)} ${num(floorY - 7)}L${num(px)} ${num(floorY - 1)}Z`;
       points += el('path', {
         d,
-        fill: '#ffffff',
+        fill: p.background,
         stroke: color,
         'stroke-width': 1.3,
         ...data,
@@ -196,7 +204,7 @@ function seriesMarks(
       cx: px,
       cy: py,
       r: selected ? 5 : 3.2,
-      fill: s.dashed ? '#ffffff' : color,
+      fill: s.dashed ? p.background : color,
       stroke: color,
       'stroke-width': selected ? 2.5 : 1.3,
       ...data,
@@ -207,7 +215,13 @@ function seriesMarks(
   return lines + points;
 }
 
-function legend(items: LegendItem[], left: number, top: number, hasFloorPoints: boolean): string {
+function legend(
+  items: LegendItem[],
+  left: number,
+  top: number,
+  hasFloorPoints: boolean,
+  p: ChartPalette,
+): string {
   let out = '';
   for (const it of items) {
     const y = top + it.row * LEGEND_ROW;
@@ -225,16 +239,16 @@ function legend(items: LegendItem[], left: number, top: number, hasFloorPoints: 
       cx: x + 11,
       cy: y,
       r: 3,
-      fill: it.series.dashed ? '#ffffff' : it.color,
+      fill: it.series.dashed ? p.background : it.color,
       stroke: it.color,
     });
-    out += text(x + 28, y + 3.5, it.series.name, { size: FONT.legend });
+    out += text(x + 28, y + 3.5, it.series.name, { size: FONT.legend, fill: p.ink });
   }
   if (hasFloorPoints) {
     const y = top + (Math.max(0, ...items.map((i) => i.row)) + 1) * LEGEND_ROW;
     out += text(left, y + 3.5, '▽ on the floor: value ≤ 0, off the log axis', {
       size: FONT.note,
-      fill: AXIS,
+      fill: p.axis,
     });
   }
   return out;
@@ -250,9 +264,10 @@ export function lineChart(opts: LineChartOptions): string {
   const width = opts.width ?? 520;
   const height = opts.height ?? 300;
   const log = (opts.yScale ?? 'log') === 'log';
+  const p = chartPalette(opts.theme);
   const plotLeft = MARGIN.left;
   const plotRight = width - MARGIN.right;
-  const items = legendLayout(opts.series, plotRight - plotLeft);
+  const items = legendLayout(opts.series, plotRight - plotLeft, opts.theme);
   const hasFloor =
     log &&
     opts.series.some((s) => s.values.some((v) => v !== null && Number.isFinite(v) && v <= 0));
@@ -263,25 +278,26 @@ export function lineChart(opts: LineChartOptions): string {
   const sx = xScaleOf(opts.x, plotLeft + 4, plotRight - 4);
 
   let body = '';
-  if (opts.title) body += text(plotLeft, 18, opts.title, { size: FONT.title, bold: true });
+  if (opts.title)
+    body += text(plotLeft, 18, opts.title, { size: FONT.title, bold: true, fill: p.ink });
   const range = yRange(opts, log);
   if (range && opts.x.length > 0) {
     const sy = log
       ? logScale(range[0], range[1], [plotBottom, plotTop])
       : linearScale(range[0], range[1], [plotBottom, plotTop]);
-    body += yAxis(sy, plotLeft, plotRight);
-    body += el('g', { transform: `translate(0 ${num(plotBottom + 15)})` }, xTicks(opts, sx));
+    body += yAxis(sy, plotLeft, plotRight, p);
+    body += el('g', { transform: `translate(0 ${num(plotBottom + 15)})` }, xTicks(opts, sx, p));
     const m = opts.marker;
     if (m && m.x >= Math.min(...opts.x) && m.x <= Math.max(...opts.x))
-      body += markerLine(m, sx, plotTop, plotBottom, plotRight);
+      body += markerLine(m, sx, plotTop, plotBottom, plotRight, p);
     opts.series.forEach((s, i) => {
-      body += seriesMarks(s, i, items[i].color, opts, sx, sy, plotBottom);
+      body += seriesMarks(s, i, items[i].color, opts, sx, sy, plotBottom, p);
     });
   } else {
     body += text((plotLeft + plotRight) / 2, (plotTop + plotBottom) / 2, 'no values to plot', {
       anchor: 'middle',
       size: FONT.label,
-      fill: AXIS,
+      fill: p.axis,
     });
   }
   body += el('rect', {
@@ -290,20 +306,22 @@ export function lineChart(opts: LineChartOptions): string {
     width: plotRight - plotLeft,
     height: plotBottom - plotTop,
     fill: 'none',
-    stroke: AXIS,
+    stroke: p.axis,
     'stroke-width': 1,
   });
   if (opts.xLabel)
     body += text((plotLeft + plotRight) / 2, plotBottom + 32, opts.xLabel, {
       anchor: 'middle',
       size: FONT.label,
+      fill: p.ink,
     });
   if (opts.yLabel)
     body += text(14, (plotTop + plotBottom) / 2, opts.yLabel + (log ? ' (log scale)' : ''), {
       anchor: 'middle',
       size: FONT.label,
       rotate: -90,
+      fill: p.ink,
     });
-  body += legend(items, plotLeft, plotBottom + 50, hasFloor);
-  return svgRoot(width, height, body, opts.title ?? 'line chart');
+  body += legend(items, plotLeft, plotBottom + 50, hasFloor, p);
+  return svgRoot(width, height, body, opts.title ?? 'line chart', p.background);
 }

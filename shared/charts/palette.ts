@@ -54,8 +54,60 @@ export function classColor(k: number): string {
   return hex(shade);
 }
 
-export function seriesColor(i: number): string {
-  return SERIES_COLORS[i % SERIES_COLORS.length];
+/** Colour of series i; on a dark card the palette's black becomes a light grey. */
+export function seriesColor(i: number, theme: ChartTheme = 'light'): string {
+  const c = SERIES_COLORS[i % SERIES_COLORS.length];
+  return theme === 'dark' && c === '#000000' ? '#d0d4da' : c;
+}
+
+/**
+ * Which card the charts are drawn on: 'light' for the PDF report and the app's light theme,
+ * 'dark' for the app when the OS prefers dark. Data colours (series, classes, the diverging
+ * ramp) are the same in both so a picture means the same everywhere; only the chrome changes.
+ */
+export type ChartTheme = 'light' | 'dark';
+
+/** The chart chrome: everything that is not data. */
+export interface ChartPalette {
+  /** The card behind the chart; also the fill of hollow points, so they read as hollow. */
+  background: string;
+  /** Titles, legends, axis labels. */
+  ink: string;
+  /** Frame, ticks, tick labels, notes. */
+  axis: string;
+  /** Grid lines inside the plot. */
+  grid: string;
+  /** Reference lines that should recede (the terminal-phase marker). */
+  guide: string;
+  /** Reference lines that must stand out from any data colour (the −1/(C−1) mark). */
+  emphasis: string;
+  /** Cells with no information (the heatmap diagonal). */
+  blank: string;
+}
+
+const LIGHT: ChartPalette = {
+  background: '#ffffff',
+  ink: '#222222',
+  axis: '#555555',
+  grid: '#e3e3e3',
+  guide: '#7a7a7a',
+  emphasis: '#000000',
+  blank: '#d0d0d0',
+};
+
+/** Matches the app's dark surface and text colours (renderer/src/styles/app.css). */
+const DARK: ChartPalette = {
+  background: '#1a1e24',
+  ink: '#e6e9ee',
+  axis: '#9aa4b2',
+  grid: '#2c323b',
+  guide: '#8a93a0',
+  emphasis: '#ffffff',
+  blank: '#4a515c',
+};
+
+export function chartPalette(theme: ChartTheme = 'light'): ChartPalette {
+  return theme === 'dark' ? DARK : LIGHT;
 }
 
 const BLUE = [33, 102, 172];

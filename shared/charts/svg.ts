@@ -1,3 +1,5 @@
+import { chartPalette } from './palette.ts';
+
 /**
  * Small SVG-string helpers shared by the chart builders. Everything here is pure string work:
  * the same markup goes into the app (through {@html}) and into the PDF (through svg-to-pdfkit),
@@ -10,10 +12,6 @@ export const FONT_FAMILY = 'DejaVu Sans, Verdana, sans-serif';
 
 /** Font sizes (px in the app, scaled to points in the PDF) used by every chart. */
 export const FONT = { title: 13, label: 11, tick: 10, legend: 10, note: 9 } as const;
-
-export const INK = '#222222';
-export const GRID = '#e3e3e3';
-export const AXIS = '#555555';
 
 /** Escapes text for element content and attribute values alike. */
 export function escapeXml(text: string): string {
@@ -74,7 +72,7 @@ export function text(x: number, y: number, content: string, o: TextOptions = {})
       'font-weight': o.bold ? 'bold' : undefined,
       'text-anchor': o.anchor ?? 'start',
       'dominant-baseline': o.baseline,
-      fill: o.fill ?? INK,
+      fill: o.fill ?? chartPalette().ink,
       transform: o.rotate ? `rotate(${num(o.rotate)} ${num(x)} ${num(y)})` : undefined,
       ...o.extra,
     },
@@ -82,12 +80,21 @@ export function text(x: number, y: number, content: string, o: TextOptions = {})
   );
 }
 
-/** The root element with an explicit size and viewBox, so both hosts scale it the same way. */
-export function svgRoot(width: number, height: number, body: string, label: string): string {
+/**
+ * The root element with an explicit size and viewBox, so both hosts scale it the same way, on a
+ * card of colour `background`.
+ */
+export function svgRoot(
+  width: number,
+  height: number,
+  body: string,
+  label: string,
+  background = chartPalette().background,
+): string {
   return (
     `<svg xmlns="http://www.w3.org/2000/svg" width="${num(width)}" height="${num(height)}"` +
     ` viewBox="0 0 ${num(width)} ${num(height)}" role="img" aria-label="${escapeXml(label)}">` +
-    el('rect', { x: 0, y: 0, width, height, fill: '#ffffff' }) +
+    el('rect', { x: 0, y: 0, width, height, fill: background }) +
     body +
     '</svg>'
   );

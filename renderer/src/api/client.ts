@@ -1,5 +1,5 @@
 import type { ExportFormat, NcLensApi, SessionState } from '../../../shared/api.ts';
-import type { ShellCommand } from '../../../shared/transport.ts';
+import type { CallMethod, ShellCommand } from '../../../shared/transport.ts';
 
 export type { ShellCommand };
 
@@ -11,4 +11,25 @@ export interface ClientApi extends NcLensApi {
   saveExport(format: ExportFormat, extra?: { viewPng?: Uint8Array; title?: string }): Promise<void>;
   /** Electron File-menu commands (never fired in the browser). Returns the unsubscribe. */
   onCommand(listener: (cmd: ShellCommand) => void): () => void;
+}
+
+type PlainMethods = Pick<
+  NcLensApi,
+  'info' | 'state' | 'open' | 'openDemo' | 'closeFile' | 'setRole' | 'setCentering' | 'cancel'
+>;
+
+/** The API methods that are one request and one answer, the same over every transport. */
+export function plainMethods(
+  call: <T>(method: CallMethod, ...args: unknown[]) => Promise<T>,
+): PlainMethods {
+  return {
+    info: () => call('info'),
+    state: () => call('state'),
+    open: (files) => call('open', files),
+    openDemo: () => call('openDemo'),
+    closeFile: (fileId) => call('closeFile', fileId),
+    setRole: (arrayId, role) => call('setRole', arrayId, role),
+    setCentering: (centering) => call('setCentering', centering),
+    cancel: () => call('cancel'),
+  };
 }

@@ -2,11 +2,11 @@
  * The Electron client: NcLensApi over the sandboxed preload bridge (`window.ncLens`).
  * Failures arrive as values and are rebuilt into NcLensError here.
  */
-import type { ExportFormat, FileRef, Role, SessionState } from '../../../shared/api.ts';
+import type { ExportFormat, SessionState } from '../../../shared/api.ts';
 import { NcLensError, fromErrorValue } from '../../../shared/errors.ts';
-import type { Centering, Progress } from '../../../shared/schema.ts';
+import type { Progress } from '../../../shared/schema.ts';
 import type { CallMethod, Envelope, NcLensBridge } from '../../../shared/transport.ts';
-import type { ClientApi } from './client.ts';
+import { plainMethods, type ClientApi } from './client.ts';
 
 function unwrap<T>(e: Envelope<unknown>): T {
   if (e.ok) return e.value as T;
@@ -18,14 +18,7 @@ export function createElectronClient(bridge: NcLensBridge): ClientApi {
     unwrap<T>(await bridge.call(method, args));
 
   const api: ClientApi = {
-    info: () => call('info'),
-    state: () => call('state'),
-    open: (files: FileRef[]) => call('open', files),
-    openDemo: () => call('openDemo'),
-    closeFile: (fileId: string) => call('closeFile', fileId),
-    setRole: (arrayId: string, role: Role) => call('setRole', arrayId, role),
-    setCentering: (centering: Centering) => call('setCentering', centering),
-    cancel: () => call('cancel'),
+    ...plainMethods(call),
     async analyze(onProgress?: (p: Progress) => void): Promise<SessionState> {
       const stop = onProgress ? bridge.onProgress(onProgress) : () => {};
       try {

@@ -3,13 +3,13 @@
  * The per-run token (see page.ts) goes as a header on every API call. No DOM here, so the
  * client also runs in Node (the service tests drive the real server with it).
  */
-import type { ExportFormat, FileRef, Role, SessionState } from '../../../shared/api.ts';
+import type { ExportFormat, FileRef, SessionState } from '../../../shared/api.ts';
 import { NcLensError, fromErrorValue } from '../../../shared/errors.ts';
 import type { ErrorValue } from '../../../shared/errors.ts';
-import type { Centering, Progress } from '../../../shared/schema.ts';
+import type { Progress } from '../../../shared/schema.ts';
 import { ROUTES, TOKEN_HEADER } from '../../../shared/transport.ts';
 import type { CallMethod, Envelope } from '../../../shared/transport.ts';
-import type { ClientApi } from './client.ts';
+import { plainMethods, type ClientApi } from './client.ts';
 
 /** What a refused connection means here: the `nc-lens serve` process is gone. */
 const SERVER_GONE = 'the NC Lens server is not reachable; restart nc-lens serve and reload';
@@ -54,14 +54,7 @@ export function createHttpClient(options: HttpClientOptions): ClientApi {
   }
 
   const api: ClientApi = {
-    info: () => call('info'),
-    state: () => call('state'),
-    open: (files: FileRef[]) => call('open', files),
-    openDemo: () => call('openDemo'),
-    closeFile: (fileId: string) => call('closeFile', fileId),
-    setRole: (arrayId: string, role: Role) => call('setRole', arrayId, role),
-    setCentering: (centering: Centering) => call('setCentering', centering),
-    cancel: () => call('cancel'),
+    ...plainMethods(call),
     async analyze(onProgress?: (p: Progress) => void): Promise<SessionState> {
       const res = await post(ROUTES.analyze, {});
       if (!res.ok || !res.body) return unwrap(res);
