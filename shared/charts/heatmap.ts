@@ -1,6 +1,6 @@
 import { formatTick, formatValue } from './format.ts';
-import { divergingColor } from './palette.ts';
-import { AXIS, FONT, el, num, svgRoot, text } from './svg.ts';
+import { chartPalette, divergingColor, type ChartPalette, type ChartTheme } from './palette.ts';
+import { FONT, el, num, svgRoot, text } from './svg.ts';
 
 export interface HeatmapOptions {
   /** C×C cosines (rows of `cosineMatrix` in shared/geometry.ts). */
@@ -20,13 +20,16 @@ export interface HeatmapOptions {
    * app. false: cells of one colour merged into one path, a fraction of the size, for print.
    */
   interactive?: boolean;
+  /** Default 'light' (the report's); 'dark' for the app's dark theme. */
+  theme?: ChartTheme;
 }
 
-/** The scale around the centre: [lo, hi] within [−1, 1]. */
+/** The scale around the centre: [lo, hi] within [−1, 1]; the diagonal has a colour of its own. */
 interface ColourScale {
   lo: number;
   centre: number;
   hi: number;
+  diagonal: string;
 }
 
 /** Smallest 1-2-5 × 10^k at or above x. */
@@ -59,9 +62,8 @@ function labelStride(cell: number, size: number): number {
 const LEGEND_W = 150;
 /** Colour steps per side of the scale: enough to read, few enough that cells group by colour. */
 const LEVELS = 16;
-const DIAGONAL = '#d0d0d0';
 
-function legendBar(x: number, y: number, h: number, scale: ColourScale): string {
+function legendBar(x: number, y: number, h: number, scale: ColourScale, p: ChartPalette): string {
   const { lo, centre, hi } = scale;
   const steps = 2 * LEVELS;
   let out = '';
@@ -83,15 +85,15 @@ function legendBar(x: number, y: number, h: number, scale: ColourScale): string 
     width: 14,
     height: h,
     fill: 'none',
-    stroke: AXIS,
+    stroke: p.axis,
     'stroke-width': 0.8,
   });
   for (const t of [hi, 0, lo]) {
     if (t < lo || t > hi || Math.abs(at(t) - at(centre)) < 12) continue;
-    out += el('line', { x1: x + 14, x2: x + 18, y1: at(t), y2: at(t), stroke: AXIS });
+    out += el('line', { x1: x + 14, x2: x + 18, y1: at(t), y2: at(t), stroke: p.axis });
     out += text(x + 20, at(t) + 3.5, formatTick(Number(t.toPrecision(3))), {
       size: FONT.tick,
-      fill: AXIS,
+      fill: p.axis,
     });
   }
   out += el('line', {
@@ -99,12 +101,13 @@ function legendBar(x: number, y: number, h: number, scale: ColourScale): string 
     x2: x + 18,
     y1: at(centre),
     y2: at(centre),
-    stroke: '#000000',
+    stroke: p.emphasis,
     'stroke-width': 1.2,
   });
   out += text(x + 20, at(centre) + 3.5, `−1/(C−1) = ${formatValue(centre)}`, {
     size: FONT.tick,
     bold: true,
+    fill: p.ink,
   });
   return out;
 }
@@ -137,7 +140,9 @@ function heatmapLayout(opts: Pick<HeatmapOptions, 'labels' | 'title' | 'width'>)
 
 function colourOf(values: number[][], scale: ColourScale): (i: number, j: number) => string {
   return (i, j) =>
-    i === j ? DIAGONAL : divergingColor(values[i][j], scale.lo, scale.centre, scale.hi, LEVELS);
+    i === j
+      ? scale.diagonal
+      : divergingColor(values[i][j], scale.lo, scale.centre, scale.hi, LEVELS);
 }
 
 /** One rect per cell, carrying the pair and its exact cosine. */
@@ -198,8 +203,16 @@ export function heatmap(opts: HeatmapOptions): string {
   const side = cell * c;
   const centre = c > 1 ? -1 / (c - 1) : 0;
   const spread = opts.spread ?? heatmapSpread(opts.values);
-  const scale = { lo: Math.max(-1, centre - spread), centre, hi: Math.min(1, centre + spread) };
-  let body = opts.title ? text(4, 18, opts.title, { size: FONT.title, bold: true }) : '';
+  const p = chartPalette(opts.theme);
+  const scale = {
+    lo: Math.max(-1, centre - spread),
+    centre,
+    hi: Math.min(1, centre + spread),
+    diagonal: p.blank,
+  };
+  let body = opts.title
+    ? text(4, 18, opts.title, { size: FONT.title, bold: true, fill: p.ink })
+    : '';
   const cells = (opts.interactive ?? true) ? cellRects : cellPaths;
   body += el('g', { 'data-role': 'cells' }, cells(opts.values, layout, scale));
   body += el('rect', {
@@ -208,7 +221,7 @@ export function heatmap(opts: HeatmapOptions): string {
     width: side,
     height: side,
     fill: 'none',
-    stroke: AXIS,
+    stroke: p.axis,
     'stroke-width': 0.8,
   });
 
@@ -219,14 +232,18 @@ export function heatmap(opts: HeatmapOptions): string {
     body += text(x0 - 4, y0 + mid + size * 0.35, opts.labels[k], {
       size,
       anchor: 'end',
-      fill: AXIS,
+      fill: p.axis,
     });
-    body += text(x0 + mid + size * 0.35, y0 - 4, opts.labels[k], { size, rotate: -90, fill: AXIS });
+    body += text(x0 + mid + size * 0.35, y0 - 4, opts.labels[k], {
+      size,
+      rotate: -90,
+      fill: p.axis,
+    });
   }
-  body += legendBar(x0 + side + 16, y0, Math.min(side, 220), scale);
+  body += legendBar(x0 + side + 16, y0, Math.min(side, 220), scale, p);
   body += text(x0 + side + 16, y0 + Math.min(side, 220) + 22, 'diagonal (cos = 1) in grey', {
     size: FONT.note,
-    fill: AXIS,
+    fill: p.axis,
   });
-  return svgRoot(width, height, body, opts.title ?? 'cosine heatmap');
+  return svgRoot(width, height, body, opts.title ?? 'cosine heatmap', p.background);
 }

@@ -1,6 +1,7 @@
 import { formatTick, formatValue } from './format.ts';
+import { chartPalette, type ChartTheme } from './palette.ts';
 import { linearTicks } from './scale.ts';
-import { AXIS, FONT, GRID, el, svgRoot, text } from './svg.ts';
+import { FONT, el, svgRoot, text } from './svg.ts';
 
 export interface HistogramOptions {
   values: number[];
@@ -13,6 +14,8 @@ export interface HistogramOptions {
   emptyNote?: string;
   width?: number;
   height?: number;
+  /** Default 'light' (the report's); 'dark' for the app's dark theme. */
+  theme?: ChartTheme;
 }
 
 export interface Bin {
@@ -58,15 +61,18 @@ export function histogram(opts: HistogramOptions): string {
   const right = width - 14;
   const top = opts.title ? 44 : 24;
   const bottom = height - 40;
-  let body = opts.title ? text(left, 18, opts.title, { size: FONT.title, bold: true }) : '';
+  const p = chartPalette(opts.theme);
+  let body = opts.title
+    ? text(left, 18, opts.title, { size: FONT.title, bold: true, fill: p.ink })
+    : '';
   const values = opts.values.filter((v) => Number.isFinite(v));
   if (values.length === 0) {
     body += text((left + right) / 2, (top + bottom) / 2, opts.emptyNote ?? 'no values', {
       anchor: 'middle',
       size: FONT.label,
-      fill: AXIS,
+      fill: p.axis,
     });
-    return svgRoot(width, height, body, opts.title ?? 'histogram');
+    return svgRoot(width, height, body, opts.title ?? 'histogram', p.background);
   }
   const nBins = opts.bins ?? Math.min(30, Math.max(5, Math.round(2 * Math.sqrt(values.length))));
   const bins = binValues(values, nBins);
@@ -79,8 +85,12 @@ export function histogram(opts: HistogramOptions): string {
   const sy = (c: number) => bottom - (c / yTop) * (bottom - top);
 
   for (const t of yTicks) {
-    body += el('line', { x1: left, x2: right, y1: sy(t), y2: sy(t), stroke: GRID });
-    body += text(left - 5, sy(t) + 3.5, String(t), { anchor: 'end', size: FONT.tick, fill: AXIS });
+    body += el('line', { x1: left, x2: right, y1: sy(t), y2: sy(t), stroke: p.grid });
+    body += text(left - 5, sy(t) + 3.5, String(t), {
+      anchor: 'end',
+      size: FONT.tick,
+      fill: p.axis,
+    });
   }
   const color = opts.color ?? '#4c78a8';
   bins.forEach((b, i) => {
@@ -99,29 +109,30 @@ export function histogram(opts: HistogramOptions): string {
   });
   for (const t of linearTicks(x0, x1, 5)) {
     if (t < x0 - 1e-12 || t > x1 + 1e-12) continue;
-    body += el('line', { x1: sx(t), x2: sx(t), y1: bottom, y2: bottom + 4, stroke: AXIS });
+    body += el('line', { x1: sx(t), x2: sx(t), y1: bottom, y2: bottom + 4, stroke: p.axis });
     body += text(sx(t), bottom + 15, formatTick(t), {
       anchor: 'middle',
       size: FONT.tick,
-      fill: AXIS,
+      fill: p.axis,
     });
   }
-  body += el('line', { x1: left, x2: right, y1: bottom, y2: bottom, stroke: AXIS });
+  body += el('line', { x1: left, x2: right, y1: bottom, y2: bottom, stroke: p.axis });
   const [m, s] = meanAndStd(values);
   body += el('line', {
     x1: sx(m),
     x2: sx(m),
     y1: top - 4,
     y2: bottom,
-    stroke: '#222222',
+    stroke: p.ink,
     'stroke-dasharray': '4 3',
   });
   const note = `mean ${formatValue(m)} · std/mean ${formatValue(m !== 0 ? s / m : NaN)}`;
-  body += text(right, top - 8, note, { anchor: 'end', size: FONT.note, fill: AXIS });
+  body += text(right, top - 8, note, { anchor: 'end', size: FONT.note, fill: p.axis });
   if (opts.xLabel)
     body += text((left + right) / 2, bottom + 32, opts.xLabel, {
       anchor: 'middle',
       size: FONT.label,
+      fill: p.ink,
     });
-  return svgRoot(width, height, body, opts.title ?? 'histogram');
+  return svgRoot(width, height, body, opts.title ?? 'histogram', p.background);
 }

@@ -6,6 +6,13 @@ export { lineChart, type LineChartOptions, type LineSeries } from './line-chart.
 export { heatmap, heatmapSpread, type HeatmapOptions } from './heatmap.ts';
 export { histogram, binValues, type HistogramOptions, type Bin } from './histogram.ts';
 export { formatValue, formatTick } from './format.ts';
-export { classColor, seriesColor, divergingColor } from './palette.ts';
+export {
+  classColor,
+  seriesColor,
+  divergingColor,
+  chartPalette,
+  type ChartTheme,
+  type ChartPalette,
+} from './palette.ts';
 export { FONT_FAMILY, FONT, escapeXml } from './svg.ts';
 export { etfView, DEFAULT_VIEW, type EtfViewOptions } from './etf-view.ts';

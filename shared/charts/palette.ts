@@ -54,12 +54,6 @@ export function classColor(k: number): string {
   return hex(shade);
 }
 
-/** Colour of series i; on a dark card the palette's black becomes a light grey. */
-export function seriesColor(i: number, theme: ChartTheme = 'light'): string {
-  const c = SERIES_COLORS[i % SERIES_COLORS.length];
-  return theme === 'dark' && c === '#000000' ? '#d0d4da' : c;
-}
-
 /**
  * Which card the charts are drawn on: 'light' for the PDF report and the app's light theme,
  * 'dark' for the app when the OS prefers dark. Data colours (series, classes, the diverging
@@ -102,12 +96,19 @@ const DARK: ChartPalette = {
   axis: '#9aa4b2',
   grid: '#2c323b',
   guide: '#8a93a0',
-  emphasis: '#ffffff',
+  // White would vanish where it crosses the white middle of the legend bar; amber reads on both.
+  emphasis: '#fbbf24',
   blank: '#4a515c',
 };
 
 export function chartPalette(theme: ChartTheme = 'light'): ChartPalette {
   return theme === 'dark' ? DARK : LIGHT;
+}
+
+/** Colour of series i; on a dark card the palette's black becomes a light grey. */
+export function seriesColor(i: number, theme: ChartTheme = 'light'): string {
+  const c = SERIES_COLORS[i % SERIES_COLORS.length];
+  return theme === 'dark' && c === '#000000' ? '#d0d4da' : c;
 }
 
 const BLUE = [33, 102, 172];
