@@ -11,5 +11,8 @@ export default defineConfig({
   build: {
     outDir: fileURLToPath(new URL('../dist/renderer', import.meta.url)),
     emptyOutDir: true,
+    // three.js makes the one bundle ~700 kB; it is loaded from disk or loopback, never over a
+    // network, so splitting it would only add requests.
+    chunkSizeWarningLimit: 1024,
   },
 });
