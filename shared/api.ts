@@ -4,7 +4,6 @@
  * crossing it is plain JSON-able data; errors cross as `ErrorValue` and are rebuilt into
  * NcLensError on the UI side.
  */
-import type { ErrorValue } from './errors.ts';
 import type { AnalysisResult, Centering, Progress } from './schema.ts';
 
 export type Role =
@@ -123,9 +122,4 @@ export interface NcLensApi {
     format: ExportFormat,
     extra?: { viewPng?: Uint8Array; title?: string },
   ): Promise<{ name: string; mime: string; data: Uint8Array }>;
-}
-
-/** What a failed call returns across a process or HTTP boundary. */
-export interface ApiFailure {
-  error: ErrorValue;
 }

@@ -8,7 +8,7 @@
  * hundred, so one-sided work through C×C Gram matrices and Jacobi eigen-solvers is fast enough.
  */
 
-/** Eigenvalues at or below this share of the largest count as zero (as in nc-metrics.md). */
+/** Eigenvalues at or below this share of the largest count as zero (as in docs/metrics.md). */
 const RANK_TOL = 1e-10;
 
 /** Rows μ_k − μ_G of the row-major C×D `means`. */
@@ -34,7 +34,7 @@ export function toRows(flat: number[], c: number, d: number): number[][] {
   return rows;
 }
 
-export function dot(a: number[], b: number[]): number {
+function dot(a: number[], b: number[]): number {
   let s = 0;
   for (let i = 0; i < a.length; i++) s += a[i] * b[i];
   return s;
@@ -92,16 +92,8 @@ function gram(a: number[][]): number[][] {
   return g;
 }
 
-export function identity(n: number): number[][] {
-  return Array.from({ length: n }, (_, i) => {
-    const r = new Array<number>(n).fill(0);
-    r[i] = 1;
-    return r;
-  });
-}
-
 /** Rows padded with zeros (or cut) to `m` columns. */
-export function padColumns(rows: number[][], m: number): number[][] {
+function padColumns(rows: number[][], m: number): number[][] {
   return rows.map((r) => {
     const out = r.slice(0, m);
     while (out.length < m) out.push(0);
@@ -419,7 +411,7 @@ export function etfScene(input: {
 }
 
 /** Share of the rows' variance (about their mean) kept by an orthonormal basis. */
-export function explainedBy(rows: number[][], basis: number[][]): number {
+function explainedBy(rows: number[][], basis: number[][]): number {
   const d = rows[0]?.length ?? 0;
   const centre = new Array<number>(d).fill(0);
   for (const r of rows) for (let j = 0; j < d; j++) centre[j] += r[j] / rows.length;

@@ -1,5 +1,5 @@
 /**
- * The one place that knows the metric names: for every number in nc-metrics.md, its field
+ * The one place that knows the metric names: for every number in docs/metrics.md, its field
  * name (also the UI's `data-metric` hook), a short label, a one-line meaning and the
  * definition. The app's cards and tables and the PDF report read these; no other module
  * spells a metric's label or formula.

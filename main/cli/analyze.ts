@@ -12,6 +12,7 @@ import type {
   SplitMetrics,
 } from '../../shared/schema.ts';
 import { metricsCsv, perClassCsv } from '../report/csv.ts';
+import { pointMetrics } from '../report/points.ts';
 import { METRICS, metricName, type MetricKey } from '../../shared/metric-names.ts';
 import {
   analyzeInputs,
@@ -72,7 +73,7 @@ export async function run(argv: string[]): Promise<number> {
     progress?.clear();
     if (typeof values.csv === 'string') await writeFile(values.csv, metricsCsv(result));
     if (typeof values['per-class-csv'] === 'string') {
-      const last = result.schema === 'nc-lens/metrics@1' ? result : result.points.at(-1)?.metrics;
+      const last = pointMetrics(result).at(-1);
       if (last) await writeFile(values['per-class-csv'], perClassCsv(last));
     }
     if (jsonOut === '-') {

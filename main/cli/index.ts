@@ -22,7 +22,7 @@ function usage(): string {
   return `usage: nc-lens <command> [options]\n\ncommands:\n${lines.join('\n')}\n\nRun nc-lens <command> --help for its options.`;
 }
 
-export async function main(argv: string[]): Promise<number> {
+async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h') {
     process.stdout.write(usage() + '\n');

@@ -7,8 +7,9 @@ import { existsSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { badInput } from '../../shared/errors.ts';
 import type { AnalysisResult, Centering, MetricsResult } from '../../shared/schema.ts';
-import type { RoleOverrides } from '../io/index.ts';
+import { FILE_ARRAY, type RoleOverrides } from '../io/index.ts';
 import { analyzeDataset, analyzePaths, type AnalyzeOptions } from '../engine/index.ts';
+import { pointMetrics } from '../report/points.ts';
 
 export interface OptionSpec {
   type: 'string' | 'boolean';
@@ -93,7 +94,7 @@ const str = (values: OptionValues, key: string): string | undefined =>
   typeof values[key] === 'string' ? values[key] : undefined;
 
 /** --centering, checked. */
-export function centeringOf(values: OptionValues): Centering {
+function centeringOf(values: OptionValues): Centering {
   const centering = str(values, 'centering') ?? 'class-means';
   if (centering !== 'class-means' && centering !== 'samples') {
     throw badInput(undefined, '--centering class-means or samples', `'${centering}'`);
@@ -102,7 +103,7 @@ export function centeringOf(values: OptionValues): Centering {
 }
 
 /** --threads, checked; undefined leaves the choice to the engine. */
-export function threadsOf(values: OptionValues): number | undefined {
+function threadsOf(values: OptionValues): number | undefined {
   if (values.threads === undefined) return undefined;
   const threads = Number(values.threads);
   if (!(Number.isInteger(threads) && threads >= 1 && threads <= 64)) {
@@ -193,16 +194,14 @@ async function analyzeModel(
 
 /** The files the engine opened (it records them per dataset, not per layer series). */
 function filesRead(result: AnalysisResult): string[] {
-  const metrics =
-    result.schema === 'nc-lens/series@1' ? result.points.map((p) => p.metrics) : [result];
-  return [...new Set(metrics.flatMap((m) => (m.inputs ?? []).map((f) => f.file)))];
+  return [...new Set(pointMetrics(result).flatMap((m) => (m.inputs ?? []).map((f) => f.file)))];
 }
 
 /** The files named by options like `file.npz:array` or `file.npy`; array names are dropped. */
 function existingFiles(named: (string | undefined)[]): string[] {
   const files = named.flatMap((v) => {
     if (!v) return [];
-    const file = isFile(v) ? v : /^(.+):[^:/\\]+$/.exec(v)?.[1];
+    const file = isFile(v) ? v : FILE_ARRAY.exec(v)?.[1];
     return file && isFile(file) ? [file] : [];
   });
   return [...new Set(files)];

@@ -7,13 +7,14 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { badInput } from '../../shared/errors.ts';
 import { startServer } from '../service/http.ts';
+import { DEFAULT_MAX_UPLOAD } from '../service/uploads.ts';
 
 const HELP = `usage: nc-lens serve [--port N] [--no-open] [--max-upload MB]
 
 Serves the app on http://127.0.0.1 (loopback only) and opens it in the default browser.
   --port N         port to listen on (default 0: any free port)
   --no-open        print the URL but do not open a browser
-  --max-upload MB  largest file the page may upload (default 8192)`;
+  --max-upload MB  largest file the page may upload (default ${DEFAULT_MAX_UPLOAD / 1024 ** 2})`;
 
 interface ServeArgs {
   port: number;
@@ -44,7 +45,7 @@ function integer(flag: string, value: string | undefined, min: number, max: numb
 }
 
 /** dist/renderer, found from the source (main/cli/) or the bundle (dist/). */
-export function rendererDir(): string | null {
+function rendererDir(): string | null {
   const candidates = ['../../dist/renderer', './renderer'].map((p) =>
     fileURLToPath(new URL(p, import.meta.url)),
   );
@@ -52,7 +53,7 @@ export function rendererDir(): string | null {
 }
 
 /** Opens the URL in the default browser; silently does nothing where there is none. */
-export function openInBrowser(url: string): void {
+function openInBrowser(url: string): void {
   const [cmd, ...args] =
     process.platform === 'darwin'
       ? ['open', url]

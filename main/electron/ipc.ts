@@ -27,7 +27,7 @@ export interface Sender {
 type Handler = (sender: Sender, ...args: unknown[]) => Promise<Envelope<unknown>>;
 
 /** The renderer may open paths only; upload ids belong to the browser shell. */
-export function checkedRefs(refs: unknown): FileRef[] {
+function checkedRefs(refs: unknown): FileRef[] {
   if (!Array.isArray(refs)) throw badInput(undefined, 'a list of files', typeof refs);
   return refs.map((r: unknown) => {
     const path = (r as { path?: unknown } | null)?.path;

@@ -10,6 +10,7 @@ import { cancelled } from '../../shared/errors.ts';
 import type {
   AnalysisResult,
   Centering,
+  EngineInfo,
   Geometry,
   MetricsResult,
   Progress,
@@ -109,7 +110,7 @@ class Job implements JobContext {
     });
   }
 
-  async engineInfo(): Promise<{ backend: string; threads: number; seconds: number }> {
+  async engineInfo(): Promise<EngineInfo> {
     const seconds = (performance.now() - this.started) / 1000;
     if (!this.running)
       return { backend: await productBackend(this.opts.backend), threads: 1, seconds };
@@ -282,16 +283,35 @@ export async function analyzeSeries(
   opts: AnalyzeOptions = {},
 ): Promise<SeriesResult> {
   const order = seriesOrder(items.map((it) => it.label));
+  return epochSeries(order, opts, (entry, measure) => measure(items[entry.position].dataset));
+}
+
+/**
+ * The metrics of one series entry: `lend` gives `measure` the entry's dataset (and may open it
+ * just for that, and add to what `measure` returns).
+ */
+type Lend = (
+  entry: SeriesEntry,
+  measure: (ds: Dataset) => Promise<MetricsResult>,
+) => Promise<MetricsResult>;
+
+/** An epoch series: one point per entry of `order`, each from the dataset `lend` gives. */
+async function epochSeries(
+  order: SeriesEntry[],
+  opts: AnalyzeOptions,
+  lend: Lend,
+): Promise<SeriesResult> {
   return withJob(opts, async (job) => {
     const points: SeriesPoint[] = [];
     for (const [i, entry] of order.entries()) {
-      const ds = items[entry.position].dataset;
-      const span: [number, number] = [i / order.length, (i + 1) / order.length];
-      const metrics = await datasetMetrics(ds, ds.train.features, job, opts, {
-        span,
+      const place: PointPlace = {
+        span: [i / order.length, (i + 1) / order.length],
         withTest: true,
         points: order.length,
-      });
+      };
+      const metrics = await lend(entry, (ds) =>
+        datasetMetrics(ds, ds.train.features, job, opts, place),
+      );
       points.push(seriesPoint(entry, metrics));
     }
     return finish(seriesResult('epochs', job, points), job);
@@ -365,26 +385,15 @@ async function analyzeBundles(
   opts: AnalyzeOptions,
 ): Promise<SeriesResult> {
   const labels = paths.map((p) => path.basename(p).replace(/\.[^.]*$/, ''));
-  const order = seriesOrder(labels);
-  return withJob(opts, async (job) => {
-    const points: SeriesPoint[] = [];
-    for (const [i, entry] of order.entries()) {
-      const opened = await openDataset([paths[entry.position]], overrides);
-      try {
-        const span: [number, number] = [i / order.length, (i + 1) / order.length];
-        const ds = opened.dataset;
-        const metrics = await datasetMetrics(ds, ds.train.features, job, opts, {
-          span,
-          withTest: true,
-          points: order.length,
-        });
-        metrics.inputs = inputsOf(opened);
-        points.push(seriesPoint(entry, metrics));
-      } finally {
-        await opened.close();
-      }
+  return epochSeries(seriesOrder(labels), opts, async (entry, measure) => {
+    const opened = await openDataset([paths[entry.position]], overrides);
+    try {
+      const metrics = await measure(opened.dataset);
+      metrics.inputs = inputsOf(opened);
+      return metrics;
+    } finally {
+      await opened.close();
     }
-    return finish(seriesResult('epochs', job, points), job);
   });
 }
 

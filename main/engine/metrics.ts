@@ -75,7 +75,7 @@ export interface EtfShape {
  * equinorm = std‖v_k‖/mean‖v_k‖, equiangular = std of pairwise cosines, maxangle = mean
  * |cos_kl + 1/(C−1)|, etf_error = ‖G/‖G‖_F − (I − 11ᵀ/C)/√(C−1)‖_F.
  */
-export function etfShape(
+function etfShape(
   v: Float64Array,
   c: number,
   d: number,
@@ -131,7 +131,7 @@ export function etfShape(
  * Hyperspherical log-kernel of the normalised centred means (Liu et al. 2023; Wu & Papyan
  * 2024): κ_kl = −log‖u_k − u_l‖ over pairs; its mean and population variance.
  */
-export function logKernel(
+function logKernel(
   centred: Float64Array,
   c: number,
   d: number,

@@ -23,7 +23,7 @@ import { picksWithin, sampleCloud, sampleSetup } from './samples.ts';
  * Rows per chunk: about 2 MB of float64 whatever D is; small enough to stay in cache and keep
  * cancellation prompt, big enough that per-chunk overheads vanish.
  */
-export function chunkRows(d: number): number {
+function chunkRows(d: number): number {
   return Math.max(64, Math.min(65536, Math.floor(2 ** 18 / Math.max(d, 1))));
 }
 
@@ -359,7 +359,7 @@ function noteAbsentRows(rows: number, labels: number[], warnings: string[]): voi
   }
 }
 
-export async function secondPass(
+async function secondPass(
   split: SplitInput,
   own: FirstPass,
   setup: SecondPassSetup,

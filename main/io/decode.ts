@@ -57,7 +57,7 @@ export interface DecodeContext {
  * Stored bytes → float64 values. Takes ownership of `bytes` (byte-swaps in place). Typed-array
  * views are used whenever the layout allows: this loop is what the loader benchmark measures.
  */
-export function decodeValues(
+function decodeValues(
   bytes: Uint8Array,
   dtype: DType,
   littleEndian: boolean,

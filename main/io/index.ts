@@ -20,6 +20,9 @@ export { arrayLabel, datasetFromRoles } from './dataset.ts';
 export { guessRoles } from './roles.ts';
 export type { ArrayInfo, ArraySource, Container, Dataset, Matrix, Role } from './types.ts';
 
+/** An override naming one array of a file: `FILE:ARRAY` (the array name has no colon or slash). */
+export const FILE_ARRAY = /^(.+):([^:/\\]+)$/;
+
 const READERS: Record<Exclude<Format, 'onnx-model'>, (file: string) => Promise<Container>> = {
   npy: readNpyFile,
   npz: readNpzFile,
@@ -101,7 +104,7 @@ async function overrideArray(
   role: Role,
   containers: Container[],
 ): Promise<ArraySource> {
-  const split = /^(.+):([^:/\\]+)$/.exec(value);
+  const split = FILE_ARRAY.exec(value);
   if (split && (await isFile(split[1]))) {
     const container = await containerFor(split[1], containers);
     return pickArray(container.arrays, split[2], value, role);

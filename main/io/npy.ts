@@ -135,7 +135,7 @@ const REFUSED_KINDS: Record<string, string> = {
 const NUMERIC = 'a numeric dtype (f2 f4 f8 i1 i2 i4 i8 u1 u2 u4 u8 b1)';
 
 /** NumPy type strings: byte order (`<`, `>`, `|`, `=`), kind letter, item size. */
-export function parseDescr(descr: string, where: string): { dtype: DType; littleEndian: boolean } {
+function parseDescr(descr: string, where: string): { dtype: DType; littleEndian: boolean } {
   const m = /^([<>|=]?)([a-zA-Z])(\d*)$/.exec(descr);
   if (!m) throw badInput(where, NUMERIC, `dtype '${descr}'`);
   const [, order, kind, size] = m;

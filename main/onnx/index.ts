@@ -18,9 +18,7 @@ import { describeModel, type ModelInfo } from './inspect.ts';
 import { loadModel } from './model.ts';
 import { createSession } from './session.ts';
 
-export type { ClassifierInfo } from './classifier.ts';
-export { inspectModel, type ModelInfo, type TensorInfo } from './inspect.ts';
-export { MEMORY_LIMIT_BYTES } from './store.ts';
+export { inspectModel, type ModelInfo } from './inspect.ts';
 
 export interface ModelDatasetOptions {
   model: string;

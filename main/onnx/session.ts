@@ -7,7 +7,7 @@ import { badInput } from '../../shared/errors.ts';
 import { onnx, type LoadedModel } from './model.ts';
 
 /** The model bytes with `extra` tensors added as graph outputs. */
-export function withOutputs(model: LoadedModel, extra: string[]): Uint8Array {
+function withOutputs(model: LoadedModel, extra: string[]): Uint8Array {
   const present = new Set((model.graph.output ?? []).map((o) => o.name));
   const added = extra.filter((name) => !present.has(name));
   // A name is enough for onnxruntime: it infers the type and shape of an added output.

@@ -3,7 +3,7 @@
  * columns), and the per-class table. Values at full precision, empty cells for null, RFC 4180
  * quoting, LF line ends.
  */
-import { METRICS } from '../../shared/metric-names.ts';
+import { METRICS, PER_CLASS_COLUMNS } from '../../shared/metric-names.ts';
 import type { AnalysisResult, MetricsResult, SplitMetrics } from '../../shared/schema.ts';
 import { reportPoints } from './points.ts';
 
@@ -23,7 +23,7 @@ function metricCells(m: SplitMetrics | undefined): (number | null)[] {
 
 /**
  * One row per result point (a single result is one row): index, epoch/layer, label, n, d, c,
- * then every metric of nc-metrics.md for the training split, then `test_<metric>` when any
+ * then every metric of docs/metrics.md for the training split, then `test_<metric>` when any
  * point has a test split.
  */
 export function metricsCsv(result: AnalysisResult): string {
@@ -49,16 +49,7 @@ export function metricsCsv(result: AnalysisResult): string {
   return rows([header, ...body]);
 }
 
-const PER_CLASS_FIELDS = [
-  'label',
-  'count',
-  'mean_norm',
-  'within_var',
-  'weight_norm',
-  'cos_w_mu',
-  'ncc_accuracy',
-  'classifier_accuracy',
-] as const;
+const PER_CLASS_FIELDS = PER_CLASS_COLUMNS.map((c) => c.key);
 
 /** The per-class table of one result (training split), plus the test split's columns when present. */
 export function perClassCsv(result: MetricsResult): string {

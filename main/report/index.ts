@@ -4,10 +4,9 @@
  * document with DejaVu fonts embedded (text stays selectable); charts are the SVG strings of
  * shared/charts drawn as vectors by svg-to-pdfkit.
  */
-import { writeFile } from 'node:fs/promises';
-import type { AnalysisResult, MetricsResult } from '../../shared/schema.ts';
+import type { AnalysisResult } from '../../shared/schema.ts';
 import { version } from '../version.ts';
-import { lastPoint, reportPoints } from './points.ts';
+import { isSeries, lastPoint, pointMetrics, reportPoints } from './points.ts';
 import {
   appendix,
   cosines,
@@ -47,10 +46,8 @@ function reportDate(opts: ReportOptions): Date {
 
 function inputsOf(result: AnalysisResult, opts: ReportOptions): ReportContext['inputs'] {
   if (opts.inputs) return opts.inputs;
-  const metrics: MetricsResult[] =
-    result.schema === 'nc-lens/series@1' ? result.points.map((p) => p.metrics) : [result];
   const seen = new Map<string, { file: string; bytes: number; sha256?: string }>();
-  for (const m of metrics)
+  for (const m of pointMetrics(result))
     for (const f of m.inputs ?? []) if (!seen.has(f.file)) seen.set(f.file, f);
   return [...seen.values()];
 }
@@ -62,7 +59,7 @@ function contextOf(result: AnalysisResult, opts: ReportOptions): ReportContext {
     result,
     points,
     last: lastPoint(result),
-    kind: result.schema === 'nc-lens/series@1' ? result.kind : 'single',
+    kind: isSeries(result) ? result.kind : 'single',
     title: opts.title?.trim() || 'Neural Collapse report',
     date: reportDate(opts),
     version,
@@ -89,15 +86,4 @@ export async function renderReport(
   appendix(w, ctx);
   w.footers(`${ctx.title} · NC Lens ${version}`);
   return w.finish();
-}
-
-/** Renders the report and writes it to `file`. */
-export async function writeReport(
-  file: string,
-  result: AnalysisResult,
-  opts: ReportOptions = {},
-): Promise<number> {
-  const bytes = await renderReport(result, opts);
-  await writeFile(file, bytes);
-  return bytes.length;
 }

@@ -29,6 +29,11 @@ export function reportPoints(result: AnalysisResult): ReportPoint[] {
   }));
 }
 
+/** The metrics of each point: the result itself when it is a single one. */
+export function pointMetrics(result: AnalysisResult): MetricsResult[] {
+  return isSeries(result) ? result.points.map((p) => p.metrics) : [result];
+}
+
 /** The point whose geometry, heatmap and per-class table the report shows: the last one. */
 export function lastPoint(result: AnalysisResult): ReportPoint {
   const points = reportPoints(result);

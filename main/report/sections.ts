@@ -208,7 +208,7 @@ export function summary(w: ReportWriter, ctx: ReportContext): void {
 }
 
 /** Epoch where training accuracy first reaches 100%: from the metrics, else from a training log. */
-export function terminalPhase(
+function terminalPhase(
   points: ReportPoint[],
   log?: { epoch: number; train_accuracy: number }[],
 ): { x: number; source: string } | null {

@@ -7,7 +7,7 @@ import PDFDocument from 'pdfkit';
 import SVGtoPDF from 'svg-to-pdfkit';
 import { FONTS, fontPath, type FontName } from './fonts.ts';
 
-export const PAGE = { size: 'A4' as const, margin: 50 };
+const PAGE = { size: 'A4' as const, margin: 50 };
 const INK = '#1a1a1a';
 const MUTED = '#555555';
 
@@ -157,6 +157,11 @@ export class ReportWriter {
     const y = this.doc.y;
     this.doc.rect(this.left, y, this.width, h).fill('#eef1f5');
     this.drawRow(cells, columns, size, y, h, true);
+    this.rule();
+  }
+
+  /** A grey line across the text width at the cursor: under a table's header and its last row. */
+  private rule(): void {
     this.doc
       .moveTo(this.left, this.doc.y)
       .lineTo(this.left + this.width, this.doc.y)
@@ -195,11 +200,7 @@ export class ReportWriter {
       if (r % 2 === 1) this.doc.rect(this.left, y, this.width, h).fill('#f7f7f7');
       this.drawRow(cells, columns, size, y, h, false);
     });
-    this.doc
-      .moveTo(this.left, this.doc.y)
-      .lineTo(this.left + this.width, this.doc.y)
-      .lineWidth(0.6)
-      .stroke('#888888');
+    this.rule();
     this.doc.x = this.left;
     this.doc.moveDown(0.6);
   }

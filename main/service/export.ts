@@ -88,7 +88,7 @@ async function sha256(file: string): Promise<string> {
 }
 
 /** Name, size and SHA-256 of each analysed file, for the report's title block. */
-export async function describeInputs(
+async function describeInputs(
   files: AnalysedFile[],
 ): Promise<{ file: string; bytes: number; sha256: string }[]> {
   return Promise.all(

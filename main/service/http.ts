@@ -109,7 +109,7 @@ async function handle(ctx: Context, req: IncomingMessage, res: ServerResponse): 
 }
 
 /** Why the request is refused, if it names a host or origin other than this server. */
-export function foreignRequest(port: number, req: IncomingMessage): string | null {
+function foreignRequest(port: number, req: IncomingMessage): string | null {
   const hosts = [`127.0.0.1:${port}`, `localhost:${port}`];
   if (!hosts.includes(req.headers.host ?? '')) return 'refused: foreign Host header';
   const origin = req.headers.origin;

@@ -83,7 +83,7 @@ function safeName(raw: string): string {
   return clean && clean !== '.' && clean !== '..' ? clean.slice(0, 200) : 'upload';
 }
 
-export function formatBytes(n: number): string {
+function formatBytes(n: number): string {
   const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
   let i = 0;
   let v = n;

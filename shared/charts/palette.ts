@@ -4,7 +4,7 @@
  * C = 10 never clashes and C = 100 still separates neighbours; the heatmap uses a diverging
  * blue–white–red ramp.
  */
-export const SERIES_COLORS = [
+const SERIES_COLORS = [
   '#0072B2',
   '#D55E00',
   '#009E73',

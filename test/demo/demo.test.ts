@@ -89,7 +89,7 @@ function symmetricEigen(
 }
 
 /**
- * NC1 = Tr(Σ_W Σ_B^†)/C straight from the definition in nc-metrics.md (D×D matrices, float64),
+ * NC1 = Tr(Σ_W Σ_B^†)/C straight from the definition in docs/metrics.md (D×D matrices, float64),
  * independent of the engine: Tr(Σ_W Σ_B^†) = Σ_j (v_jᵀ Σ_W v_j)/λ_j over Σ_B's eigenpairs
  * above 1e-10·λ_max.
  */

@@ -1,32 +1,17 @@
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
+import { runCli } from '../cli.ts';
 import { mismatches } from './direct.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const MNIST = '/work/shared/fixtures/mnist-mlp';
 const FORMATS = '/work/shared/fixtures/formats';
 
-function nclens(
-  args: string[],
-  cli = path.join(ROOT, 'bin/nc-lens.js'),
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, 'analyze', ...args], {
-      cwd: ROOT,
-      env: { ...process.env, NC_LENS_FROM_SOURCE: '1' },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b) => (stdout += b));
-    child.stderr.on('data', (b) => (stderr += b));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+/** `nc-lens analyze ARGS...`, from the source or the bundle `cli`. */
+const nclens = (args: string[], cli?: string) => runCli(['analyze', ...args], cli);
 
 const reference = (name: string) =>
   JSON.parse(readFileSync(`${MNIST}/reference/${name}.json`, 'utf8'));

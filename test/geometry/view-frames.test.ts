@@ -1,15 +1,17 @@
 /**
  * The view's data side (renderer/src/view3d: pure TypeScript, no DOM): frames of a series with
- * the PCA basis fixed from the last epoch, exact mode, the sample cloud, interpolation, label
+ * the PCA basis fixed from the last epoch (per layer for layers), exact mode, the sample cloud, interpolation, label
  * placement and the trajectory chart options.
  */
 import { describe, expect, it } from 'vitest';
 import { norm } from '../../shared/geometry.ts';
+import type { SeriesResult } from '../../shared/schema.ts';
 import {
   frameSource,
   lerpFrame,
   MAX_SAMPLES,
   projectSamples,
+  type ViewFrame,
 } from '../../renderer/src/view3d/frames.ts';
 import { placeLabels } from '../../renderer/src/view3d/labels.ts';
 import { syntheticSeries } from '../../renderer/src/view3d/synthetic.ts';
@@ -58,6 +60,34 @@ describe('frameSource', () => {
     const before = src.get(epochs.length - 2)!;
     const spread = before.means.reduce((a, m, i) => a + dist(m, last.means[i]), 0);
     expect(spread / 4).toBeLessThan(last.radius * 0.5);
+  });
+
+  it('gives each layer its own basis, turned onto the last layer: no basis crosses a D', () => {
+    // Layers of one network differ in width (here D = 8 and 16) and live in different spaces.
+    const early = syntheticSeries({ c: 6, d: 8, samples: 60, epochs: [1, 100], seed: 2 });
+    const late = syntheticSeries({ c: 6, d: 16, samples: 60, epochs: [1, 100], seed: 3 });
+    const layers: SeriesResult = {
+      ...late,
+      kind: 'layers',
+      points: [early.points[0], late.points[1]].map((p, i) => ({
+        index: i,
+        layer: `layer${i + 1}`,
+        label: `layer${i + 1}`,
+        metrics: p.metrics,
+      })),
+    };
+    const src = frameSource(layers, 'pca', []);
+    const [first, last] = [src.get(0)!, src.get(1)!];
+    expect([first.d, last.d]).toEqual([8, 16]);
+    // The first layer drawn alone: same variance kept and same shape, only turned.
+    const alone = frameSource(early.points[0].metrics, 'pca', []).get(0)!;
+    expect(first.explained).toBeCloseTo(alone.explained, 12);
+    expect(dist(first.means[1], first.means[4])).toBeCloseTo(
+      dist(alone.means[1], alone.means[4]),
+      9,
+    );
+    const offset = (f: ViewFrame) => f.means.reduce((a, m, k) => a + dist(m, last.means[k]), 0);
+    expect(offset(first)).toBeLessThan(offset(alone));
   });
 
   it('returns null frames when a result has no geometry', () => {

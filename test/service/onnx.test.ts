@@ -2,12 +2,11 @@
  * ONNX models in the service: a model opened with its inputs and labels is analysed by running
  * it (real onnxruntime), giving what `nc-lens analyze --model` gives on the same files.
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NcLensError } from '../../shared/errors.ts';
+import { runCli } from '../cli.ts';
 import type { MetricsResult, Progress } from '../../shared/schema.ts';
 import { Session } from '../../main/service/session.ts';
 import { openFile } from '../../main/io/index.ts';
@@ -15,8 +14,8 @@ import { memoryArray } from '../../main/io/memory.ts';
 import { guessModelRoles, openModel } from '../../main/service/model.ts';
 import { encodeNpy, writeNpz } from '../../main/io/write-npz.ts';
 import { onnx } from '../../main/onnx/model.ts';
+import { rejection } from './rejection.ts';
 
-const ROOT = join(import.meta.dirname, '../..');
 const MNIST = '/work/shared/fixtures/mnist-mlp';
 const MODEL = `${MNIST}/mnist_small.onnx`;
 const INPUTS = `${MNIST}/mnist_small_test_inputs.npy`;
@@ -26,32 +25,10 @@ let tmp: string;
 let cliNc1: number;
 
 /** `nc-lens analyze --model` on the fixture, from the TypeScript source. */
-function cliResult(args: string[]): Promise<MetricsResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(ROOT, 'bin/nc-lens.js'), 'analyze', ...args], {
-      cwd: ROOT,
-      env: { ...process.env, NC_LENS_FROM_SOURCE: '1' },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b) => (stdout += b));
-    child.stderr.on('data', (b) => (stderr += b));
-    child.on('error', reject);
-    child.on('close', (code) =>
-      code === 0
-        ? resolve(JSON.parse(stdout) as MetricsResult)
-        : reject(new Error(`nc-lens analyze exited ${code}: ${stderr}`)),
-    );
-  });
-}
-
-async function rejection(p: Promise<unknown>): Promise<NcLensError> {
-  const e = await p.then(
-    () => null,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(NcLensError);
-  return e as NcLensError;
+async function cliResult(args: string[]): Promise<MetricsResult> {
+  const { code, stdout, stderr } = await runCli(['analyze', ...args]);
+  if (code !== 0) throw new Error(`nc-lens analyze exited ${code}: ${stderr}`);
+  return JSON.parse(stdout) as MetricsResult;
 }
 
 /** A model whose only path from input to output is a Relu: nothing to take W and b from. */

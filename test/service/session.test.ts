@@ -1,22 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { NcLensError } from '../../shared/errors.ts';
 import type { MetricsResult, SeriesResult } from '../../shared/schema.ts';
 import { Session } from '../../main/service/session.ts';
+import { rejection } from './rejection.ts';
 
 const MNIST = '/work/shared/fixtures/mnist-mlp';
 const FORMATS = '/work/shared/fixtures/formats';
 const reference = (name: string) =>
   JSON.parse(readFileSync(`${MNIST}/reference/${name}.json`, 'utf8')) as MetricsResult;
-
-async function rejection(p: Promise<unknown>): Promise<NcLensError> {
-  const e = await p.then(
-    () => null,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(NcLensError);
-  return e as NcLensError;
-}
 
 describe('Session: files and roles', () => {
   it('opens a bundle and guesses the role of each array', async () => {

@@ -177,9 +177,10 @@ function rotateFrame(f: ViewFrame, rotation: number[][]): ViewFrame {
 
 /**
  * Frames for every point of the result. PCA mode fixes the basis from the last epoch so motion
- * across epochs is real, not a re-projection artefact (layers differ in D: each layer gets its
- * own). Exact mode is lossless per point; each point is then turned (3×3 Procrustes) onto the
- * last one so the tetrahedron does not spin between epochs.
+ * across epochs is real, not a re-projection artefact. Layers are different feature spaces (D
+ * may differ), so no basis carries over: each layer gets its own PCA. Points drawn in their own
+ * basis (every layer; every point in exact mode) are turned (3×3 Procrustes) onto the last one,
+ * so the picture does not spin or mirror from one point to the next.
  */
 export function frameSource(
   result: AnalysisResult | null,
@@ -187,7 +188,8 @@ export function frameSource(
   picked: number[],
 ): FrameSource {
   const points = resultPoints(result);
-  const epochs = result?.schema === 'nc-lens/series@1' && result.kind === 'epochs';
+  const series = result?.schema === 'nc-lens/series@1';
+  const epochs = series && result.kind === 'epochs';
   const last = points.length - 1;
   const cache = new Map<number, ViewFrame | null>();
   let anchor: number[][] | null | undefined; // the last epoch's PCA basis
@@ -204,18 +206,24 @@ export function frameSource(
     return anchor;
   };
 
+  /** The frame turned onto the last point's (same classes), or as it is. */
+  const turnedToLast = (f: ViewFrame, i: number): ViewFrame => {
+    const target = series && i !== last ? get(last) : null;
+    if (!target || target.means.length !== f.means.length) return f;
+    return rotateFrame(f, procrustes(target.means, f.means).rotation);
+  };
+
   const compute = (i: number): ViewFrame | null => {
     const m = points[i];
     const g = m.geometry;
     if (!g || m.c < 2) return null;
     if (mode === 'pca') {
       const basis = anchorBasis();
-      return pcaFrame(m, g, basis && basis[0].length === m.d ? basis : undefined);
+      if (basis && basis[0].length === m.d) return pcaFrame(m, g, basis);
+      return turnedToLast(pcaFrame(m, g), i);
     }
     if (picked.length < 2 || picked.some((k) => k < 0 || k >= m.c)) return null;
-    const f = exactFrame(m, g, picked);
-    const target = epochs && i !== last ? get(last) : null;
-    return target ? rotateFrame(f, procrustes(target.means, f.means).rotation) : f;
+    return turnedToLast(exactFrame(m, g, picked), i);
   };
 
   const get = (i: number): ViewFrame | null => {
