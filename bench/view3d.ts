@@ -25,7 +25,7 @@ const MIME: Record<string, string> = {
 };
 
 /** Chromium flags that work on these machines, with software WebGL (platform-notes.md). */
-export const CHROMIUM_ARGS = [
+const CHROMIUM_ARGS = [
   '--headless',
   '--no-sandbox',
   '--disable-gpu',
@@ -38,7 +38,7 @@ export const CHROMIUM_ARGS = [
 ];
 
 /** Builds the bench page (the same Vite config as the app, another entry). */
-export async function buildBenchPage(): Promise<string> {
+async function buildBenchPage(): Promise<string> {
   await build({
     configFile: join(root, 'renderer/vite.config.ts'),
     root: join(root, 'renderer'),
@@ -54,7 +54,7 @@ export async function buildBenchPage(): Promise<string> {
 }
 
 /** Serves `dir` on 127.0.0.1 at a free port. */
-export async function serveStatic(dir: string): Promise<{ url: string; server: Server }> {
+async function serveStatic(dir: string): Promise<{ url: string; server: Server }> {
   const server = createServer((req, res) => {
     const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname));
     const file = join(dir, path.endsWith('/') ? 'index.html' : path);

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 /** bin/nc-lens.js: with NC_LENS_FROM_SOURCE=1 it runs the TypeScript source, not dist/. */
-export const BIN = fileURLToPath(new URL('../bin/nc-lens.js', import.meta.url));
+const BIN = fileURLToPath(new URL('../bin/nc-lens.js', import.meta.url));
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 /** `nc-lens ARGS...` in a child process (from the source, or `cli` when given): exit code and output. */

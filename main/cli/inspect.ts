@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { badInput } from '../../shared/errors.ts';
 import { fileFormat, guessRoles, openFile } from '../io/index.ts';
 import type { ArraySource, Container, Role } from '../io/types.ts';
+import type { TensorInfo } from '../onnx/inspect.ts';
 
 const USAGE = `usage: nc-lens inspect FILE... [--json]
 
@@ -34,8 +35,8 @@ export interface InspectedFile {
 }
 
 export interface InspectedModel {
-  inputs: { name: string; type: string; shape: (number | string)[] }[];
-  outputs: { name: string; type: string; shape: (number | string)[] }[];
+  inputs: TensorInfo[];
+  outputs: TensorInfo[];
   classifier: {
     node: string;
     op: string;

@@ -5,7 +5,7 @@
 import type { ExportFormat, FileRef } from '../../shared/api.ts';
 import { badInput, toErrorValue } from '../../shared/errors.ts';
 import { CALL_METHODS } from '../../shared/transport.ts';
-import type { Envelope } from '../../shared/transport.ts';
+import type { CallMethod, Envelope } from '../../shared/transport.ts';
 import { checkedFilePath } from '../service/paths.ts';
 import { envelopeOf } from '../service/rpc.ts';
 import type { RemoteSession } from '../service/rpc.ts';
@@ -45,7 +45,7 @@ export function ipcHandlers(deps: MainDeps): Record<string, Handler> {
           error: toErrorValue(badInput(undefined, 'an API method', String(method))),
         };
       }
-      if (method !== 'open') return remote.request(method as (typeof CALL_METHODS)[number], args);
+      if (method !== 'open') return remote.request(method as CallMethod, args);
       let refs: FileRef[];
       try {
         refs = checkedRefs(args[0]);
@@ -79,7 +79,12 @@ export function recentFiles(previous: string[], paths: string[], max = 10): stri
   return [...fresh, ...previous.filter((p) => !fresh.includes(p))].slice(0, max);
 }
 
+/** Extensions of the files the app opens: its file associations and its Open dialog. */
+export const FILE_EXTENSIONS = ['npy', 'npz', 'onnx', 'pb', 'safetensors'];
+
+const OPENABLE = new RegExp(`\\.(${FILE_EXTENSIONS.join('|')})$`, 'i');
+
 /** Command-line arguments that name files to open (file associations, "Open with"). */
 export function fileArguments(argv: string[]): string[] {
-  return argv.filter((a) => /\.(npy|npz|onnx|pb|safetensors)$/i.test(a) && !a.startsWith('-'));
+  return argv.filter((a) => OPENABLE.test(a) && !a.startsWith('-'));
 }

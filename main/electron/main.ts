@@ -12,7 +12,7 @@ import type { ExportFormat } from '../../shared/api.ts';
 import type { ShellCommand } from '../../shared/transport.ts';
 import { RemoteSession } from '../service/rpc.ts';
 import { CHANNELS } from './channels.ts';
-import { fileArguments, ipcHandlers } from './ipc.ts';
+import { FILE_EXTENSIONS, fileArguments, ipcHandlers } from './ipc.ts';
 import { saveDialogFilters, saveDialogPath, ShellStore, withOpened, withSaved } from './store.ts';
 import { CSP } from '../service/csp.ts';
 
@@ -112,7 +112,7 @@ async function openDialog(): Promise<void> {
   const r = await dialog.showOpenDialog({
     properties: ['openFile', 'multiSelections'],
     filters: [
-      { name: 'Activations', extensions: ['npy', 'npz', 'onnx', 'pb', 'safetensors'] },
+      { name: 'Activations', extensions: FILE_EXTENSIONS },
       { name: 'All files', extensions: ['*'] },
     ],
   });

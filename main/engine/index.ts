@@ -1,8 +1,8 @@
 /**
  * The Neural Collapse engine: every metric of docs/metrics.md from activation dumps, in two
  * streaming passes (passes.ts), on worker threads when the job is big enough (pool.ts).
- * The app's service, the PDF report and the CLI all call `analyzePaths` (or, with a Dataset
- * already open, `analyzeDataset` / `analyzeLayers` / `analyzeSeries`).
+ * The CLI (`analyze`, `report`) calls `analyzePaths`; the app's service, whose files are
+ * already open, calls `analyzeDataset` / `analyzeLayers` / `analyzeSeries`.
  */
 import { availableParallelism } from 'node:os';
 import path from 'node:path';

@@ -169,6 +169,17 @@ function diagonalise(v: Float64Array[], d: Float64Array, e: Float64Array, n: num
   }
 }
 
+/** ‖row‖ of each row of a row-major rows×cols matrix. */
+export function rowNorms(v: Float64Array, rows: number, cols: number): Float64Array {
+  const out = new Float64Array(rows);
+  for (let i = 0; i < rows; i++) {
+    let s = 0;
+    for (let j = 0; j < cols; j++) s += v[i * cols + j] ** 2;
+    out[i] = Math.sqrt(s);
+  }
+  return out;
+}
+
 /** Rows·rowsᵀ of a row-major r×c matrix: the Gram matrix of its rows. */
 export function gram(rows: Float64Array, r: number, c: number): Float64Array {
   const g = new Float64Array(r * r);

@@ -6,7 +6,7 @@
  */
 import type { Nc2, Nc3, Nc4, PerClassRow, SplitMetrics } from '../../shared/schema.ts';
 import type { Pass2Partial } from './accumulate.ts';
-import { gram, squaredDistance } from './linalg.ts';
+import { gram, rowNorms, squaredDistance } from './linalg.ts';
 import type { Nc1Directions } from './nc1.ts';
 import { nc1FromProjections } from './nc1.ts';
 
@@ -30,16 +30,6 @@ function finite(x: number | null, what: string, why: string, warnings: string[])
   if (x !== null && Number.isFinite(x)) return x;
   warnings.push(`${what} is undefined: ${why}`);
   return null;
-}
-
-function rowNorms(v: Float64Array, rows: number, cols: number): Float64Array {
-  const out = new Float64Array(rows);
-  for (let i = 0; i < rows; i++) {
-    let s = 0;
-    for (let j = 0; j < cols; j++) s += v[i * cols + j] ** 2;
-    out[i] = Math.sqrt(s);
-  }
-  return out;
 }
 
 function mean(xs: ArrayLike<number>): number {

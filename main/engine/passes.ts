@@ -14,7 +14,7 @@ import type { Chunk, DecisionPlan, LogitsPlan, Pass2Partial, Pass2Plan } from '.
 import { splitMetrics } from './metrics.ts';
 import type { Nc1Directions } from './nc1.ts';
 import { nc1Directions } from './nc1.ts';
-import { dot, squaredDistance } from './linalg.ts';
+import { dot, rowNorms, squaredDistance } from './linalg.ts';
 import type { RowRunner } from './runner.ts';
 import type { SampleSetup } from './samples.ts';
 import { picksWithin, sampleCloud, sampleSetup } from './samples.ts';
@@ -198,13 +198,7 @@ function weightRows(weight: Matrix, labels: number[], where: string): Float64Arr
 }
 
 function maxRowNorm(v: Float64Array, rows: number, d: number): number {
-  let max = 0;
-  for (let k = 0; k < rows; k++) {
-    let s = 0;
-    for (let t = 0; t < d; t++) s += v[k * d + t] ** 2;
-    max = Math.max(max, Math.sqrt(s));
-  }
-  return max;
+  return rowNorms(v, rows, d).reduce((max, x) => Math.max(max, x), 0);
 }
 
 export interface SecondPassSetup {
@@ -212,7 +206,6 @@ export interface SecondPassSetup {
   nc1: Nc1Directions;
   /** This split's classifier rows (for NC2/NC3 of W), or null. */
   weights: Float64Array | null;
-  hasClassifier: boolean;
 }
 
 /**
@@ -279,7 +272,6 @@ export function secondPassSetup(
     },
     nc1,
     weights,
-    hasClassifier: decision !== null,
   };
 }
 
@@ -441,7 +433,7 @@ export async function analyzeSplit(
       counts: first.counts,
       centred: first.centred,
       weights: setup.weights,
-      hasClassifier: setup.hasClassifier,
+      hasClassifier: setup.plan.classifier !== null,
       nc1: setup.nc1,
       partial,
     },

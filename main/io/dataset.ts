@@ -15,7 +15,8 @@ export function arrayLabel(a: ArraySource): string {
   return stem === a.name ? a.file : `${a.file}:${a.name}`;
 }
 
-function shapeText(shape: number[]): string {
+/** A shape as messages print it: `N×D`, or `a scalar`. */
+export function formatShape(shape: readonly (number | string)[]): string {
   return shape.length === 0 ? 'a scalar' : shape.join('×');
 }
 
@@ -83,7 +84,7 @@ function missing(arrays: ArraySource[], expected: string): Error {
 /** Features are N×… with N = `n`; returns D (trailing dimensions flattened). */
 function checkFeatures(a: ArraySource, n: number): number {
   if (a.shape.length < 2 || a.rows === 0) {
-    throw badInput(arrayLabel(a), 'features of shape N×D', `shape ${shapeText(a.shape)}`);
+    throw badInput(arrayLabel(a), 'features of shape N×D', `shape ${formatShape(a.shape)}`);
   }
   if (a.rows !== n) {
     throw badInput(arrayLabel(a), `${n} rows like the other feature layers`, `${a.rows}`);
@@ -99,7 +100,7 @@ async function readLabels(
 ): Promise<{ array: ArraySource; max: number }> {
   const where = arrayLabel(a);
   if (a.shape.length === 0 || a.shape.length > 2 || a.rowSize !== 1) {
-    throw badInput(where, 'labels of shape (N,)', `shape ${shapeText(a.shape)}`);
+    throw badInput(where, 'labels of shape (N,)', `shape ${formatShape(a.shape)}`);
   }
   if (a.rows !== n) {
     throw badInput(where, `${n} labels, one per row of ${featuresLabel}`, `${a.rows}`);
@@ -128,7 +129,7 @@ async function readWeight(a: ArraySource, d: number, warnings: string[]): Promis
     throw badInput(
       where,
       `classifier weight C×${d} or ${d}×C to match the features' width D=${d}`,
-      shapeText(a.shape),
+      formatShape(a.shape),
     );
   }
   const data = await a.readRows(0, r);
@@ -141,7 +142,8 @@ async function readWeight(a: ArraySource, d: number, warnings: string[]): Promis
   return { rows: c, cols: r, data: transpose(data, r, c) };
 }
 
-function transpose(data: Float64Array, rows: number, cols: number): Float64Array {
+/** The cols×rows transpose of a row-major rows×cols matrix. */
+export function transpose(data: Float64Array, rows: number, cols: number): Float64Array {
   const out = new Float64Array(data.length);
   for (let i = 0; i < rows; i++)
     for (let j = 0; j < cols; j++) out[j * rows + i] = data[i * cols + j];
@@ -153,7 +155,7 @@ async function readBias(a: ArraySource, weight: Matrix | undefined): Promise<Flo
   const length = a.rows * a.rowSize;
   if (a.shape.length !== 1 || (weight && length !== weight.rows)) {
     const c = weight ? `${weight.rows}` : 'C';
-    throw badInput(where, `a bias of length ${c} (one per class)`, `shape ${shapeText(a.shape)}`);
+    throw badInput(where, `a bias of length ${c} (one per class)`, `shape ${formatShape(a.shape)}`);
   }
   const data = await a.readRows(0, a.rows);
   assertFinite(data, 0, 1, where, 'bias');
@@ -168,7 +170,7 @@ function checkLogits(
   if (!a) return undefined;
   const c = classes ?? a.shape[1];
   if (a.shape.length !== 2 || a.rows !== n || a.shape[1] !== c) {
-    throw badInput(arrayLabel(a), `logits of shape ${n}×${classes ?? 'C'}`, shapeText(a.shape));
+    throw badInput(arrayLabel(a), `logits of shape ${n}×${classes ?? 'C'}`, formatShape(a.shape));
   }
   return a;
 }
@@ -194,7 +196,7 @@ async function testSplit(
     throw badInput(
       arrayLabel(features),
       `test features N×${d} like the training features`,
-      shapeText(features.shape),
+      formatShape(features.shape),
     );
   }
   const n = features.rows;

@@ -1,4 +1,4 @@
-import { ITEM_BYTES } from './decode.ts';
+import { ITEM_BYTES, product } from './decode.ts';
 import type { ArraySource, DType } from './types.ts';
 
 /**
@@ -13,7 +13,7 @@ export function memoryArray(
   file = `<memory:${name}>`,
 ): ArraySource {
   const rows = shape.length === 0 ? 1 : shape[0];
-  const rowSize = shape.slice(1).reduce((a, b) => a * b, 1);
+  const rowSize = product(shape.slice(1));
   if (rows * rowSize !== data.length) {
     throw new Error(
       `memoryArray ${name}: shape ${shape.join('×')} does not match ${data.length} values`,

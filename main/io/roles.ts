@@ -3,7 +3,7 @@
  * starting point: every role can be overridden (CLI flags, the UI), and `datasetFromRoles`
  * validates whatever was chosen.
  */
-import { INTEGRAL } from './decode.ts';
+import { INTEGRAL, product } from './decode.ts';
 import type { ArrayInfo, Role } from './types.ts';
 
 type BaseRole = 'features' | 'labels' | 'weight' | 'bias' | 'logits';
@@ -104,7 +104,7 @@ function fillByShape<T extends ArrayInfo>(
   taken: (r: Role) => boolean,
 ): void {
   const n = featureShape[0];
-  const d = featureShape.slice(1).reduce((a, b) => a * b, 1);
+  const d = product(featureShape.slice(1));
   const pick = (role: Role, test: (a: T) => boolean): void => {
     if (taken(role)) return;
     const hits = unnamed.filter((a) => !roles.has(a) && test(a));

@@ -5,6 +5,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { zipSync, type Zippable } from 'fflate';
+import { product } from './decode.ts';
 
 export type NpyData = Float32Array | Float64Array | BigInt64Array | Int32Array;
 
@@ -53,7 +54,7 @@ export function npyHeader(descr: string, shape: number[]): Uint8Array {
 
 /** One .npy file (format v1.0, C order) holding `data` with the given shape. */
 export function encodeNpy(data: NpyData, shape: number[]): Uint8Array {
-  const count = shape.reduce((a, b) => a * b, 1);
+  const count = product(shape);
   if (count !== data.length)
     throw new Error(
       `encodeNpy: shape [${shape.join(', ')}] needs ${count} values, got ${data.length}`,

@@ -4,6 +4,7 @@
  * shape-preserving ops only (softmax and the like). Its non-constant input is the
  * features tensor; its constant inputs give W (C×D) and b.
  */
+import { transpose } from '../io/dataset.ts';
 import type { Matrix } from '../io/types.ts';
 import {
   floatValues,
@@ -108,13 +109,6 @@ export class GraphIndex {
 function tensorConstant(t: TensorProto): Constant | null {
   const values = floatValues(t);
   return values ? { dims: tensorDims(t), values } : null;
-}
-
-function transpose(values: Float64Array, rows: number, cols: number): Float64Array {
-  const out = new Float64Array(values.length);
-  for (let i = 0; i < rows; i++)
-    for (let j = 0; j < cols; j++) out[j * rows + i] = values[i * cols + j];
-  return out;
 }
 
 function attr(node: NodeProto, name: string): { i: number; f: number } | null {

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { badInput, cancelled } from '../../shared/errors.ts';
 import type { Progress } from '../../shared/schema.ts';
+import { product } from '../io/decode.ts';
 import type { ArraySource } from '../io/types.ts';
 import { feedValues, type FeedArray, type InputPlan } from './feed.ts';
 import { runError } from './session.ts';
@@ -49,7 +50,7 @@ export async function extractRows(job: ExtractJob): Promise<Extracted> {
   const { source, plan, signal } = job;
   const n = source.rows;
   const batch = plan.fixedBatch ?? job.batchSize;
-  const sampleSize = plan.rowShape.reduce((a, b) => a * b, 1);
+  const sampleSize = product(plan.rowShape);
   let stores: RowStore[] | null = null;
   let next: Promise<Float64Array> | null = readBatch(source, 0, batch, signal);
   try {
@@ -131,10 +132,7 @@ async function openStores(
       float64: values[i] instanceof Float64Array,
     };
   });
-  const bytes = specs.reduce(
-    (sum, s) => sum + s.shape.reduce((a, b) => a * b, 1) * (s.float64 ? 8 : 4),
-    0,
-  );
+  const bytes = specs.reduce((sum, s) => sum + product(s.shape) * (s.float64 ? 8 : 4), 0);
   if (bytes <= (job.memoryLimitBytes ?? MEMORY_LIMIT_BYTES)) return specs.map(memoryStore);
   const dir = await job.tempDir();
   return Promise.all(

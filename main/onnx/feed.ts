@@ -4,6 +4,8 @@
  * instead of an onnxruntime message halfway through a long run.
  */
 import { badInput } from '../../shared/errors.ts';
+import { formatShape } from '../io/dataset.ts';
+import { product } from '../io/decode.ts';
 import type { ArraySource } from '../io/types.ts';
 import type { TensorInfo } from './inspect.ts';
 
@@ -36,10 +38,6 @@ function isFeedable(type: string): type is FeedType {
   return type in FEEDABLE;
 }
 
-export function formatShape(shape: readonly (number | string)[]): string {
-  return shape.length ? shape.join('×') : 'a scalar';
-}
-
 /**
  * How `source` feeds the model's only input. Rows keep their own shape when it fits the
  * model's; a row whose size equals the model's fixed per-sample size is reshaped (a flat
@@ -65,7 +63,7 @@ export function planInput(modelFile: string, inputs: TensorInfo[], source: Array
     (modelRow.length === fileRow.length &&
       modelRow.every((d, i) => typeof d !== 'number' || d === fileRow[i]));
   const fixedRow = modelRow.every((d) => typeof d === 'number') ? (modelRow as number[]) : null;
-  const reshapes = !fits && fixedRow !== null && size(fixedRow) === size(fileRow);
+  const reshapes = !fits && fixedRow !== null && product(fixedRow) === product(fileRow);
   if (!fits && !reshapes) throw badInput(source.file, wanted, found);
   const warnings = reshapes
     ? [`${source.file}: rows of ${formatShape(fileRow)} reshaped to ${formatShape(fixedRow!)}`]
@@ -78,10 +76,6 @@ export function planInput(modelFile: string, inputs: TensorInfo[], source: Array
     fixedBatch: typeof batchDim === 'number' ? batchDim : null,
     warnings,
   };
-}
-
-function size(dims: number[]): number {
-  return dims.reduce((a, b) => a * b, 1);
 }
 
 /** `rows` (float64, C order) as the input's typed array, zero-padded to `length` values. */

@@ -8,7 +8,7 @@ import { readFile, realpath } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import onnxProto from 'onnx-proto';
 import { badInput } from '../../shared/errors.ts';
-import { halfToNumber } from '../io/decode.ts';
+import { halfToNumber, product } from '../io/decode.ts';
 
 export const { onnx } = onnxProto;
 export type ModelProto = onnxProto.onnx.ModelProto;
@@ -141,7 +141,7 @@ export function tensorDims(t: TensorProto): number[] {
  * `raw_data` is empty, as the ONNX spec allows either.
  */
 export function floatValues(t: TensorProto): Float64Array | null {
-  const count = tensorDims(t).reduce((a, b) => a * b, 1);
+  const count = product(tensorDims(t));
   const raw = t.rawData && t.rawData.length ? t.rawData : null;
   const view = raw ? new DataView(raw.buffer, raw.byteOffset, raw.byteLength) : null;
   const out = new Float64Array(count);

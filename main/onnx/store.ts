@@ -5,6 +5,7 @@
  * holds one batch at a time whatever N is.
  */
 import { open, type FileHandle } from 'node:fs/promises';
+import { product } from '../io/decode.ts';
 import { memoryArray } from '../io/memory.ts';
 import { readNpyFile } from '../io/npy.ts';
 import type { ArraySource } from '../io/types.ts';
@@ -37,7 +38,7 @@ export interface StoreSpec {
 
 /** An in-memory store: one preallocated array filled batch by batch. */
 export function memoryStore(spec: StoreSpec): RowStore {
-  const total = spec.shape.reduce((a, b) => a * b, 1);
+  const total = product(spec.shape);
   const data = spec.float64 ? new Float64Array(total) : new Float32Array(total);
   let filled = 0;
   return {

@@ -16,7 +16,9 @@ import {
   titleBlock,
   trajectories,
   view3d,
+  type InputFile,
   type ReportContext,
+  type TrainAccuracy,
 } from './sections.ts';
 import { ReportWriter } from './writer.ts';
 
@@ -24,11 +26,11 @@ export { metricsCsv, perClassCsv } from './csv.ts';
 
 export interface ReportOptions {
   title?: string;
-  inputs?: { file: string; bytes: number; sha256?: string }[];
+  inputs?: InputFile[];
   /** The app's 3D canvas as PNG; without it the view is drawn as vector graphics. */
   viewPng?: Uint8Array;
   /** Training accuracy per epoch, to mark the terminal phase when the metrics cannot. */
-  trainAccuracyLog?: { epoch: number; train_accuracy: number }[];
+  trainAccuracyLog?: TrainAccuracy[];
   /**
    * The report's date (title block and PDF CreationDate). Default: SOURCE_DATE_EPOCH when set,
    * else today at 00:00 UTC, so renders on the same day give identical bytes.
@@ -46,7 +48,7 @@ function reportDate(opts: ReportOptions): Date {
 
 function inputsOf(result: AnalysisResult, opts: ReportOptions): ReportContext['inputs'] {
   if (opts.inputs) return opts.inputs;
-  const seen = new Map<string, { file: string; bytes: number; sha256?: string }>();
+  const seen = new Map<string, InputFile>();
   for (const m of pointMetrics(result))
     for (const f of m.inputs ?? []) if (!seen.has(f.file)) seen.set(f.file, f);
   return [...seen.values()];

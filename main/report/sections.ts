@@ -24,6 +24,19 @@ import { GROUPS, METRIC_REFERENCES, REFERENCES, type MetricGroup } from './group
 import type { ReportPoint } from './points.ts';
 import type { Column, ReportWriter } from './writer.ts';
 
+/** An analysed file as the title block lists it. */
+export interface InputFile {
+  file: string;
+  bytes: number;
+  sha256?: string;
+}
+
+/** Training accuracy at one epoch, from a training log. */
+export interface TrainAccuracy {
+  epoch: number;
+  train_accuracy: number;
+}
+
 export interface ReportContext {
   result: AnalysisResult;
   points: ReportPoint[];
@@ -32,9 +45,9 @@ export interface ReportContext {
   title: string;
   date: Date;
   version: string;
-  inputs: { file: string; bytes: number; sha256?: string }[];
+  inputs: InputFile[];
   viewPng?: Uint8Array;
-  trainAccuracyLog?: { epoch: number; train_accuracy: number }[];
+  trainAccuracyLog?: TrainAccuracy[];
 }
 
 const hasTest = (ctx: ReportContext) => ctx.points.some((p) => p.metrics.test);
@@ -210,7 +223,7 @@ export function summary(w: ReportWriter, ctx: ReportContext): void {
 /** Epoch where training accuracy first reaches 100%: from the metrics, else from a training log. */
 function terminalPhase(
   points: ReportPoint[],
-  log?: { epoch: number; train_accuracy: number }[],
+  log?: TrainAccuracy[],
 ): { x: number; source: string } | null {
   const fromMetrics = points.find((p) => p.metrics.nc4.classifier_accuracy === 1);
   if (fromMetrics)

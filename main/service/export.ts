@@ -9,6 +9,7 @@ import { stat } from 'node:fs/promises';
 import type { ExportFormat } from '../../shared/api.ts';
 import { badInput } from '../../shared/errors.ts';
 import type { AnalysisResult } from '../../shared/schema.ts';
+import type { InputFile, TrainAccuracy } from '../report/sections.ts';
 
 export interface Exported {
   name: string;
@@ -34,7 +35,7 @@ export interface ExportSources {
   /** The analysed files, listed in the report with size and SHA-256. */
   files?: AnalysedFile[];
   /** Training accuracy per epoch, to mark the terminal phase when the metrics cannot. */
-  trainAccuracyLog?: { epoch: number; train_accuracy: number }[];
+  trainAccuracyLog?: TrainAccuracy[];
 }
 
 export async function exportBytes(
@@ -88,9 +89,7 @@ async function sha256(file: string): Promise<string> {
 }
 
 /** Name, size and SHA-256 of each analysed file, for the report's title block. */
-async function describeInputs(
-  files: AnalysedFile[],
-): Promise<{ file: string; bytes: number; sha256: string }[]> {
+async function describeInputs(files: AnalysedFile[]): Promise<Required<InputFile>[]> {
   return Promise.all(
     files.map(async (f) => ({
       file: f.name,

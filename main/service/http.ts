@@ -281,7 +281,8 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > MAX_JSON_BYTES) throw badInput(undefined, 'a request body under 32 MiB', 'more');
+    if (size > MAX_JSON_BYTES)
+      throw badInput(undefined, `a request body under ${MAX_JSON_BYTES / 1024 ** 2} MiB`, 'more');
     chunks.push(chunk);
   }
   if (size === 0) return {};

@@ -10,11 +10,12 @@ import { join } from 'node:path';
 import type { ModelEntry, Role } from '../../shared/api.ts';
 import { badInput } from '../../shared/errors.ts';
 import type { Progress } from '../../shared/schema.ts';
+import { formatShape } from '../io/dataset.ts';
 import { INTEGRAL } from '../io/decode.ts';
 import type { ArraySource, Container, Dataset } from '../io/types.ts';
 import { encodeNpy, type NpyData } from '../io/write-npz.ts';
 import type { ModelInfo } from '../onnx/index.ts';
-import { formatShape, planInput } from '../onnx/feed.ts';
+import { planInput } from '../onnx/feed.ts';
 
 type Onnx = typeof import('../onnx/index.ts');
 // onnxruntime loads only when a model is opened.
