@@ -6,8 +6,7 @@ import { unzipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoFiles, demoInfo } from '../../main/demo/index.ts';
 import { encodeNpy, writeNpz } from '../../main/io/write-npz.ts';
-
-const FIXTURE = '/work/shared/fixtures/mnist-mlp';
+import { MNIST as FIXTURE } from '../fixtures.ts';
 
 interface Loaded {
   shape: number[];

@@ -10,6 +10,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { MetricsResult, SeriesResult } from '../../shared/schema.ts';
 import { Session } from '../../main/service/session.ts';
 import {
+  waitForClose,
   dropFiles,
   serverState,
   shownValue,
@@ -19,9 +20,8 @@ import {
 } from './harness.ts';
 import type { App, PageGlobals } from './harness.ts';
 import { syntheticDump } from './synthetic.ts';
+import { FORMATS, MNIST } from '../fixtures.ts';
 
-const MNIST = '/work/shared/fixtures/mnist-mlp';
-const FORMATS = '/work/shared/fixtures/formats';
 const referenceNc1 = (epoch: string): number =>
   (
     JSON.parse(
@@ -31,27 +31,6 @@ const referenceNc1 = (epoch: string): number =>
 
 const reason = skipReason();
 if (reason) console.warn(reason);
-
-/** Waits until `key` shows `expected` (relative 1e-9: thread count may reorder sums). */
-async function waitForClose(
-  app: App,
-  key: string,
-  expected: number,
-  timeout = 30_000,
-): Promise<number> {
-  const handle = await app.page.waitForFunction(
-    ({ key, expected }) => {
-      const { document } = globalThis as unknown as PageGlobals;
-      const v = Number(
-        document.querySelector(`[data-metric="${key}"]`)?.getAttribute('data-value'),
-      );
-      return Math.abs(v - expected) <= 1e-9 * Math.max(1, Math.abs(expected)) ? v : null;
-    },
-    { key, expected },
-    { timeout, polling: 50 },
-  );
-  return (await handle.jsonValue()) as number;
-}
 
 /** The first start opens the demo; tests that open files wait for it so nothing races. */
 async function demoShown(app: App): Promise<number> {

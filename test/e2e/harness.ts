@@ -271,3 +271,24 @@ export async function serverState(served: Served): Promise<SessionState> {
   const body = (await res.json()) as { ok: boolean; value: SessionState };
   return body.value;
 }
+
+/** Waits until `key` shows `expected` (relative 1e-9: thread count may reorder sums). */
+export async function waitForClose(
+  app: App,
+  key: string,
+  expected: number,
+  timeout = 30_000,
+): Promise<number> {
+  const handle = await app.page.waitForFunction(
+    ({ key, expected }) => {
+      const { document } = globalThis as unknown as PageGlobals;
+      const v = Number(
+        document.querySelector(`[data-metric="${key}"]`)?.getAttribute('data-value'),
+      );
+      return Math.abs(v - expected) <= 1e-9 * Math.max(1, Math.abs(expected)) ? v : null;
+    },
+    { key, expected },
+    { timeout, polling: 50 },
+  );
+  return (await handle.jsonValue()) as number;
+}

@@ -11,8 +11,9 @@ import type { SeriesResult } from '../../shared/schema.ts';
 import { CANVAS, canvasShot, comparePngs, viewAt } from './canvas.ts';
 import { shownValue, skipReason, startApp, waitForValue } from './harness.ts';
 import type { App } from './harness.ts';
+import { FORMATS } from '../fixtures.ts';
 
-const LAYERS = '/work/shared/fixtures/formats/bundle_layers.npz';
+const LAYERS = `${FORMATS}/bundle_layers.npz`;
 const SLIDER = '[data-testid="epoch-slider"]';
 
 const reason = skipReason();

@@ -3,18 +3,25 @@
  * and labels is run by the server (real onnxruntime) and its metrics shown; a model the app
  * cannot use raises an alert naming it, and what was shown stays.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { MetricsResult } from '../../shared/schema.ts';
 import { analyzeDataset } from '../../main/engine/index.ts';
 import { openModelDataset } from '../../main/onnx/index.ts';
-import { onnx } from '../../main/onnx/model.ts';
-import { dropFiles, shownValue, skipReason, startApp, waitForValue } from './harness.ts';
-import type { App, PageGlobals } from './harness.ts';
+import {
+  dropFiles,
+  shownValue,
+  skipReason,
+  startApp,
+  waitForClose,
+  waitForValue,
+} from './harness.ts';
+import { writeNoClassifierModel } from '../onnx/models.ts';
+import type { App } from './harness.ts';
+import { MNIST } from '../fixtures.ts';
 
-const MNIST = '/work/shared/fixtures/mnist-mlp';
 const MODEL = `${MNIST}/mnist_small.onnx`;
 const INPUTS = `${MNIST}/mnist_small_test_inputs.npy`;
 const LABELS = `${MNIST}/mnist_small_test_input_labels.npy`;
@@ -37,45 +44,6 @@ async function engineResult(featuresTensor?: string): Promise<MetricsResult> {
   }
 }
 
-/** Waits until `key` shows `expected` (relative 1e-9: thread count may reorder sums). */
-async function waitForClose(app: App, key: string, expected: number): Promise<number> {
-  const handle = await app.page.waitForFunction(
-    ({ key, expected }) => {
-      const { document } = globalThis as unknown as PageGlobals;
-      const v = Number(
-        document.querySelector(`[data-metric="${key}"]`)?.getAttribute('data-value'),
-      );
-      return Math.abs(v - expected) <= 1e-9 * Math.max(1, Math.abs(expected)) ? v : null;
-    },
-    { key, expected },
-    { timeout: 60_000, polling: 50 },
-  );
-  return (await handle.jsonValue()) as number;
-}
-
-/** A model whose only path from input to output is a Relu: no classifier to take W, b from. */
-function writeNoClassifierModel(dir: string): string {
-  const info = (name: string) => ({
-    name,
-    type: {
-      tensorType: { elemType: 1, shape: { dim: [{ dimParam: 'n' }, { dimValue: 784 }] } },
-    },
-  });
-  const model = onnx.ModelProto.create({
-    irVersion: 7,
-    opsetImport: [{ version: 13 }],
-    graph: {
-      name: 'no-classifier',
-      input: [info('input')],
-      output: [info('y')],
-      node: [{ opType: 'Relu', input: ['input'], output: ['y'] }],
-    },
-  });
-  const file = join(dir, 'relu_only.onnx');
-  writeFileSync(file, onnx.ModelProto.encode(model).finish());
-  return file;
-}
-
 describe.skipIf(reason)('an ONNX model in the browser shell', () => {
   const dir = mkdtempSync(join(tmpdir(), 'nc-lens-e2e-onnx-'));
   let app: App | undefined;
@@ -90,7 +58,7 @@ describe.skipIf(reason)('an ONNX model in the browser shell', () => {
     app = await startApp();
     await waitForValue(app.page, 'nc1', { timeout: 60_000 });
     await dropFiles(app.page, [MODEL, INPUTS, LABELS]);
-    await waitForClose(app, 'nc1', expected.nc1!);
+    await waitForClose(app, 'nc1', expected.nc1!, 60_000);
     for (const [key, value] of [
       ['cdnv', expected.cdnv],
       ['self_duality', expected.nc3.self_duality],
@@ -111,7 +79,7 @@ describe.skipIf(reason)('an ONNX model in the browser shell', () => {
     const hidden = '/body/body.2/Relu_output_0';
     const fromHidden = await engineResult(hidden);
     await picker.selectOption(hidden);
-    await waitForClose(app, 'nc1', fromHidden.nc1!);
+    await waitForClose(app, 'nc1', fromHidden.nc1!, 60_000);
     expect(fromHidden.d).toBe(256);
     expect(app.errors).toEqual([]);
   }, 180_000);

@@ -13,8 +13,8 @@ import { expectNumber, expectRenders, fourDigits, SECTIONS } from '../report/che
 import { imageCount, pageCount, pdfText } from '../report/poppler.ts';
 import { RESULTS, shownValue, skipReason, startApp, waitForValue } from './harness.ts';
 import type { App, PageGlobals } from './harness.ts';
+import { MNIST } from '../fixtures.ts';
 
-const MNIST = '/work/shared/fixtures/mnist-mlp';
 const reference = JSON.parse(
   readFileSync(`${MNIST}/reference/mnist_small_epoch080.json`, 'utf8'),
 ) as MetricsResult;

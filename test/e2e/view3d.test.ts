@@ -9,8 +9,8 @@ import type { Page } from 'playwright-core';
 import { CANVAS, canvasShot, comparePngs, settle, viewAt } from './canvas.ts';
 import { skipReason, startApp, waitForValue } from './harness.ts';
 import type { App } from './harness.ts';
+import { MNIST } from '../fixtures.ts';
 
-const MNIST = '/work/shared/fixtures/mnist-mlp';
 const EPOCHS = ['001', '005', '020', '080'].map((e) => `${MNIST}/mnist_small_epoch${e}.npz`);
 
 const reason = skipReason();

@@ -5,10 +5,9 @@ import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../cli.ts';
 import { mismatches } from './direct.ts';
+import { FORMATS, MNIST } from '../fixtures.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
-const MNIST = '/work/shared/fixtures/mnist-mlp';
-const FORMATS = '/work/shared/fixtures/formats';
 
 /** `nc-lens analyze ARGS...`, from the source or the bundle `cli`. */
 const nclens = (args: string[], cli?: string) => runCli(['analyze', ...args], cli);

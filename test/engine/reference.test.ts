@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { analyzePaths } from '../../main/engine/index.ts';
 import type { MetricsResult } from '../../shared/schema.ts';
 import { mismatches } from './direct.ts';
+import { MNIST as DIR } from '../fixtures.ts';
 
-const DIR = '/work/shared/fixtures/mnist-mlp';
 const EPOCHS = ['001', '005', '020', '080'];
 const reference = (name: string) =>
   JSON.parse(readFileSync(`${DIR}/reference/${name}.json`, 'utf8'));

@@ -14,8 +14,9 @@ import { memoryArray } from '../../main/io/memory.ts';
 import type { Dataset } from '../../main/io/types.ts';
 import type { MetricsResult, SampleCloud } from '../../shared/schema.ts';
 import { rng } from './direct.ts';
+import { MNIST } from '../fixtures.ts';
 
-const FIXTURE = '/work/shared/fixtures/mnist-mlp/mnist_small_epoch080.npz';
+const FIXTURE = `${MNIST}/mnist_small_epoch080.npz`;
 
 /** Gaussian blobs with `sizes[k]` rows of class k, rows of the classes interleaved. */
 function blobs(sizes: number[], d: number, seed: number) {

@@ -9,6 +9,7 @@ import {
 import { isNcLensError } from '../../shared/errors.ts';
 import { rng } from './direct.ts';
 import { memoryDataset } from './data.ts';
+import { FORMATS } from '../fixtures.ts';
 
 describe('parseEpoch', () => {
   it.each([
@@ -57,7 +58,7 @@ describe('series', () => {
   });
 
   it('a bundle with several layers gives a layer series', async () => {
-    const r = await analyzePaths(['/work/shared/fixtures/formats/bundle_layers.npz']);
+    const r = await analyzePaths([`${FORMATS}/bundle_layers.npz`]);
     if (r.schema !== 'nc-lens/series@1') throw new Error('expected a series');
     expect(r.kind).toBe('layers');
     expect(r.points.map((p) => [p.layer, p.metrics.d])).toEqual([

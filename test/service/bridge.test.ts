@@ -15,8 +15,7 @@ import { fileArguments, ipcHandlers, recentFiles } from '../../main/electron/ipc
 import { RemoteSession, serveSession } from '../../main/service/rpc.ts';
 import { Session } from '../../main/service/session.ts';
 import { createElectronClient } from '../../renderer/src/api/electron-client.ts';
-
-const MNIST = '/work/shared/fixtures/mnist-mlp';
+import { MNIST } from '../fixtures.ts';
 
 function wired() {
   const { port1, port2 } = new MessageChannel();

@@ -7,8 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { SessionState } from '../../shared/api.ts';
 import type { MetricsResult } from '../../shared/schema.ts';
 import { RemoteSession } from '../../main/service/rpc.ts';
-
-const MNIST = '/work/shared/fixtures/mnist-mlp';
+import { MNIST } from '../fixtures.ts';
 
 describe('service host process', () => {
   // The TypeScript source runs through tsx, registered inside the thread before the import.

@@ -8,9 +8,7 @@ import type { MetricsResult } from '../../shared/schema.ts';
 import { startServer } from '../../main/service/http.ts';
 import type { RunningServer } from '../../main/service/http.ts';
 import { createHttpClient } from '../../renderer/src/api/http-client.ts';
-
-const FORMATS = '/work/shared/fixtures/formats';
-const MNIST = '/work/shared/fixtures/mnist-mlp';
+import { FORMATS, MNIST } from '../fixtures.ts';
 
 /** A raw request, so Host and Origin can be anything (fetch would not send a foreign Host). */
 function raw(

@@ -13,10 +13,10 @@ import { openFile } from '../../main/io/index.ts';
 import { memoryArray } from '../../main/io/memory.ts';
 import { guessModelRoles, openModel } from '../../main/service/model.ts';
 import { encodeNpy, writeNpz } from '../../main/io/write-npz.ts';
-import { onnx } from '../../main/onnx/model.ts';
 import { rejection } from './rejection.ts';
+import { writeNoClassifierModel } from '../onnx/models.ts';
+import { MNIST } from '../fixtures.ts';
 
-const MNIST = '/work/shared/fixtures/mnist-mlp';
 const MODEL = `${MNIST}/mnist_small.onnx`;
 const INPUTS = `${MNIST}/mnist_small_test_inputs.npy`;
 const LABELS = `${MNIST}/mnist_small_test_input_labels.npy`;
@@ -29,29 +29,6 @@ async function cliResult(args: string[]): Promise<MetricsResult> {
   const { code, stdout, stderr } = await runCli(['analyze', ...args]);
   if (code !== 0) throw new Error(`nc-lens analyze exited ${code}: ${stderr}`);
   return JSON.parse(stdout) as MetricsResult;
-}
-
-/** A model whose only path from input to output is a Relu: nothing to take W and b from. */
-async function noClassifierModel(): Promise<string> {
-  const info = (name: string) => ({
-    name,
-    type: {
-      tensorType: { elemType: 1, shape: { dim: [{ dimParam: 'n' }, { dimValue: 784 }] } },
-    },
-  });
-  const model = onnx.ModelProto.create({
-    irVersion: 7,
-    opsetImport: [{ version: 13 }],
-    graph: {
-      name: 'no-classifier',
-      input: [info('input')],
-      output: [info('y')],
-      node: [{ opType: 'Relu', input: ['input'], output: ['y'] }],
-    },
-  });
-  const file = join(tmp, 'relu_only.onnx');
-  await writeFile(file, onnx.ModelProto.encode(model).finish());
-  return file;
 }
 
 beforeAll(async () => {
@@ -223,7 +200,7 @@ describe('Session: models that cannot be used', () => {
     try {
       await s.open([{ path: `${MNIST}/mnist_small_epoch080.npz` }]);
       const before = (await s.analyze()).result;
-      const file = await noClassifierModel();
+      const file = writeNoClassifierModel(tmp);
       const e = await rejection(s.open([{ path: file }, { path: INPUTS }, { path: LABELS }]));
       expect(e.code).toBe('bad-input');
       expect(e.message).toMatch(/^relu_only\.onnx: expected a model whose last Gemm/);

@@ -3,9 +3,8 @@ import { describe, expect, it } from 'vitest';
 import type { MetricsResult, SeriesResult } from '../../shared/schema.ts';
 import { Session } from '../../main/service/session.ts';
 import { rejection } from './rejection.ts';
+import { FORMATS, MNIST } from '../fixtures.ts';
 
-const MNIST = '/work/shared/fixtures/mnist-mlp';
-const FORMATS = '/work/shared/fixtures/formats';
 const reference = (name: string) =>
   JSON.parse(readFileSync(`${MNIST}/reference/${name}.json`, 'utf8')) as MetricsResult;
 
