@@ -17,7 +17,7 @@ import {
 } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import path from 'node:path';
-import { build } from 'esbuild';
+import { bundleNode } from '../scripts/build.js';
 import { syntheticDump } from '../test/e2e/synthetic.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -59,24 +59,10 @@ function readOnce(file: string): number {
   return (performance.now() - t) / 1000;
 }
 
-/** Bundles the CLI and the engine worker as scripts/build.js does, into .bench/engine/dist. */
+/** Bundles the CLI and its workers with scripts/build.js's own function, into .bench/engine/dist. */
 async function bundle(): Promise<string> {
   const outdir = path.join(WORK, 'dist');
-  await build({
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'esm',
-    // As scripts/build.js: split, so modules a command does not use (onnxruntime) never load.
-    splitting: true,
-    packages: 'external',
-    logLevel: 'warning',
-    entryPoints: {
-      cli: path.join(ROOT, 'main/cli/index.ts'),
-      'engine-worker': path.join(ROOT, 'main/engine/worker.ts'),
-    },
-    outdir,
-  });
+  await bundleNode(outdir);
   // Writes the child's peak RSS (kB) when it exits.
   writeFileSync(
     path.join(outdir, 'rss.mjs'),

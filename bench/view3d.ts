@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
 import { build } from 'vite';
+import { CHROMIUM_FLAGS } from '../test/e2e/harness.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const outDir = join(root, '.bench/view3d');
@@ -23,19 +24,6 @@ const MIME: Record<string, string> = {
   '.js': 'text/javascript',
   '.css': 'text/css',
 };
-
-/** Chromium flags that work on these machines, with software WebGL (platform-notes.md). */
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--enable-unsafe-swiftshader',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 /** Builds the bench page (the same Vite config as the app, another entry). */
 async function buildBenchPage(): Promise<string> {
@@ -93,7 +81,7 @@ export async function run(args: string[]): Promise<void> {
   const { url, server } = await serveStatic(dir);
   const browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
-    args: CHROMIUM_ARGS,
+    args: CHROMIUM_FLAGS,
   });
   try {
     const page = await browser.newPage({ viewport: { width: 1000, height: 640 } });

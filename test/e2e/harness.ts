@@ -17,8 +17,8 @@ export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const CHROMIUM = process.env.NC_LENS_CHROMIUM ?? '/usr/bin/chromium';
 export const RESULTS = join(ROOT, 'test-results', 'e2e');
 
-/** The flags that work on these machines (docs/platform-notes.md). */
-const FLAGS = [
+/** The flags that work on these machines, software WebGL included (platform-notes.md). */
+export const CHROMIUM_FLAGS = [
   '--headless',
   '--no-sandbox',
   '--disable-gpu',
@@ -140,7 +140,7 @@ export async function startApp(
     context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
       headless: true,
-      args: FLAGS,
+      args: CHROMIUM_FLAGS,
       viewport: { width: 1280, height: 900 },
     });
   } catch (e) {

@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { build } from 'esbuild';
+import { bundleNode } from '../../scripts/build.js';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../cli.ts';
 import { mismatches } from './direct.ts';
@@ -120,19 +120,7 @@ describe('nc-lens analyze', () => {
   it('built as scripts/build.js does, finds its worker bundle beside it', async () => {
     mkdirSync(path.join(ROOT, 'test-results'), { recursive: true });
     const outdir = mkdtempSync(path.join(ROOT, 'test-results/engine-build-'));
-    await build({
-      bundle: true,
-      platform: 'node',
-      target: 'node20',
-      format: 'esm',
-      packages: 'external',
-      logLevel: 'warning',
-      entryPoints: {
-        cli: path.join(ROOT, 'main/cli/index.ts'),
-        'engine-worker': path.join(ROOT, 'main/engine/worker.ts'),
-      },
-      outdir,
-    });
+    await bundleNode(outdir);
     const r = await nclens(
       [`${MNIST}/mnist_small_epoch020.npz`, '--threads', '2', '--json', '-'],
       path.join(outdir, 'cli.js'),
