@@ -7,9 +7,7 @@
  * PDF report draws it as vectors. Matrices are arrays of rows. Sizes are C×D with C up to a few
  * hundred, so one-sided work through C×C Gram matrices and Jacobi eigen-solvers is fast enough.
  */
-
-/** Eigenvalues at or below this share of the largest count as zero (as in docs/metrics.md). */
-const RANK_TOL = 1e-10;
+import { RANK_TOL } from './numerics.ts';
 
 /** Rows μ_k − μ_G of the row-major C×D `means`. */
 export function centredMeans(

@@ -10,6 +10,7 @@
  * Either way pass 2 only adds up min(C−1, D) squares per row, and the directions ride
  * along in the same matrix product as the NCC and classifier scores.
  */
+import { RANK_TOL } from '../../shared/numerics.ts';
 import { crossProduct, gram, symmetricEigen } from './linalg.ts';
 
 export interface Nc1Directions {
@@ -19,11 +20,11 @@ export interface Nc1Directions {
   count: number;
 }
 
-/** Eigenpairs above 1e-10·λ_max, or none when every eigenvalue is ≤ 0. */
+/** Eigenpairs above RANK_TOL·λ_max, or none when every eigenvalue is ≤ 0. */
 function significant(values: Float64Array): number[] {
   const max = values[values.length - 1];
   if (!(max > 0)) return [];
-  return Array.from(values.keys()).filter((j) => values[j] > 1e-10 * max);
+  return Array.from(values.keys()).filter((j) => values[j] > RANK_TOL * max);
 }
 
 export function nc1Directions(centred: Float64Array, c: number, d: number): Nc1Directions {
