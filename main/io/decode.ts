@@ -4,6 +4,7 @@ import type { ArraySource, DType } from './types.ts';
 
 export const ITEM_BYTES: Record<DType, number> = {
   f2: 2,
+  bf16: 2,
   f4: 4,
   f8: 8,
   i1: 1,
@@ -31,6 +32,22 @@ export const INTEGRAL: ReadonlySet<DType> = new Set([
 
 export function product(dims: number[]): number {
   return dims.reduce((a, b) => a * b, 1);
+}
+
+/** bfloat16 (the top half of a float32, as PyTorch and JAX store it) → float32 values, exactly. */
+function bfloat16ToFloat32(bits: Uint16Array): Float32Array {
+  const wide = new Uint32Array(bits.length);
+  for (let i = 0; i < bits.length; i++) wide[i] = bits[i] << 16;
+  return new Float32Array(wide.buffer);
+}
+
+const BF16_SCRATCH = new Uint32Array(1);
+const BF16_FLOAT = new Float32Array(BF16_SCRATCH.buffer);
+
+/** One bfloat16 given by its bits → number (exact). */
+export function bfloat16ToNumber(bits: number): number {
+  BF16_SCRATCH[0] = (bits & 0xffff) << 16;
+  return BF16_FLOAT[0];
 }
 
 /** IEEE 754 binary16 → number. Every half is exactly representable as a double. */
@@ -76,6 +93,8 @@ function decodeValues(
       return widen(new Float32Array(buf, off, count));
     case 'f2':
       return Float64Array.from(new Uint16Array(buf, off, count), halfToNumber);
+    case 'bf16':
+      return widen(bfloat16ToFloat32(new Uint16Array(buf, off, count)));
     case 'i1':
       return widen(new Int8Array(buf, off, count));
     case 'i2':

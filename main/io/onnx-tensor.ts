@@ -8,7 +8,7 @@ import path from 'node:path';
 import onnxProto from 'onnx-proto';
 import { badInput } from '../../shared/errors.ts';
 import { fileBytes, type ByteSource } from './bytes.ts';
-import { halfToNumber, ITEM_BYTES, product, rawArray } from './decode.ts';
+import { bfloat16ToNumber, halfToNumber, ITEM_BYTES, product, rawArray } from './decode.ts';
 import { memoryArray } from './memory.ts';
 import type { ArraySource, Container, DType } from './types.ts';
 
@@ -33,6 +33,7 @@ const DTYPES: Record<number, DType> = {
   11: 'f8',
   12: 'u4',
   13: 'u8',
+  16: 'bf16',
 };
 
 const TYPE_NAMES: Record<number, string> = {
@@ -40,7 +41,6 @@ const TYPE_NAMES: Record<number, string> = {
   8: 'STRING',
   14: 'COMPLEX64',
   15: 'COMPLEX128',
-  16: 'BFLOAT16',
   17: 'FLOAT8E4M3FN',
   18: 'FLOAT8E4M3FNUZ',
   19: 'FLOAT8E5M2',
@@ -49,7 +49,8 @@ const TYPE_NAMES: Record<number, string> = {
   22: 'INT4',
 };
 
-const SUPPORTED = 'a TensorProto of FLOAT, DOUBLE, FLOAT16, INT8/16/32/64, UINT8/16/32/64 or BOOL';
+const SUPPORTED =
+  'a TensorProto of FLOAT, DOUBLE, FLOAT16, BFLOAT16, INT8/16/32/64, UINT8/16/32/64 or BOOL';
 
 export async function readTensorFile(file: string): Promise<Container> {
   const handles: FileHandle[] = [await open(file, 'r')];
@@ -135,6 +136,7 @@ function typedValues(tensor: TensorProto, ctx: TensorContext): Float64Array {
     const v = field.values[i];
     out[i] = typeof v === 'number' ? v : toSafeInteger(v, ctx.file, ctx.name);
     if (ctx.dtype === 'f2') out[i] = halfToNumber(out[i]);
+    else if (ctx.dtype === 'bf16') out[i] = bfloat16ToNumber(out[i]);
   }
   return out;
 }
@@ -151,7 +153,7 @@ function typedField(tensor: TensorProto, dtype: DType): { name: string; values: 
     case 'u8':
       return { name: 'uint64_data', values: tensor.uint64Data ?? [] };
     default:
-      // INT8/16/32, UINT8/16, BOOL and FLOAT16 (as its bits) all live in int32_data.
+      // INT8/16/32, UINT8/16, BOOL, FLOAT16 and BFLOAT16 (as their bits) live in int32_data.
       return { name: 'int32_data', values: tensor.int32Data ?? [] };
   }
 }

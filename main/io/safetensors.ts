@@ -13,6 +13,7 @@ const DTYPES: Record<string, DType> = {
   F64: 'f8',
   F32: 'f4',
   F16: 'f2',
+  BF16: 'bf16',
   I64: 'i8',
   I32: 'i4',
   I16: 'i2',

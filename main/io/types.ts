@@ -8,7 +8,7 @@ export type { Role };
  * for deflated .npz entries), so dumps larger than RAM can be analysed chunk by chunk.
  */
 export type DType =
-  'f2' | 'f4' | 'f8' | 'i1' | 'i2' | 'i4' | 'i8' | 'u1' | 'u2' | 'u4' | 'u8' | 'b1';
+  'f2' | 'bf16' | 'f4' | 'f8' | 'i1' | 'i2' | 'i4' | 'i8' | 'u1' | 'u2' | 'u4' | 'u8' | 'b1';
 
 export type Format = 'npy' | 'npz' | 'onnx-tensor' | 'onnx-model' | 'safetensors';
 

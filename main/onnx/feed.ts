@@ -53,7 +53,7 @@ export function planInput(modelFile: string, inputs: TensorInfo[], source: Array
   const type = input.type.startsWith('type ') ? 'float32' : input.type;
   const wanted = `input '${input.name}' of shape ${formatShape(input.shape)} (${type})`;
   const found = `${formatShape(source.shape)} (${source.dtype})`;
-  const integral = !['f2', 'f4', 'f8'].includes(source.dtype);
+  const integral = !['f2', 'bf16', 'f4', 'f8'].includes(source.dtype);
   if (!isFeedable(type) || (!type.startsWith('float') && !integral) || source.shape.length === 0)
     throw badInput(source.file, wanted, found);
   const modelRow = input.shape.slice(1);

@@ -57,7 +57,22 @@ describe('ONNX TensorProto beyond the fixtures', () => {
     expect((await values(bool)).values).toEqual([1, 0]);
   });
 
-  it('raw data of the wrong length, a missing external file, and BFLOAT16 are refused', async () => {
+  it('BFLOAT16 is read exactly, from raw_data and from int32_data', async () => {
+    const raw = writeTensor('bf.pb', {
+      dims: [2],
+      dataType: 16,
+      rawData: new Uint8Array(Uint16Array.from([0x3fc0, 0xc010]).buffer),
+    });
+    expect((await values(raw)).values).toEqual([1.5, -2.25]);
+    const typed = writeTensor('bf-typed.pb', {
+      dims: [2],
+      dataType: 16,
+      int32Data: [0x3fc0, 0xc010],
+    });
+    expect((await values(typed)).values).toEqual([1.5, -2.25]);
+  });
+
+  it('raw data of the wrong length, a missing external file, and FLOAT8 are refused', async () => {
     const message = async (file: string) => {
       const e = await openFile(file).then(
         () => undefined,
@@ -78,9 +93,9 @@ describe('ONNX TensorProto beyond the fixtures', () => {
     expect(await message(gone)).toMatch(
       /gone\.pb: expected external data file 'nothing\.bin', found no such file$/,
     );
-    const bf16 = writeTensor('bf.pb', { dims: [1], dataType: 16, rawData: new Uint8Array(2) });
-    expect(await message(bf16)).toMatch(
-      /bf\.pb: expected a TensorProto of FLOAT, .*, found data type 16 \(BFLOAT16\)$/,
+    const f8 = writeTensor('f8.pb', { dims: [1], dataType: 17, rawData: new Uint8Array(1) });
+    expect(await message(f8)).toMatch(
+      /f8\.pb: expected a TensorProto of FLOAT, .*, found data type 17 \(FLOAT8E4M3FN\)$/,
     );
   });
 });

@@ -100,9 +100,23 @@ describe('.safetensors', () => {
     await container.close();
   });
 
-  it('refuses BF16 by name and data offsets that disagree with the shape', async () => {
-    const bf16 = tmp.file('bf16.safetensors');
-    writeFileSync(bf16, safetensors({ w: { dtype: 'BF16', shape: [2], data: new Uint8Array(4) } }));
+  it('reads BF16 exactly (widened like PyTorch does)', async () => {
+    const file = tmp.file('bf16.safetensors');
+    // 1.5 = 0x3fc00000 and -2.25 = 0xc0100000 as float32: bfloat16 keeps the top halves.
+    const bits = Uint16Array.from([0x3fc0, 0xc010, 0x7f80]);
+    writeFileSync(file, safetensors({ w: { dtype: 'BF16', shape: [3], data: bytesOf(bits) } }));
+    const container = await openFile(file);
+    expect(container.arrays[0].dtype).toBe('bf16');
+    expect(Array.from(await container.arrays[0].readRows(0, 3))).toEqual([1.5, -2.25, Infinity]);
+    await container.close();
+  });
+
+  it('refuses an unknown dtype by name and data offsets that disagree with the shape', async () => {
+    const f8 = tmp.file('f8e4m3.safetensors');
+    writeFileSync(
+      f8,
+      safetensors({ w: { dtype: 'F8_E4M3', shape: [2], data: new Uint8Array(2) } }),
+    );
     const wrong = tmp.file('offsets.safetensors');
     writeFileSync(
       wrong,
@@ -115,8 +129,8 @@ describe('.safetensors', () => {
       );
       return isNcLensError(e) ? e.message : String(e);
     };
-    expect(await message(bf16)).toMatch(
-      /bf16\.safetensors:w: expected one of F64 F32 F16 .* BOOL, found dtype BF16$/,
+    expect(await message(f8)).toMatch(
+      /f8e4m3\.safetensors:w: expected one of F64 F32 F16 BF16 .* BOOL, found dtype F8_E4M3$/,
     );
     expect(await message(wrong)).toMatch(
       /offsets\.safetensors:w: expected 12 bytes for shape \[3\] F32 within the 12 data bytes, found data_offsets \[0, 8\]$/,
