@@ -65,7 +65,10 @@ export interface FileEntry {
 export interface ModelEntry {
   /** The graph inputs to feed: fixed sizes as numbers, symbolic ones by name. */
   inputs: { name: string; shape: (number | string)[]; type: string }[];
-  /** The final linear classifier found: W is C×D, its input the default features. */
+  /**
+   * The final linear classifier found: W is C×D, its input the default features. Null when the
+   * model has none: the user picks the features tensor, and the classifier metrics stay null.
+   */
   classifier: {
     node: string;
     op: string;
@@ -73,11 +76,11 @@ export interface ModelEntry {
     hasBias: boolean;
     featuresTensor: string;
     logitsTensor: string;
-  };
+  } | null;
   /** Tensors that can be taken as features, in graph order. */
   candidates: string[];
-  /** The features tensor the analysis uses. */
-  featuresTensor: string;
+  /** The features tensor the analysis uses; null until one is picked when there is no classifier. */
+  featuresTensor: string | null;
 }
 
 /**

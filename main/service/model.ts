@@ -24,28 +24,22 @@ const onnx = (): Promise<Onnx> => (onnxModule ??= import('../onnx/index.ts'));
 
 export interface OpenModel {
   info: ModelInfo;
-  /** The features tensor the analysis uses (the classifier's input unless the user picked). */
-  featuresTensor: string;
+  /**
+   * The features tensor the analysis uses: the classifier's input unless the user picked one;
+   * null while a model with no classifier waits for a pick.
+   */
+  featuresTensor: string | null;
 }
 
 /** How many candidate tensors a message lists (the ones nearest the output). */
 const LISTED = 8;
 
 /**
- * The model at `path`, described; refused when it has no final linear classifier: without
- * W and b most metrics are undefined, and the session should keep what it had.
+ * The model at `path`, described. A model with no final linear classifier opens too: its
+ * features tensor is then picked by the user, and the metrics that need W and b stay null.
  */
 export async function openModel(path: string): Promise<{ container: Container; model: OpenModel }> {
   const info = await (await onnx()).inspectModel(path);
-  if (!info.classifier) {
-    const near = info.candidates.slice(-LISTED).reverse();
-    const listed = near.map((t) => `'${t}'`).join(', ') || 'none';
-    throw badInput(
-      path,
-      'a model whose last Gemm or MatMul(+Add) classifier feeds an output',
-      `none (tensors near the output: ${listed}; nc-lens analyze --features-tensor takes one)`,
-    );
-  }
   const { size } = await stat(path);
   const container: Container = {
     file: path,
@@ -54,14 +48,14 @@ export async function openModel(path: string): Promise<{ container: Container; m
     arrays: [],
     close: async () => undefined,
   };
-  return { container, model: { info, featuresTensor: info.classifier.featuresTensor } };
+  return { container, model: { info, featuresTensor: info.classifier?.featuresTensor ?? null } };
 }
 
 export function modelEntry(model: OpenModel): ModelEntry {
-  const c = model.info.classifier!;
+  const c = model.info.classifier;
   return {
     inputs: model.info.inputs.map((i) => ({ ...i, shape: [...i.shape] })),
-    classifier: {
+    classifier: c && {
       node: c.node,
       op: c.op,
       weightShape: [c.weight.rows, c.weight.cols],
@@ -72,6 +66,18 @@ export function modelEntry(model: OpenModel): ModelEntry {
     candidates: [...model.info.candidates],
     featuresTensor: model.featuresTensor,
   };
+}
+
+/** The features tensor to run the model for; a model with no classifier needs a pick first. */
+export function pickedFeatures(modelName: string, model: OpenModel): string {
+  if (model.featuresTensor !== null) return model.featuresTensor;
+  const near = model.info.candidates.slice(-LISTED).reverse();
+  const listed = near.map((t) => `'${t}'`).join(', ') || 'none';
+  throw badInput(
+    modelName,
+    `a features tensor to be picked (no linear classifier found; nearest the output: ${listed})`,
+    'none',
+  );
 }
 
 const TEST_WORDS = new Set(['test', 'val', 'valid', 'validation']);

@@ -29,6 +29,7 @@ import {
   modelProgress,
   modelSplits,
   openModel,
+  pickedFeatures,
   runKey,
   runModel,
   type ModelRun,
@@ -347,12 +348,13 @@ export class Session implements NcLensApi {
         fileName: f.entry.name,
       })),
     );
+    const featuresTensor = pickedFeatures(model.entry.name, model.model!);
     const splits = modelSplits(model.entry.name, model.model!, arrays);
-    const key = runKey(model.path, model.model!.featuresTensor, splits);
+    const key = runKey(model.path, featuresTensor, splits);
     // The model runs once per inputs and features tensor: a centring change reuses its output.
     if (this.modelRun?.key !== key) {
       await this.dropModelRun();
-      const run = await runModel(model.path, model.model!.featuresTensor, splits, {
+      const run = await runModel(model.path, featuresTensor, splits, {
         signal: opts.signal,
         onProgress: modelProgress(opts.onProgress),
         renamed: renamedError,

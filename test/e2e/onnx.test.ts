@@ -1,7 +1,7 @@
 /**
  * An ONNX model in the browser shell, end to end: the model dropped together with its inputs
- * and labels is run by the server (real onnxruntime) and its metrics shown; a model the app
- * cannot use raises an alert naming it, and what was shown stays.
+ * and labels is run by the server (real onnxruntime) and its metrics shown; a model with no
+ * classifier opens, an alert asks for its features tensor, and the pick is analysed.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,10 +29,10 @@ const LABELS = `${MNIST}/mnist_small_test_input_labels.npy`;
 const reason = skipReason();
 if (reason) console.warn(reason);
 
-/** What the engine gives for the model run on the fixture inputs (no service in between). */
-async function engineResult(featuresTensor?: string): Promise<MetricsResult> {
+/** What the engine gives for a model run on the fixture inputs (no service in between). */
+async function engineResult(featuresTensor?: string, model = MODEL): Promise<MetricsResult> {
   const { dataset, close } = await openModelDataset({
-    model: MODEL,
+    model,
     inputs: INPUTS,
     labels: LABELS,
     featuresTensor,
@@ -84,15 +84,24 @@ describe.skipIf(reason)('an ONNX model in the browser shell', () => {
     expect(app.errors).toEqual([]);
   }, 180_000);
 
-  it('names a model with no classifier in an alert and keeps the earlier results', async () => {
+  it('opens a model with no classifier, asks for a features tensor, then analyses the pick', async () => {
     const model = writeNoClassifierModel(dir);
+    const expected = await engineResult('y', model);
     app = await startApp();
     const before = await waitForValue(app.page, 'nc1', { timeout: 60_000 });
     await dropFiles(app.page, [model, INPUTS, LABELS]);
     const alert = app.page.locator('[role="alert"]', { hasText: 'relu_only.onnx' });
     await alert.waitFor({ state: 'visible', timeout: 30_000 });
-    expect(await alert.textContent()).toContain('Gemm or MatMul(+Add) classifier');
+    expect(await alert.textContent()).toContain('expected a features tensor to be picked');
     expect(await shownValue(app.page, 'nc1')).toBe(before);
+    const summary = app.page.locator('[data-testid="model-summary"]');
+    await expect(summary.textContent()).resolves.toContain('no linear classifier found');
+    const picker = app.page.locator('[data-testid="model-features-select"]');
+    expect(await picker.inputValue()).toBe('');
     await app.shot('onnx-no-classifier');
+    await picker.selectOption('y');
+    await waitForClose(app, 'nc1', expected.nc1!, 60_000);
+    expect(expected.nc3.self_duality).toBeNull();
+    await alert.waitFor({ state: 'detached', timeout: 10_000 });
   }, 180_000);
 });

@@ -194,24 +194,55 @@ describe('Session: an ONNX model with its inputs and labels', () => {
   }, 60_000);
 });
 
-describe('Session: models that cannot be used', () => {
-  it('refuses a model with no classifier by name and keeps the session', async () => {
+describe('Session: a model with no linear classifier', () => {
+  it('opens it, asks for a features tensor, then gives the NC1 of nc-lens analyze --features-tensor', async () => {
+    const file = writeNoClassifierModel(tmp);
+    const cli = await cliResult([
+      '--model',
+      file,
+      '--inputs',
+      INPUTS,
+      '--labels',
+      LABELS,
+      '--features-tensor',
+      'y',
+      '--json',
+      '-',
+    ]);
     const s = new Session({ shell: 'browser' });
     try {
       await s.open([{ path: `${MNIST}/mnist_small_epoch080.npz` }]);
       const before = (await s.analyze()).result;
-      const file = writeNoClassifierModel(tmp);
-      const e = await rejection(s.open([{ path: file }, { path: INPUTS }, { path: LABELS }]));
+      const opened = await s.open([{ path: file }, { path: INPUTS }, { path: LABELS }]);
+      const model = opened.files[1];
+      expect(model.model).toMatchObject({
+        classifier: null,
+        candidates: ['y'],
+        featuresTensor: null,
+      });
+      expect(opened.files[2].arrays[0].role).toBe('inputs');
+      const e = await rejection(s.analyze());
       expect(e.code).toBe('bad-input');
-      expect(e.message).toMatch(/^relu_only\.onnx: expected a model whose last Gemm/);
-      const state = await s.state();
-      expect(state.files.map((f) => f.name)).toEqual(['mnist_small_epoch080.npz']);
-      expect(state.result).toBe(before);
+      expect(e.message).toBe(
+        "relu_only.onnx: expected a features tensor to be picked (no linear classifier found; nearest the output: 'y'), found none",
+      );
+      expect((await s.state()).result).toBe(before);
+      await s.closeFile(opened.files[0].id);
+      const picked = await s.setRole(`${model.id}:y`, 'features');
+      expect(picked.files[0].model?.featuresTensor).toBe('y');
+      const r = (await s.analyze()).result as MetricsResult;
+      expect(r.d).toBe(784);
+      expect(Math.abs(r.nc1! - cli.nc1!)).toBeLessThanOrEqual(1e-9 * Math.max(1, cli.nc1!));
+      expect(r.nc3.self_duality).toBeNull();
+      expect(r.nc4.classifier_accuracy).toBeNull();
+      expect(r.nc4.ncc_accuracy).not.toBeNull();
     } finally {
       await s.dispose();
     }
-  });
+  }, 120_000);
+});
 
+describe('Session: models that cannot be used', () => {
   it('names the inputs file whose shape the model rejects', async () => {
     const wrong = join(tmp, 'wrong_inputs.npy');
     await writeFile(wrong, encodeNpy(new Float32Array(2000 * 700), [2000, 700]));
