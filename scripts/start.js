@@ -76,9 +76,9 @@ function downloadElectron() {
 
 function main() {
   const noWindow = noWindowReason();
-  let electron = electronBinary();
-  if (!electron.binary && !noWindow && !process.env.ELECTRON_OVERRIDE_DIST_PATH)
-    electron = downloadElectron();
+  const override = Boolean(process.env.ELECTRON_OVERRIDE_DIST_PATH);
+  let electron = noWindow && !override ? { reason: noWindow } : electronBinary();
+  if (!electron.binary && !noWindow && !override) electron = downloadElectron();
   if (electron.binary && noWindow) electron = { reason: noWindow };
   if (!built(Boolean(electron.binary))) {
     console.log('NC Lens: building the app first (npm run build)…');
