@@ -188,6 +188,8 @@ function meanLabels(opts: EtfViewOptions, cam: Camera): string {
 
 function legendRow(x: number, y: number, hasWeights: boolean): string {
   const mid = y - 3.5;
+  const swatchLine = (at: number, style: Record<string, string | number>) =>
+    el('line', { x1: at, x2: at + 12, y1: mid, y2: mid, ...style });
   const items: [string, (at: number) => string][] = [
     ['class mean', (at) => el('circle', { cx: at + 6, cy: mid, r: 4, fill: classColor(0) })],
     [
@@ -196,29 +198,13 @@ function legendRow(x: number, y: number, hasWeights: boolean): string {
     ],
     [
       'mean → ideal vertex',
-      (at) =>
-        el('line', {
-          x1: at,
-          x2: at + 12,
-          y1: mid,
-          y2: mid,
-          stroke: '#d62728',
-          'stroke-dasharray': '3 2',
-        }),
+      (at) => swatchLine(at, { stroke: '#d62728', 'stroke-dasharray': '3 2' }),
     ],
   ];
   if (hasWeights)
     items.push([
       'classifier row (rescaled)',
-      (at) =>
-        el('line', {
-          x1: at,
-          x2: at + 12,
-          y1: mid,
-          y2: mid,
-          stroke: classColor(0),
-          'stroke-width': 1.6,
-        }),
+      (at) => swatchLine(at, { stroke: classColor(0), 'stroke-width': 1.6 }),
     ]);
   let out = '';
   let at = x;

@@ -19,6 +19,16 @@ export interface Layers {
   labels: boolean;
 }
 
+/** Every layer shown: how the view starts. */
+export const ALL_LAYERS: Readonly<Layers> = {
+  means: true,
+  ideal: true,
+  errors: true,
+  weights: true,
+  samples: true,
+  labels: true,
+};
+
 export interface Theme {
   background: string;
   ink: string;
@@ -85,14 +95,7 @@ export class EtfRenderer {
   renders = 0;
 
   #frame: ViewFrame | null = null;
-  #layers: Layers = {
-    means: true,
-    ideal: true,
-    errors: true,
-    weights: true,
-    samples: true,
-    labels: true,
-  };
+  #layers: Layers = { ...ALL_LAYERS };
   #theme: Theme = { background: '#ffffff', ink: '#222222', wire: '#333333' };
   #size = 0.06;
   #pending = 0;
