@@ -7,12 +7,35 @@ import path from 'node:path';
 import { badInput } from '../../shared/errors.ts';
 import { memoryArray } from './memory.ts';
 import type { ArraySource, Dataset, Matrix, Role, Split } from './types.ts';
-import { assertFinite, checkLabels } from './validate.ts';
+import { assertFinite, readLabelValues } from './validate.ts';
 
 /** How an array is named in messages: `file` for a one-array file, else `file:array`. */
 export function arrayLabel(a: ArraySource): string {
   const stem = path.basename(a.file).replace(/\.[^.]*$/, '');
   return stem === a.name ? a.file : `${a.file}:${a.name}`;
+}
+
+/** How many names a message lists before "and N more": an .npz may hold 100 000 entries. */
+const LISTED_NAMES = 10;
+
+/** `a, b, c` or `a, b, … and 12 more`: a listing that keeps a message to one readable line. */
+export function nameList(names: readonly string[], max = LISTED_NAMES): string {
+  const shown = names.slice(0, max).join(', ');
+  return names.length > max ? `${shown} and ${names.length - max} more` : shown;
+}
+
+/**
+ * A value from a file header as a message quotes it: short, and never a stack overflow (a
+ * header may nest a "shape" 500 000 arrays deep).
+ */
+export function briefJson(v: unknown, max = 60): string {
+  let text: string;
+  try {
+    text = JSON.stringify(v) ?? String(v);
+  } catch {
+    text = Array.isArray(v) ? '[[[… (nested too deep)' : typeof v;
+  }
+  return text.length > max ? `${text.slice(0, max)}…` : text;
 }
 
 /** A shape as messages print it: `N×D`, or `a scalar`. */
@@ -66,8 +89,8 @@ export async function datasetFromRoles(
 
 function single(candidates: ArraySource[], role: Role): ArraySource | undefined {
   if (candidates.length <= 1) return candidates[0];
-  const files = [...new Set(candidates.map((a) => a.file))].join(', ');
-  const names = candidates.map(arrayLabel).join(', ');
+  const files = nameList([...new Set(candidates.map((a) => a.file))]);
+  const names = nameList(candidates.map(arrayLabel));
   throw badInput(
     files,
     `one ${role} array (set the role explicitly)`,
@@ -76,14 +99,14 @@ function single(candidates: ArraySource[], role: Role): ArraySource | undefined 
 }
 
 function missing(arrays: ArraySource[], expected: string): Error {
-  const files = [...new Set(arrays.map((a) => a.file))].join(', ');
-  const names = arrays.map((a) => a.name).join(', ');
+  const files = nameList([...new Set(arrays.map((a) => a.file))]);
+  const names = nameList(arrays.map((a) => a.name));
   return badInput(files || undefined, expected, arrays.length ? `only ${names}` : 'no arrays');
 }
 
 /** Features are N×… with N = `n`; returns D (trailing dimensions flattened). */
 function checkFeatures(a: ArraySource, n: number): number {
-  if (a.shape.length < 2 || a.rows === 0) {
+  if (a.shape.length < 2 || a.rows === 0 || a.rowSize === 0) {
     throw badInput(arrayLabel(a), 'features of shape N×D', `shape ${formatShape(a.shape)}`);
   }
   if (a.rows !== n) {
@@ -105,9 +128,8 @@ async function readLabels(
   if (a.rows !== n) {
     throw badInput(where, `${n} labels, one per row of ${featuresLabel}`, `${a.rows}`);
   }
-  const values = await a.readRows(0, a.rows);
-  const { max } = checkLabels(values, where, minClasses);
-  // Labels are small and read again by every pass: keep them in memory.
+  const { values, max } = await readLabelValues(a, where, minClasses);
+  // Labels are read again by every pass: keep them in memory, compact.
   return { array: memoryArray(a.name, a.shape, values, a.dtype, a.file), max };
 }
 
@@ -125,7 +147,7 @@ function checkLabelRange(a: ArraySource, max: number, classes: number | undefine
 async function readWeight(a: ArraySource, d: number, warnings: string[]): Promise<Matrix> {
   const where = arrayLabel(a);
   const [r, c] = a.shape;
-  if (a.shape.length !== 2 || (r !== d && c !== d)) {
+  if (a.shape.length !== 2 || (r !== d && c !== d) || r === 0 || c === 0) {
     throw badInput(
       where,
       `classifier weight C×${d} or ${d}×C to match the features' width D=${d}`,

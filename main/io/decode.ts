@@ -165,7 +165,6 @@ export function rawArray(layout: RawLayout): ArraySource {
   const rowSize = product(shape.slice(1));
   const item = ITEM_BYTES[dtype];
   const fortran = layout.fortranOrder && rowSize > 1;
-  const cIndex = fortran ? fortranToCIndex(shape.slice(1)) : undefined;
   return {
     name,
     file,
@@ -178,8 +177,8 @@ export function rawArray(layout: RawLayout): ArraySource {
       if (signal?.aborted) throw cancelled();
       const s = Math.max(0, Math.min(start, rows));
       const e = Math.max(s, Math.min(end, rows));
-      return cIndex
-        ? readFortranRows(layout, rows, cIndex, s, e)
+      return fortran
+        ? readFortranRows(layout, rows, rowSize, s, e)
         : readCRows(layout, rowSize, s, e);
     },
   };
@@ -200,43 +199,55 @@ async function readCRows(
  * Fortran order stores column-major: each trailing index m (itself in Fortran order over
  * shape[1..]) holds a contiguous run over all rows. Read the run for rows [s, e) of every
  * column in increasing offset order (so a deflate stream is passed once) and scatter it into
- * C-order positions.
+ * C-order positions. The C position of each column is stepped like an odometer rather than
+ * looked up in a table: a header may declare (0, 2**40), and a table that size would be
+ * allocated before a single byte of data is read.
  */
 async function readFortranRows(
   l: RawLayout,
   rows: number,
-  cIndex: Int32Array,
+  rowSize: number,
   s: number,
   e: number,
 ): Promise<Float64Array> {
   const item = ITEM_BYTES[l.dtype];
-  const rowSize = cIndex.length;
   const n = e - s;
   const out = new Float64Array(n * rowSize);
+  if (n === 0) return out;
+  const columns = fortranColumns(l.shape.slice(1));
   for (let m = 0; m < rowSize; m++) {
     const bytes = await l.bytes.read(l.dataOffset + (m * rows + s) * item, n * item);
     const column = decodeValues(bytes, l.dtype, l.littleEndian, ctxOf(l, s, 1));
-    const c = cIndex[m];
+    const c = columns.next();
     for (let r = 0; r < n; r++) out[r * rowSize + c] = column[r];
   }
   return out;
 }
 
-/** For each Fortran-order linear index over `dims`, the C-order linear index. */
-function fortranToCIndex(dims: number[]): Int32Array {
-  const size = product(dims);
+/** The C-order linear index of each successive Fortran-order index over `dims`. */
+function fortranColumns(dims: number[]): { next(): number } {
   const cStrides = dims.map((_, k) => product(dims.slice(k + 1)));
-  const map = new Int32Array(size);
-  for (let m = 0; m < size; m++) {
-    let rest = m;
-    let c = 0;
-    for (let k = 0; k < dims.length; k++) {
-      c += (rest % dims[k]) * cStrides[k];
-      rest = Math.floor(rest / dims[k]);
-    }
-    map[m] = c;
-  }
-  return map;
+  const digits = dims.map(() => 0);
+  let c = 0;
+  let first = true;
+  return {
+    next(): number {
+      if (first) {
+        first = false;
+        return c;
+      }
+      // Fortran order: the first index varies fastest.
+      for (let k = 0; k < dims.length; k++) {
+        if (++digits[k] < dims[k]) {
+          c += cStrides[k];
+          return c;
+        }
+        c -= (dims[k] - 1) * cStrides[k];
+        digits[k] = 0;
+      }
+      return c;
+    },
+  };
 }
 
 function ctxOf(l: RawLayout, firstRow: number, rowSize: number): DecodeContext {

@@ -6,7 +6,7 @@
 import { open, stat } from 'node:fs/promises';
 import { badInput } from '../../shared/errors.ts';
 import { readHead } from './bytes.ts';
-import { datasetFromRoles } from './dataset.ts';
+import { datasetFromRoles, nameList } from './dataset.ts';
 import { readNpyFile } from './npy.ts';
 import { readNpzFile } from './npz.ts';
 import { readTensorFile } from './onnx-tensor.ts';
@@ -115,7 +115,7 @@ async function overrideArray(
     throw badInput(
       value,
       `one array for ${role} (write ${value}:NAME)`,
-      `${arrays.map((a) => a.name).join(', ')}`,
+      nameList(arrays.map((a) => a.name)),
     );
   }
   return pickArray(
@@ -129,10 +129,10 @@ async function overrideArray(
 function pickArray(arrays: ArraySource[], name: string, value: string, role: Role): ArraySource {
   const hits = arrays.filter((a) => a.name === name);
   if (hits.length === 1) return hits[0];
-  const files = [...new Set(arrays.map((a) => a.file))].join(', ') || undefined;
+  const files = nameList([...new Set(arrays.map((a) => a.file))]) || undefined;
   const found = hits.length
     ? `${hits.length} arrays named ${name}`
-    : `only ${arrays.map((a) => a.name).join(', ') || 'no arrays'}`;
+    : `only ${nameList(arrays.map((a) => a.name)) || 'no arrays'}`;
   throw badInput(files, `an array '${value}' for ${role}`, found);
 }
 

@@ -5,6 +5,7 @@
 import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { badInput } from '../../shared/errors.ts';
+import { briefJson } from './dataset.ts';
 import { fileBytes, type ByteSource } from './bytes.ts';
 import { ITEM_BYTES, product, rawArray } from './decode.ts';
 import type { ArraySource, Container, DType } from './types.ts';
@@ -105,7 +106,7 @@ function parseHeader(text: string, where: string): NpyHeader {
     throw badInput(where, "'fortran_order' True or False in the header", String(fortranOrder));
   }
   if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-    throw badInput(where, "a 'shape' tuple of sizes in the header", JSON.stringify(shape));
+    throw badInput(where, "a 'shape' tuple of sizes in the header", briefJson(shape));
   }
   return { descr, ...parseDescr(descr, where), fortranOrder, shape: shape as number[] };
 }

@@ -25,13 +25,13 @@ export async function readNpzFile(file: string): Promise<Container> {
     const entries = (await listEntries(zip, file)).filter((e) => !e.fileName.endsWith('/'));
     if (entries.length === 0) throw badInput(file, 'an .npz holding .npy entries', 'no entries');
     const arrays: ArraySource[] = [];
+    const { size } = await handle.stat();
     for (const entry of entries) {
       const where = `${file}:${entry.fileName}`;
-      const bytes = await entryBytes(zip, entry, handle, where);
+      const bytes = await entryBytes(zip, entry, handle, where, size);
       if (bytes instanceof InflateSource) streams.push(bytes);
       arrays.push(await npyArray(bytes, file, where, entry.fileName.replace(/\.npy$/i, '')));
     }
-    const { size } = await handle.stat();
     return { file, format: 'npz', bytes: size, arrays, close };
   } catch (e) {
     await close();
@@ -73,15 +73,26 @@ function listEntries(zip: yauzl.ZipFile, file: string): Promise<yauzl.Entry[]> {
   });
 }
 
+/** Deflate's best ratio is about 1032:1; an entry claiming more is lying about its size. */
+const MAX_DEFLATE_RATIO = 1032;
+
 async function entryBytes(
   zip: yauzl.ZipFile,
   entry: yauzl.Entry,
   handle: FileHandle,
   where: string,
+  fileSize: number,
 ): Promise<ByteSource> {
   if (entry.isEncrypted()) throw badInput(where, 'an unencrypted entry', 'an encrypted one');
   if (entry.compressionMethod === 0) {
-    const { fileDataStart } = await zip.readLocalFileHeaderPromise(entry, { minimal: true });
+    const fileDataStart = await dataStart(zip, entry, where, fileSize);
+    if (entry.uncompressedSize !== entry.compressedSize) {
+      throw badInput(
+        where,
+        `a stored entry of ${entry.compressedSize} bytes as stored`,
+        `${entry.uncompressedSize} bytes declared uncompressed`,
+      );
+    }
     return fileBytes(handle, fileDataStart, entry.uncompressedSize, where);
   }
   if (entry.compressionMethod !== 8) {
@@ -91,8 +102,41 @@ async function entryBytes(
       `compression method ${entry.compressionMethod}`,
     );
   }
-  const { fileDataStart } = await zip.readLocalFileHeaderPromise(entry, { minimal: true });
+  if (entry.uncompressedSize > MAX_DEFLATE_RATIO * entry.compressedSize + 1024) {
+    throw badInput(
+      where,
+      `at most ${MAX_DEFLATE_RATIO}× its ${entry.compressedSize} deflated bytes`,
+      `${entry.uncompressedSize} bytes declared`,
+    );
+  }
+  const fileDataStart = await dataStart(zip, entry, where, fileSize);
   return new InflateSource(() => inflatedEntry(handle, fileDataStart, entry), entry, where);
+}
+
+/**
+ * Where the entry's data starts, checked to lie inside the file: a damaged local header is the
+ * user's file, not an internal error.
+ */
+async function dataStart(
+  zip: yauzl.ZipFile,
+  entry: yauzl.Entry,
+  where: string,
+  fileSize: number,
+): Promise<number> {
+  let start: number;
+  try {
+    ({ fileDataStart: start } = await zip.readLocalFileHeaderPromise(entry, { minimal: true }));
+  } catch (e) {
+    throw badInput(where, 'a readable zip entry', (e as Error).message.split('\n')[0]);
+  }
+  if (start + entry.compressedSize > fileSize) {
+    throw badInput(
+      where,
+      `${entry.compressedSize} bytes of entry data inside the ${fileSize}-byte file`,
+      `data from byte ${start}`,
+    );
+  }
+  return start;
 }
 
 /**

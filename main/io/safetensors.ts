@@ -5,6 +5,7 @@
  */
 import { open } from 'node:fs/promises';
 import { badInput } from '../../shared/errors.ts';
+import { briefJson } from './dataset.ts';
 import { fileBytes } from './bytes.ts';
 import { ITEM_BYTES, product, rawArray } from './decode.ts';
 import type { ArraySource, Container, DType } from './types.ts';
@@ -83,9 +84,9 @@ function tensorArray(
     throw badInput(where, `one of ${Object.keys(DTYPES).join(' ')}`, `dtype ${entry?.dtype}`);
   }
   const shape = entry.shape;
-  const [begin, end] = entry.data_offsets ?? [];
+  const [begin, end] = Array.isArray(entry.data_offsets) ? entry.data_offsets : [NaN, NaN];
   if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-    throw badInput(where, 'a shape of sizes', JSON.stringify(shape));
+    throw badInput(where, 'a shape of sizes', briefJson(shape));
   }
   const want = product(shape) * ITEM_BYTES[dtype];
   if (!(Number.isSafeInteger(begin) && end - begin === want && begin >= 0 && end <= data.size)) {

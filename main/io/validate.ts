@@ -4,6 +4,7 @@
  * separate scan: that would be an extra full read of a multi-gigabyte file.
  */
 import { badInput } from '../../shared/errors.ts';
+import type { ArraySource } from './types.ts';
 
 /** Throws at the first NaN or ±Inf, naming its row (`firstRow` = row of values[0]). */
 export function assertFinite(
@@ -24,28 +25,62 @@ export function assertFinite(
   }
 }
 
-export interface LabelSummary {
-  /** Number of distinct labels. */
-  classes: number;
+/** Rows of labels read at a time: labels are streamed like features, never read whole. */
+const LABEL_CHUNK = 1 << 16;
+
+/** Labels as kept in memory: the narrowest integer array that holds every value. */
+export type LabelValues = Uint8Array | Uint16Array | Int32Array;
+
+export interface CheckedLabels {
+  values: LabelValues;
   /** Largest label. */
   max: number;
 }
 
-/** Class labels must be integers ≥ 0; training labels need at least two distinct values. */
-export function checkLabels(values: Float64Array, file: string, minClasses = 2): LabelSummary {
-  const seen = new Set<number>();
+/**
+ * Reads class labels in chunks and checks them (integers in 0..2^31−1; training labels need at
+ * least two distinct values), keeping them compact: a header may honestly declare 128 M
+ * labels, which as float64 would be a gigabyte for what fits in 128 MB of bytes.
+ */
+export async function readLabelValues(
+  a: ArraySource,
+  file: string,
+  minClasses = 2,
+): Promise<CheckedLabels> {
+  const n = a.rows * a.rowSize;
+  let values: LabelValues = new Uint8Array(n);
   let max = -1;
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    if (!Number.isInteger(v)) throw badInput(file, 'integer class labels', `${v} at row ${i}`);
-    if (v < 0) throw badInput(file, 'class labels ≥ 0', `${v} at row ${i}`);
-    seen.add(v);
-    if (v > max) max = v;
+  let other: number | undefined;
+  for (let s = 0; s < a.rows; s += LABEL_CHUNK) {
+    const chunk = await a.readRows(s, Math.min(a.rows, s + LABEL_CHUNK));
+    const base = s * a.rowSize;
+    for (let i = 0; i < chunk.length; i++) {
+      const v = chunk[i];
+      if (!Number.isInteger(v))
+        throw badInput(file, 'integer class labels', `${v} at row ${s + i}`);
+      if (v < 0) throw badInput(file, 'class labels ≥ 0', `${v} at row ${s + i}`);
+      if (v > 0x7fffffff) throw badInput(file, 'class labels below 2^31', `${v} at row ${s + i}`);
+      if (v > max) {
+        if (max >= 0) other = max;
+        max = v;
+        values = widened(values, max);
+      } else if (v !== max && other === undefined) other = v;
+    }
+    values.set(chunk, base);
   }
-  if (seen.size < minClasses) {
-    const found =
-      seen.size === 0 ? 'no labels' : `a single class (${max}) in ${values.length} labels`;
+  const classes = max < 0 ? 0 : other === undefined ? 1 : 2;
+  if (classes < minClasses) {
+    const found = classes === 0 ? 'no labels' : `a single class (${max}) in ${n} labels`;
     throw badInput(file, 'at least 2 classes (NC metrics compare classes)', found);
   }
-  return { classes: seen.size, max };
+  return { values, max };
+}
+
+/** `values` in an array wide enough for `max` (a copy when it must grow). */
+function widened(values: LabelValues, max: number): LabelValues {
+  if (max < 0x100 || (max < 0x10000 && !(values instanceof Uint8Array))) return values;
+  if (values instanceof Int32Array) return values;
+  const wider = max < 0x10000 ? new Uint16Array(values.length) : new Int32Array(values.length);
+  wider.set(values);
+  return wider;
 }

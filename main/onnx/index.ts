@@ -10,7 +10,7 @@ import { badInput } from '../../shared/errors.ts';
 import type { Progress } from '../../shared/schema.ts';
 import { datasetFromRoles, openFile } from '../io/index.ts';
 import { formatShape } from '../io/dataset.ts';
-import { checkLabels } from '../io/validate.ts';
+import { readLabelValues } from '../io/validate.ts';
 import { memoryArray } from '../io/memory.ts';
 import type { ArraySource, Container, Dataset, Role } from '../io/types.ts';
 import { extractRows, type Extracted } from './extract.ts';
@@ -104,7 +104,7 @@ async function openSplitFiles(
       formatShape(labels.shape),
     );
   // Checked before the model runs, so a bad labels file fails in a second, not after the run.
-  checkLabels(await labels.readRows(0, labels.rows), labelsFile, minClasses);
+  await readLabelValues(labels, labelsFile, minClasses);
   return { inputs, labels };
 }
 
