@@ -89,14 +89,15 @@ export async function run(argv: string[]): Promise<number> {
   });
   // The temp folder of uploads must go whatever way the process ends.
   process.on('exit', () => server.uploads.dispose());
-  // A failure outside any request (a reader's stray callback) ends the server in one line.
-  process.on('uncaughtException', (e) => {
-    process.stderr.write(
-      `nc-lens serve: internal error: ${e.message.split('\n')[0]} (server stopped)\n`,
-    );
+  // A failure outside any request (a library's stray callback) is logged in one line; the
+  // server keeps serving: a user must not lose their session to one bad file or request.
+  const survive = (e: unknown) => {
+    const msg = e instanceof Error ? e.message : String(e);
+    process.stderr.write(`nc-lens serve: internal error: ${msg.split('\n')[0]} (still serving)\n`);
     if (process.env.NC_LENS_DEBUG) console.error(e);
-    process.exit(1);
-  });
+  };
+  process.on('uncaughtException', survive);
+  process.on('unhandledRejection', survive);
   process.stdout.write(`NC Lens: ${server.url}\n`);
   if (args.open) openInBrowser(server.url);
   return new Promise<number>((resolve) => {

@@ -6,7 +6,9 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { badInput, cancelled } from '../../shared/errors.ts';
 import type { Progress } from '../../shared/schema.ts';
+import { arrayLabel } from '../io/dataset.ts';
 import { product } from '../io/decode.ts';
+import { assertFinite } from '../io/validate.ts';
 import type { ArraySource } from '../io/types.ts';
 import { feedValues, type FeedArray, type InputPlan } from './feed.ts';
 import { runError } from './session.ts';
@@ -78,8 +80,25 @@ export async function extractRows(job: ExtractJob): Promise<Extracted> {
   }
 }
 
-function readBatch(source: ArraySource, start: number, batch: number, signal?: AbortSignal) {
-  return source.readRows(start, Math.min(start + batch, source.rows), signal);
+/**
+ * Rows [start, start + batch), checked finite (a NaN input is the inputs file's fault, not the
+ * features tensor's). The prefetch may reject (cancelled) while the current batch runs and
+ * before anyone awaits it: it is marked handled at once, and the real await still sees it.
+ */
+function readBatch(
+  source: ArraySource,
+  start: number,
+  batch: number,
+  signal?: AbortSignal,
+): Promise<Float64Array> {
+  const rows = source
+    .readRows(start, Math.min(start + batch, source.rows), signal)
+    .then((values) => {
+      assertFinite(values, start, source.rowSize, arrayLabel(source), 'model inputs');
+      return values;
+    });
+  rows.catch(() => undefined);
+  return rows;
 }
 
 async function runBatch(

@@ -10,6 +10,7 @@ import type { ExportFormat } from '../../shared/api.ts';
 import { badInput } from '../../shared/errors.ts';
 import type { AnalysisResult } from '../../shared/schema.ts';
 import type { InputFile, TrainAccuracy } from '../report/sections.ts';
+import { checkedViewPng } from './png.ts';
 
 export interface Exported {
   name: string;
@@ -46,7 +47,8 @@ export async function exportBytes(
 ): Promise<Exported> {
   // `extra` comes from the renderer: only a string title and PNG bytes are taken from it.
   const title = typeof extra?.title === 'string' ? extra.title : undefined;
-  const viewPng = extra?.viewPng instanceof Uint8Array ? extra.viewPng : undefined;
+  const png = extra?.viewPng instanceof Uint8Array ? extra.viewPng : undefined;
+  const viewPng = png && format === 'pdf' ? checkedViewPng(png) : undefined;
   const base = fileStem(title);
   const text = (s: string) => new TextEncoder().encode(s);
   // pdfkit and its fonts load only when someone exports.

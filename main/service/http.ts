@@ -10,15 +10,15 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, sep } from 'node:path';
-import type { ExportFormat } from '../../shared/api.ts';
 import { badInput, toErrorValue } from '../../shared/errors.ts';
 import type { ErrorValue } from '../../shared/errors.ts';
 import type { Progress } from '../../shared/schema.ts';
 import { CALL_METHODS, ROUTES, TOKEN_HEADER } from '../../shared/transport.ts';
 import type { CallMethod } from '../../shared/transport.ts';
 import { Session } from './session.ts';
-import { UploadStore, UploadTooLarge } from './uploads.ts';
+import { UploadQuotaFull, UploadStore, UploadTooLarge } from './uploads.ts';
 import { CSP } from './csp.ts';
+import { callArgs, exportArgs } from './args.ts';
 
 export interface ServerOptions {
   /** 0 picks a free port. */
@@ -26,6 +26,8 @@ export interface ServerOptions {
   /** The built renderer (index.html and assets); null serves the API only. */
   staticDir: string | null;
   maxUploadBytes?: number;
+  /** All uploads together (default DEFAULT_MAX_TOTAL_UPLOADS, and never past the free disk). */
+  maxTotalUploadBytes?: number;
 }
 
 export interface RunningServer {
@@ -44,7 +46,7 @@ const MAX_JSON_BYTES = 32 * 1024 * 1024;
 
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const token = randomBytes(24).toString('base64url');
-  const uploads = new UploadStore(opts.maxUploadBytes);
+  const uploads = new UploadStore(opts.maxUploadBytes, opts.maxTotalUploadBytes);
   const session = new Session({
     shell: 'browser',
     resolveUpload: (id) => uploads.resolve(id),
@@ -166,7 +168,12 @@ function serveStatic(ctx: Context, req: IncomingMessage, res: ServerResponse, ur
   if (!ctx.staticDir || !existsSync(join(ctx.staticDir, 'index.html'))) {
     return sendText(res, 503, 'the app is not built: run npm run build');
   }
-  const rel = url.pathname === '/' ? 'index.html' : decodeURIComponent(url.pathname.slice(1));
+  let rel: string;
+  try {
+    rel = url.pathname === '/' ? 'index.html' : decodeURIComponent(url.pathname.slice(1));
+  } catch {
+    return sendText(res, 400, 'bad request: a malformed percent-encoding in the path');
+  }
   const path = normalize(join(ctx.staticDir, rel));
   if (!path.startsWith(normalize(ctx.staticDir) + sep) || !isFile(path)) {
     return sendText(res, 404, 'not found');
@@ -206,9 +213,16 @@ async function upload(
       req.resume();
       throw new UploadTooLarge(name, ctx.uploads.maxBytes);
     }
+    try {
+      ctx.uploads.checkQuota(name, declared);
+    } catch (e) {
+      req.resume();
+      throw e;
+    }
     sendJson(res, 200, { ok: true, value: await ctx.uploads.receive(req, name) });
   } catch (e) {
-    sendError(res, e, e instanceof UploadTooLarge ? 413 : undefined);
+    const full = e instanceof UploadTooLarge || e instanceof UploadQuotaFull;
+    sendError(res, e, full ? 413 : undefined);
   }
 }
 
@@ -221,8 +235,7 @@ async function call(
   if (!(CALL_METHODS as readonly string[]).includes(method)) {
     return sendError(res, badInput(undefined, 'an API method', `'${method}'`), 404);
   }
-  const body = (await readJson(req)) as { args?: unknown[] };
-  const args = Array.isArray(body.args) ? body.args : [];
+  const args = callArgs(method as CallMethod, await readJson(req));
   const fn = ctx.session[method as CallMethod] as (...a: unknown[]) => Promise<unknown>;
   const value = await fn.apply(ctx.session, args);
   sendJson(res, 200, { ok: true, value: value ?? null });
@@ -265,9 +278,8 @@ async function exportResult(
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
-  const body = (await readJson(req)) as { format?: ExportFormat; title?: string; viewPng?: string };
-  const viewPng = body.viewPng ? new Uint8Array(Buffer.from(body.viewPng, 'base64')) : undefined;
-  const out = await ctx.session.exportResult(body.format ?? 'json', { title: body.title, viewPng });
+  const { format, title, viewPng } = exportArgs(await readJson(req));
+  const out = await ctx.session.exportResult(format, { title, viewPng });
   res.writeHead(200, {
     'Content-Type': out.mime,
     'Content-Disposition': `attachment; filename="${out.name.replace(/"/g, '')}"`,

@@ -3,7 +3,7 @@
  * temporary folder (mkdtemp: mode 0700) that `dispose` removes.
  */
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, rmSync, statfsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -25,12 +25,40 @@ export class UploadTooLarge extends NcLensError {
   }
 }
 
+/** All uploads of one server together: they stay on disk until it exits. */
+export const DEFAULT_MAX_TOTAL_UPLOADS = 32 * 1024 ** 3;
+
+/** The uploads of this server together would pass `limit`. */
+export class UploadQuotaFull extends NcLensError {
+  constructor(name: string, limit: number) {
+    super(
+      'bad-input',
+      `${name}: expected at most ${formatBytes(limit)} of uploads in all (or the free disk space), found more (restart nc-lens serve to free them, or use the desktop app, which reads files in place)`,
+      name,
+    );
+  }
+}
+
 export class UploadStore {
   readonly dir: string;
   private readonly files = new Map<string, ResolvedFile>();
+  /** Bytes of the uploads kept, plus those being received. */
+  private used = 0;
 
-  constructor(readonly maxBytes = DEFAULT_MAX_UPLOAD) {
+  constructor(
+    readonly maxBytes = DEFAULT_MAX_UPLOAD,
+    readonly maxTotalBytes = DEFAULT_MAX_TOTAL_UPLOADS,
+  ) {
     this.dir = mkdtempSync(join(tmpdir(), 'nc-lens-'));
+  }
+
+  /** Refuses an upload of `declared` bytes that would pass the total quota or the free space. */
+  checkQuota(name: string, declared: number): void {
+    const free = freeBytes(this.dir);
+    const limit = Math.min(this.maxTotalBytes, this.used + free);
+    if (this.used + (Number.isFinite(declared) ? declared : 0) > limit) {
+      throw new UploadQuotaFull(name, this.maxTotalBytes);
+    }
   }
 
   /** Streams `body` to a new file named like the user's file; rejects past `maxBytes`. */
@@ -42,12 +70,13 @@ export class UploadStore {
     const path = join(folder, name);
     let seen = 0;
     const limit = this.maxBytes;
+    const room = this.maxTotalBytes - this.used;
     // Past the limit the rest is read and dropped rather than the socket destroyed: the browser
     // then gets the 413 and its message instead of a bare network error.
     const counter = new Transform({
       transform(chunk: Buffer, _enc, done) {
         seen += chunk.length;
-        done(null, seen > limit ? undefined : chunk);
+        done(null, seen > limit || seen > room ? undefined : chunk);
       },
     });
     try {
@@ -60,6 +89,11 @@ export class UploadStore {
       rmSync(folder, { recursive: true, force: true });
       throw new UploadTooLarge(name, limit);
     }
+    if (seen > room) {
+      rmSync(folder, { recursive: true, force: true });
+      throw new UploadQuotaFull(name, this.maxTotalBytes);
+    }
+    this.used += seen;
     this.files.set(uploadId, { path, name });
     return { uploadId, name };
   }
@@ -75,12 +109,39 @@ export class UploadStore {
   }
 }
 
-/** The base name only, without path separators or control characters. */
-function safeName(raw: string): string {
+/** Bytes free on the disk holding `dir` (Infinity where the platform cannot say). */
+function freeBytes(dir: string): number {
+  try {
+    const s = statfsSync(dir);
+    return s.bavail * s.bsize;
+  } catch {
+    return Infinity;
+  }
+}
+
+/** File systems limit a name to 255 bytes (not characters: "€" is 3 bytes in UTF-8). */
+const MAX_NAME_BYTES = 255;
+
+/** The base name only, without path separators or control characters, at most 255 bytes. */
+export function safeName(raw: string): string {
   const base = raw.split(/[\\/]/).pop() ?? '';
   // eslint-disable-next-line no-control-regex
   const clean = base.replace(/[\x00-\x1f]/g, '').trim();
-  return clean && clean !== '.' && clean !== '..' ? clean.slice(0, 200) : 'upload';
+  return clean && clean !== '.' && clean !== '..' ? byteCut(clean, MAX_NAME_BYTES) : 'upload';
+}
+
+/** `name` cut to `max` UTF-8 bytes on a character boundary, its extension kept when it can be. */
+function byteCut(name: string, max: number): string {
+  const bytes = (s: string) => Buffer.byteLength(s, 'utf8');
+  if (bytes(name) <= max) return name;
+  const dot = name.lastIndexOf('.');
+  const ext = dot > 0 && bytes(name.slice(dot)) <= 16 ? name.slice(dot) : '';
+  let stem = '';
+  for (const ch of name.slice(0, name.length - ext.length)) {
+    if (bytes(stem + ch) + bytes(ext) > max) break;
+    stem += ch;
+  }
+  return stem + ext;
 }
 
 function formatBytes(n: number): string {

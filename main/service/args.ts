@@ -1,0 +1,101 @@
+/**
+ * The browser shell's request bodies checked against the API types (shared/api.ts) before
+ * the session sees them: a malformed call is the caller's error (400, one line), never an
+ * internal one. The browser shell opens uploads (and the demo) only: paths on disk are for
+ * the Electron shell, whose main process re-validates them.
+ */
+import type { ExportFormat, FileRef } from '../../shared/api.ts';
+import { ROLES } from '../../shared/api.ts';
+import { badInput } from '../../shared/errors.ts';
+import type { CallMethod } from '../../shared/transport.ts';
+
+const EXPORT_FORMATS: readonly ExportFormat[] = ['json', 'csv', 'csv-per-class', 'pdf'];
+const CENTERINGS = ['class-means', 'samples'];
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return `an array of ${v.length}`;
+  if (typeof v === 'string') return `'${v.length > 40 ? `${v.slice(0, 40)}…` : v}'`;
+  return typeof v === 'object' ? 'an object' : `${typeof v} ${String(v)}`;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function checkString(v: unknown, what: string): string {
+  if (typeof v !== 'string') throw badInput(undefined, what, describe(v));
+  return v;
+}
+
+/** An uploaded file's reference; anything else (a path, null, a number) is refused. */
+function uploadRef(v: unknown): FileRef {
+  if (isRecord(v) && 'path' in v) {
+    throw badInput(undefined, 'an uploaded file (the browser shell opens uploads only)', 'a path');
+  }
+  if (!isRecord(v) || typeof v.uploadId !== 'string' || typeof v.name !== 'string') {
+    throw badInput(undefined, 'a file reference {uploadId, name}', describe(v));
+  }
+  return { uploadId: v.uploadId, name: v.name };
+}
+
+/** The arguments of `method` from a call body `{args: [...]}`, checked. */
+export function callArgs(method: CallMethod, body: unknown): unknown[] {
+  if (!isRecord(body)) throw badInput(undefined, 'a JSON object {args: [...]}', describe(body));
+  const args = body.args ?? [];
+  if (!Array.isArray(args)) throw badInput(undefined, 'args as an array', describe(args));
+  const count = (n: number) => {
+    if (args.length !== n)
+      throw badInput(undefined, `${n} arguments to ${method}`, `${args.length}`);
+  };
+  switch (method) {
+    case 'info':
+    case 'state':
+    case 'openDemo':
+    case 'cancel':
+      count(0);
+      return [];
+    case 'open': {
+      count(1);
+      const refs = args[0];
+      if (!Array.isArray(refs) || refs.length === 0)
+        throw badInput(undefined, 'a list of files to open', describe(refs));
+      return [refs.map(uploadRef)];
+    }
+    case 'closeFile':
+      count(1);
+      return [checkString(args[0], 'a file id')];
+    case 'setRole': {
+      count(2);
+      const id = checkString(args[0], 'an array id');
+      const role = args[1];
+      if (!(ROLES as readonly unknown[]).includes(role))
+        throw badInput(undefined, `a role (${ROLES.join(', ')})`, describe(role));
+      return [id, role];
+    }
+    case 'setCentering':
+      count(1);
+      if (!CENTERINGS.includes(args[0] as string))
+        throw badInput(undefined, "centering 'class-means' or 'samples'", describe(args[0]));
+      return [args[0]];
+  }
+}
+
+export interface ExportBody {
+  format: ExportFormat;
+  title?: string;
+  viewPng?: Uint8Array;
+}
+
+/** `{format, title?, viewPng? (base64)}`, checked. */
+export function exportArgs(body: unknown): ExportBody {
+  if (!isRecord(body)) throw badInput(undefined, 'a JSON object {format, ...}', describe(body));
+  const format = body.format ?? 'json';
+  if (!(EXPORT_FORMATS as readonly unknown[]).includes(format))
+    throw badInput(undefined, 'export format json, csv, csv-per-class or pdf', describe(format));
+  const title = body.title === undefined ? undefined : checkString(body.title, 'a title string');
+  const png =
+    body.viewPng === undefined ? undefined : checkString(body.viewPng, 'viewPng as base64');
+  const viewPng = png ? new Uint8Array(Buffer.from(png, 'base64')) : undefined;
+  return { format: format as ExportFormat, title, viewPng };
+}
