@@ -4,6 +4,7 @@
  * shape-preserving ops only (softmax and the like). Its non-constant input is the
  * features tensor; its constant inputs give W (C×D) and b.
  */
+import { badInput } from '../../shared/errors.ts';
 import { transpose } from '../io/dataset.ts';
 import type { Matrix } from '../io/types.ts';
 import {
@@ -52,9 +53,13 @@ export class GraphIndex {
   readonly outputs: Set<string>;
   readonly nodes: NodeProto[];
 
+  /** Whether each tensor reaches an output (memo: a diamond of paths is walked once). */
+  private readonly reaches = new Map<string, boolean>();
+
   constructor(
     graph: GraphProto,
     private readonly initializers: Map<string, TensorProto>,
+    file = 'the model',
   ) {
     this.nodes = graph.node ?? [];
     this.outputs = new Set((graph.output ?? []).map((o) => o.name ?? ''));
@@ -67,6 +72,34 @@ export class GraphIndex {
         this.consumers.set(inp, list);
       }
     }
+    const cycle = this.cycleNode();
+    if (cycle) throw badInput(file, 'an acyclic ONNX graph', `a cycle through node '${cycle}'`);
+  }
+
+  /** A node on a cycle, or null (Kahn's algorithm: one linear pass over the wiring). */
+  private cycleNode(): string | null {
+    const waiting = new Map<NodeProto, number>();
+    for (const node of this.nodes) {
+      const inputs = (node.input ?? []).filter((t) => t && this.producer.has(t));
+      waiting.set(node, inputs.length);
+    }
+    const ready = this.nodes.filter((n) => waiting.get(n) === 0);
+    let done = 0;
+    while (ready.length) {
+      const node = ready.pop()!;
+      done++;
+      for (const out of node.output ?? []) {
+        if (this.producer.get(out) !== node) continue;
+        for (const next of this.consumers.get(out) ?? []) {
+          const left = waiting.get(next)! - 1;
+          waiting.set(next, left);
+          if (left === 0) ready.push(next);
+        }
+      }
+    }
+    if (done === this.nodes.length) return null;
+    const stuck = this.nodes.findIndex((n) => waiting.get(n)! > 0);
+    return stuck < 0 ? '?' : this.nodes[stuck].name || `${this.nodes[stuck].opType}#${stuck}`;
   }
 
   /**
@@ -94,15 +127,42 @@ export class GraphIndex {
     return null;
   }
 
-  /** Whether `tensor` is a graph output, or every op it feeds is shape-preserving and one leads to an output. */
+  /**
+   * Whether `tensor` is a graph output, or every op it feeds is shape-preserving and one leads
+   * to an output. An explicit stack and a memo: 3 000 such ops in a row, or a diamond of them
+   * 40 deep, are one linear walk (the graph is acyclic, checked in the constructor).
+   */
   reachesOutput(tensor: string): boolean {
-    if (this.outputs.has(tensor)) return true;
-    const next = this.consumers.get(tensor) ?? [];
-    return (
-      next.length > 0 &&
-      next.every((n) => SHAPE_PRESERVING.has(n.opType ?? '')) &&
-      next.some((n) => this.reachesOutput(n.output![0]))
-    );
+    const stack = [tensor];
+    while (stack.length) {
+      const t = stack[stack.length - 1];
+      if (this.reaches.has(t)) {
+        stack.pop();
+        continue;
+      }
+      const next = this.consumers.get(t) ?? [];
+      if (
+        this.outputs.has(t) ||
+        !next.length ||
+        !next.every((n) => SHAPE_PRESERVING.has(n.opType ?? ''))
+      ) {
+        this.reaches.set(t, this.outputs.has(t));
+        stack.pop();
+        continue;
+      }
+      const outs = next.map((n) => n.output?.[0] ?? '');
+      const pending = outs.filter((o) => !this.reaches.has(o));
+      if (pending.length) {
+        stack.push(...new Set(pending));
+        continue;
+      }
+      this.reaches.set(
+        t,
+        outs.some((o) => this.reaches.get(o)),
+      );
+      stack.pop();
+    }
+    return this.reaches.get(tensor)!;
   }
 }
 

@@ -39,7 +39,7 @@ function valueInfo(v: ValueInfoProto): TensorInfo {
 /** The model's description, from an already loaded model. */
 export function describeModel(model: LoadedModel): { info: ModelInfo; index: GraphIndex } {
   const { graph, initializers } = model;
-  const index = new GraphIndex(graph, initializers);
+  const index = new GraphIndex(graph, initializers, model.file);
   const inputs = (graph.input ?? []).filter((v) => !initializers.has(v.name ?? '')).map(valueInfo);
   const info: ModelInfo = {
     inputs,

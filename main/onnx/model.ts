@@ -4,10 +4,11 @@
  * inside the model's own folder: a model file must not be able to make NC Lens read
  * arbitrary files.
  */
-import { readFile, realpath } from 'node:fs/promises';
+import { open, readFile, realpath, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import onnxProto from 'onnx-proto';
 import { badInput } from '../../shared/errors.ts';
+import { fileBytes } from '../io/bytes.ts';
 import { halfToNumber, product } from '../io/decode.ts';
 
 export const { onnx } = onnxProto;
@@ -64,10 +65,12 @@ export async function loadModel(file: string): Promise<LoadedModel> {
   let hadExternalData = false;
   const initializers = new Map<string, TensorProto>();
   for (const t of graph.initializer ?? []) {
+    checkDims(file, t);
     if (t.dataLocation === DataLocation.EXTERNAL) {
       await inlineExternalData(file, dir, t);
       hadExternalData = true;
     }
+    checkData(file, t);
     initializers.set(t.name ?? '', t);
   }
   return { file, dir, proto, graph, initializers, hadExternalData };
@@ -82,6 +85,58 @@ function decodeModel(file: string, bytes: Uint8Array): ModelProto {
   }
 }
 
+/** Bytes per element of the types whose size is fixed. */
+const ITEM_SIZES: Record<number, number> = {
+  [DataType.FLOAT]: 4,
+  [DataType.DOUBLE]: 8,
+  [DataType.FLOAT16]: 2,
+  [DataType.BFLOAT16]: 2,
+  [DataType.INT8]: 1,
+  [DataType.INT16]: 2,
+  [DataType.INT32]: 4,
+  [DataType.INT64]: 8,
+  [DataType.UINT8]: 1,
+  [DataType.UINT16]: 2,
+  [DataType.UINT32]: 4,
+  [DataType.UINT64]: 8,
+  [DataType.BOOL]: 1,
+};
+
+function describeInitializer(t: TensorProto): string {
+  return `initializer '${t.name ?? ''}' (dims [${(t.dims ?? []).join(', ')}], ${typeName(t.dataType)})`;
+}
+
+/** Dims are sizes a tensor can have: integers ≥ 0 whose product a double holds exactly. */
+function checkDims(file: string, t: TensorProto): void {
+  const dims = tensorDims(t);
+  if (!dims.every((d) => Number.isSafeInteger(d) && d >= 0) || !Number.isSafeInteger(product(dims)))
+    throw badInput(file, 'initializer dims of sizes ≥ 0', describeInitializer(t));
+}
+
+/**
+ * The stored values match the dims: checked on lengths alone, before anything is allocated
+ * from the dims (an 844 KB model may declare a 20000×20000 initializer and hold no data).
+ */
+function checkData(file: string, t: TensorProto): void {
+  const item = ITEM_SIZES[t.dataType ?? 0];
+  if (!item) return;
+  const count = product(tensorDims(t));
+  const raw = t.rawData?.length ?? 0;
+  const typed =
+    t.dataType === DataType.FLOAT
+      ? t.floatData?.length
+      : t.dataType === DataType.DOUBLE
+        ? t.doubleData?.length
+        : t.dataType === DataType.INT64
+          ? t.int64Data?.length
+          : t.dataType === DataType.UINT32 || t.dataType === DataType.UINT64
+            ? t.uint64Data?.length
+            : t.int32Data?.length;
+  const found = raw ? `${raw} bytes of raw_data` : `${typed ?? 0} typed values`;
+  if (raw ? raw !== count * item : (typed ?? 0) !== count)
+    throw badInput(file, `${count} values for ${describeInitializer(t)}`, found);
+}
+
 /**
  * Reads an initializer's external data into `rawData`, so the model can be handed to
  * onnxruntime as one buffer (a session made from a buffer has no folder to resolve paths in).
@@ -90,19 +145,35 @@ async function inlineExternalData(file: string, dir: string, t: TensorProto): Pr
   const entries = new Map((t.externalData ?? []).map((e) => [e.key ?? '', e.value ?? '']));
   const location = entries.get('location') ?? '';
   const target = await externalDataPath(file, dir, location, t.name ?? '');
-  const data = await readFile(target).catch((e: NodeJS.ErrnoException) => {
-    throw badInput(file, `external data '${location}' for '${t.name}'`, e.code ?? e.message);
+  const where = `external data '${location}' for '${t.name}'`;
+  const info = await stat(target).catch((e: NodeJS.ErrnoException) => {
+    throw badInput(file, where, e.code ?? e.message);
   });
+  // A FIFO would block forever and a folder fails with EISDIR: regular files only.
+  if (!info.isFile())
+    throw badInput(file, `${where} in a regular file`, 'a folder or special file');
+  const item = ITEM_SIZES[t.dataType ?? 0] ?? 1;
   const offset = Number(entries.get('offset') ?? 0);
-  const length = entries.has('length') ? Number(entries.get('length')) : data.length - offset;
-  if (!(offset >= 0 && length >= 0 && offset + length <= data.length)) {
+  // Only the tensor's own byte range is read: the file may hold a whole model's weights.
+  const length = entries.has('length')
+    ? Number(entries.get('length'))
+    : Math.min(product(tensorDims(t)) * item, info.size - offset);
+  if (
+    !(Number.isSafeInteger(offset) && Number.isSafeInteger(length)) ||
+    !(offset >= 0 && length >= 0 && offset + length <= info.size)
+  ) {
     throw badInput(
       file,
       `${length} bytes at offset ${offset} of '${location}' for '${t.name}'`,
-      `a ${data.length}-byte file`,
+      `a ${info.size}-byte file`,
     );
   }
-  t.rawData = data.subarray(offset, offset + length);
+  const handle = await open(target, 'r');
+  try {
+    t.rawData = await fileBytes(handle, offset, length, target).read(0, length);
+  } finally {
+    await handle.close();
+  }
   t.externalData = [];
   t.dataLocation = DataLocation.DEFAULT;
 }
