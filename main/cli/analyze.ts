@@ -4,16 +4,11 @@
  */
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type {
-  AnalysisResult,
-  MetricsResult,
-  Progress,
-  SeriesResult,
-  SplitMetrics,
-} from '../../shared/schema.ts';
+import { badInput } from '../../shared/errors.ts';
+import type { AnalysisResult, MetricsResult, Progress, SeriesResult } from '../../shared/schema.ts';
 import { metricsCsv, perClassCsv } from '../report/csv.ts';
 import { pointMetrics } from '../report/points.ts';
-import { METRICS, metricName, type MetricKey } from '../../shared/metric-names.ts';
+import { METRICS, metricName, type MetricKey, type MetricName } from '../../shared/metric-names.ts';
 import {
   analyzeInputs,
   INPUT_OPTIONS,
@@ -35,7 +30,11 @@ const OPTIONS: OptionTable = {
     arg: 'OUT',
     help: 'write the per-class table (of the last epoch) as CSV',
   },
-  quiet: { type: 'boolean', short: 'q', help: 'print no table, warnings or progress' },
+  quiet: {
+    type: 'boolean',
+    short: 'q',
+    help: 'print no table, warnings or progress (with --json OUT, --csv or --per-class-csv)',
+  },
   help: { type: 'boolean', short: 'h', help: 'show this help' },
 };
 
@@ -59,13 +58,21 @@ export async function run(argv: string[]): Promise<number> {
   }
   const quiet = values.quiet === true;
   const jsonOut = typeof values.json === 'string' ? values.json : undefined;
+  const writesFile = ['json', 'csv', 'per-class-csv'].some((k) => typeof values[k] === 'string');
+  if (quiet && !writesFile) {
+    throw badInput(
+      undefined,
+      '--json OUT, --csv OUT or --per-class-csv OUT with -q (it prints no table)',
+      'no output requested',
+    );
+  }
 
   const controller = new AbortController();
   const onSigint = () => controller.abort();
   process.once('SIGINT', onSigint);
   const progress = !quiet && process.stderr.isTTY ? progressLine() : undefined;
   try {
-    const { result } = await analyzeInputs('analyze', values, positionals, {
+    const { result, files } = await analyzeInputs('analyze', values, positionals, {
       signal: controller.signal,
       onProgress: progress?.update,
       geometry: jsonOut !== undefined,
@@ -80,7 +87,7 @@ export async function run(argv: string[]): Promise<number> {
       process.stdout.write(JSON.stringify(result, null, 2) + '\n');
     } else {
       if (jsonOut) await writeFile(jsonOut, JSON.stringify(result, null, 2) + '\n');
-      if (!quiet) process.stdout.write(render(result, positionals) + '\n');
+      if (!quiet) process.stdout.write(render(result, files, terminalWidth()) + '\n');
     }
     if (!quiet) for (const w of warningsOf(result)) process.stderr.write(`warning: ${w}\n`);
     return 0;
@@ -128,23 +135,60 @@ function engineLine(r: AnalysisResult): string {
   return `centering ${r.settings.centering}${where}`;
 }
 
-function render(result: AnalysisResult, files: string[]): string {
-  return result.schema === 'nc-lens/metrics@1'
-    ? renderMetrics(result, files)
-    : renderSeries(result);
+/**
+ * The width the table must fit: the terminal's, else `COLUMNS` (set by shells and by tests),
+ * else unbounded (a pipe or a file gets every column).
+ */
+function terminalWidth(): number {
+  const columns = process.stdout.columns || Number(process.env.COLUMNS);
+  return Number.isInteger(columns) && columns > 0 ? columns : Infinity;
 }
 
-function renderMetrics(r: MetricsResult, files: string[]): string {
+function render(result: AnalysisResult, files: string[], width: number): string {
+  return result.schema === 'nc-lens/metrics@1'
+    ? renderMetrics(result, files, width)
+    : renderSeries(result, width);
+}
+
+/**
+ * One column per split. Metrics of W alone (splitFree) are the same for the test split and
+ * shown once; with no test split the one column is not called "train" (it may be held-out
+ * inputs run through a model).
+ */
+function renderMetrics(r: MetricsResult, files: string[], width: number): string {
   const name = files.map((f) => path.basename(f)).join(', ') || 'dataset';
   const head = `${name}: N=${r.n}, D=${r.d}, C=${r.c}${r.test ? ` (test N=${r.test.n})` : ''}; ${engineLine(r)}`;
-  const splits: [string, SplitMetrics][] = [['train', r]];
-  if (r.test) splits.push(['test', r.test]);
+  const test = r.test;
   const rows = METRICS.map((m) => [
     m.key,
-    ...splits.map(([, split]) => fmt(m.value(split))),
+    fmt(m.value(r)),
+    ...(test ? [m.splitFree ? '' : fmt(m.value(test))] : []),
     m.meaning,
   ]);
-  return `${head}\n\n${table(['metric', ...splits.map(([s]) => s), 'meaning'], rows)}`;
+  const header = ['metric', ...(test ? ['train', 'test'] : ['value']), 'meaning'];
+  const note = test ? '\n\n*_weights metrics depend on W alone: shown once, for both splits.' : '';
+  return `${head}\n\n${fitMeaning(table(header, rows), width)}${note}`;
+}
+
+/** `text` broken between words into lines of at most `width` characters. */
+function wrap(text: string, width: number): string {
+  const lines: string[] = [];
+  for (const word of text.split(' ')) {
+    const last = lines.at(-1);
+    if (last !== undefined && last.length + 1 + word.length <= width)
+      lines[lines.length - 1] += ` ${word}`;
+    else lines.push(word);
+  }
+  return lines.join('\n');
+}
+
+/** Lines cut at `width` (the trailing meaning column is the only one that can run over). */
+function fitMeaning(text: string, width: number): string {
+  if (!Number.isFinite(width)) return text;
+  return text
+    .split('\n')
+    .map((l) => ([...l].length > width ? [...l].slice(0, width - 1).join('') + '…' : l))
+    .join('\n');
 }
 
 /** The columns of a series table: one per family's headline numbers. */
@@ -161,20 +205,61 @@ const SERIES_COLUMNS: readonly MetricKey[] = [
   'ncc_accuracy',
 ];
 
-function renderSeries(s: SeriesResult): string {
+/** Which series columns stay when the terminal is narrow, most telling first. */
+const SERIES_PRIORITY: readonly MetricKey[] = [
+  'nc1',
+  'etf_error_means',
+  'self_duality',
+  'ncc_mismatch',
+  'classifier_accuracy',
+  'cdnv',
+  'nc1_quotient',
+  'equinorm_means',
+  'duality_cos_mean',
+  'ncc_accuracy',
+];
+
+/**
+ * The series as a table that fits `width`: columns are left out, least telling first, and a
+ * line says which; --json and --csv always have every number.
+ */
+function renderSeries(s: SeriesResult, width: number): string {
   const by = s.kind === 'layers' ? 'layer' : 'epoch';
-  const cols = SERIES_COLUMNS.map(metricName);
   const hasTest = s.points.some((p) => p.metrics.test);
-  const header = [by, ...cols.map((m) => m.key), ...(hasTest ? ['test_accuracy'] : [])];
-  const rows = s.points.map((p) => [
-    s.kind === 'layers' ? p.label : String(p.epoch ?? p.step ?? p.index),
-    ...cols.map((m) => fmt(m.value(p.metrics))),
-    ...(hasTest
-      ? [fmt(p.metrics.test?.nc4.classifier_accuracy ?? p.metrics.test?.nc4.ncc_accuracy)]
-      : []),
-  ]);
-  const legend = cols.map((m) => `  ${m.key.padEnd(20)} ${m.meaning}`).join('\n');
-  return `${s.kind} series, ${s.points.length} points; ${engineLine(s)}\n\n${table(header, rows)}\n\n${legend}`;
+  const build = (cols: readonly MetricName[]) => {
+    const header = [by, ...cols.map((m) => m.key), ...(hasTest ? ['test_accuracy'] : [])];
+    const rows = s.points.map((p) => [
+      s.kind === 'layers' ? p.label : String(p.epoch ?? p.step ?? p.index),
+      ...cols.map((m) => fmt(m.value(p.metrics))),
+      ...(hasTest
+        ? [fmt(p.metrics.test?.nc4.classifier_accuracy ?? p.metrics.test?.nc4.ncc_accuracy)]
+        : []),
+    ]);
+    return table(header, rows);
+  };
+  const fits = (text: string) => Math.max(...text.split('\n').map((l) => l.length)) <= width;
+  const inOrder = (keys: MetricKey[]) => SERIES_COLUMNS.filter((k) => keys.includes(k));
+  let kept: MetricKey[] = [...SERIES_COLUMNS];
+  if (!fits(build(kept.map(metricName)))) {
+    kept = [SERIES_PRIORITY[0]];
+    for (const k of SERIES_PRIORITY.slice(1)) {
+      if (fits(build(inOrder([...kept, k]).map(metricName)))) kept.push(k);
+    }
+    kept = inOrder(kept);
+  }
+  const text = build(kept.map(metricName));
+  const left = SERIES_COLUMNS.filter((k) => !kept.includes(k));
+  const omitted = left.length
+    ? `\n\n${wrap(`left out to fit ${width} columns: ${left.join(', ')} (--csv OUT or --json OUT has every metric)`, width)}`
+    : '';
+  const legend = fitMeaning(
+    kept
+      .map(metricName)
+      .map((m) => `  ${m.key.padEnd(20)} ${m.meaning}`)
+      .join('\n'),
+    width,
+  );
+  return `${s.kind} series, ${s.points.length} points; ${engineLine(s)}\n\n${text}${omitted}\n\n${legend}`;
 }
 
 /** Columns of numbers right-aligned; the first column and `meaning` left-aligned. */

@@ -3,6 +3,7 @@
  * `run(argv): Promise<number>`. Exit codes: 0 success, 2 bad input, 1 internal error.
  */
 import { isNcLensError } from '../../shared/errors.ts';
+import { didYouMean } from './suggest.ts';
 
 const commands: Record<
   string,
@@ -17,6 +18,9 @@ const commands: Record<
   serve: { summary: 'open the app in a browser (loopback only)', load: () => import('./serve.ts') },
 };
 
+/** Other spellings of commands (British English). */
+const ALIASES: Record<string, string> = { analyse: 'analyze' };
+
 function usage(): string {
   const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(9)} ${c.summary}`);
   return `usage: nc-lens <command> [options]\n\ncommands:\n${lines.join('\n')}\n\nRun nc-lens <command> --help for its options.`;
@@ -26,16 +30,18 @@ async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h') {
     process.stdout.write(usage() + '\n');
-    return name ? 0 : 2;
+    return 0;
   }
   if (name === '--version' || name === '-v') {
     const { version } = await import('../version.ts');
     process.stdout.write(`${version}\n`);
     return 0;
   }
-  const cmd = commands[name];
+  const cmd = commands[ALIASES[name] ?? name];
   if (!cmd) {
-    process.stderr.write(`nc-lens: unknown command '${name}'\n${usage()}\n`);
+    const known = [...Object.keys(commands), ...Object.keys(ALIASES)];
+    const hint = didYouMean(name, known) || `; commands: ${Object.keys(commands).join(', ')}`;
+    process.stderr.write(`nc-lens: unknown command '${name}'${hint}\n`);
     return 2;
   }
   try {

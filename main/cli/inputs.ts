@@ -10,6 +10,7 @@ import type { AnalysisResult, Centering, MetricsResult } from '../../shared/sche
 import { FILE_ARRAY, type RoleOverrides } from '../io/index.ts';
 import { analyzeDataset, analyzePaths, type AnalyzeOptions } from '../engine/index.ts';
 import { pointMetrics } from '../report/points.ts';
+import { didYouMean } from './suggest.ts';
 
 export interface OptionSpec {
   type: 'string' | 'boolean';
@@ -18,6 +19,8 @@ export interface OptionSpec {
   help: string;
   /** The dataset role this option names an array for. */
   role?: keyof RoleOverrides;
+  /** Other spellings accepted for the same option (British ones: the UI says "Centre on"). */
+  aliases?: string[];
 }
 
 export type OptionTable = Record<string, OptionSpec>;
@@ -53,13 +56,21 @@ export const INPUT_OPTIONS: OptionTable = {
     arg: 'NAME',
     help: 'model tensor to take as features (default: the classifier input)',
   },
-  centering: { type: 'string', arg: 'MODE', help: 'global mean: class-means (default) or samples' },
+  centering: {
+    type: 'string',
+    arg: 'MODE',
+    aliases: ['centring'],
+    help: 'global mean: class-means (default) or samples',
+  },
   threads: { type: 'string', arg: 'N', help: 'worker threads (default: all cores for big inputs)' },
 };
 
 export type OptionValues = Record<string, string | boolean | undefined>;
 
-/** `argv` parsed against `table`; an unknown or malformed option is a one-line bad-input error. */
+/**
+ * `argv` parsed against `table`, aliases resolved; an unknown option is a one-line bad-input
+ * error with the closest known one, a malformed one a line without Node's advice on `--`.
+ */
 export function parseOptions(
   command: string,
   table: OptionTable,
@@ -72,21 +83,53 @@ export function parseOptions(
     ]),
   );
   try {
-    return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+    return parseArgs({
+      args: withAliasesResolved(table, argv),
+      options,
+      allowPositionals: true,
+      strict: true,
+    });
   } catch (e) {
+    const message = (e as Error).message.split('\n')[0];
+    const unknown = /^Unknown option '(--?[^']*)'/.exec(message)?.[1];
+    const known = Object.entries(table).flatMap(([k, o]) => [k, ...(o.aliases ?? [])]);
+    if (unknown) {
+      const hint = unknown.startsWith('--') ? didYouMean(unknown.slice(2), known, '--') : '';
+      throw badInput(
+        undefined,
+        `an option of \`nc-lens ${command} --help\``,
+        `'${unknown}'${hint}`,
+      );
+    }
     throw badInput(
       undefined,
       `options as in \`nc-lens ${command} --help\``,
-      (e as Error).message.split('\n')[0],
+      message.replace(/\. To specify a positional argument.*$/, ''),
     );
   }
+}
+
+/** `argv` with every `--alias` and `--alias=value` (before a bare `--`) under its real name. */
+function withAliasesResolved(table: OptionTable, argv: string[]): string[] {
+  const real = new Map(
+    Object.entries(table).flatMap(([k, o]) => (o.aliases ?? []).map((a) => [a, k] as const)),
+  );
+  const end = argv.indexOf('--');
+  return argv.map((arg, i) => {
+    if ((end >= 0 && i >= end) || !arg.startsWith('--')) return arg;
+    const eq = arg.indexOf('=');
+    const name = arg.slice(2, eq < 0 ? undefined : eq);
+    const to = real.get(name);
+    return to ? `--${to}${eq < 0 ? '' : arg.slice(eq)}` : arg;
+  });
 }
 
 /** The help lines of `table`, one option a line. */
 export function optionLines(table: OptionTable): string[] {
   return Object.entries(table).map(([name, o]) => {
     const flag = `${o.short ? `-${o.short}, ` : '    '}--${name}${o.arg ? ` ${o.arg}` : ''}`;
-    return `  ${flag.padEnd(26)} ${o.help}`;
+    const also = o.aliases?.length ? ` (also ${o.aliases.map((a) => `--${a}`).join(', ')})` : '';
+    return `  ${flag.padEnd(26)} ${o.help}${also}`;
   });
 }
 
