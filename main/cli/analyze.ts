@@ -16,6 +16,7 @@ import {
   parseOptions,
   type OptionTable,
 } from './inputs.ts';
+import { checkOutputPaths } from './outputs.ts';
 
 const OPTIONS: OptionTable = {
   ...INPUT_OPTIONS,
@@ -58,6 +59,8 @@ export async function run(argv: string[]): Promise<number> {
   }
   const quiet = values.quiet === true;
   const jsonOut = typeof values.json === 'string' ? values.json : undefined;
+  const text = (v: unknown) => (typeof v === 'string' ? v : undefined);
+  checkOutputPaths([jsonOut, text(values.csv), text(values['per-class-csv'])]);
   const writesFile = ['json', 'csv', 'per-class-csv'].some((k) => typeof values[k] === 'string');
   if (quiet && !writesFile) {
     throw badInput(

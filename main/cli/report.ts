@@ -15,6 +15,7 @@ import {
   parseOptions,
   type OptionTable,
 } from './inputs.ts';
+import { checkOutputPaths } from './outputs.ts';
 
 const OPTIONS: OptionTable = {
   output: { type: 'string', short: 'o', arg: 'FILE', help: 'the PDF to write (required)' },
@@ -72,6 +73,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   const output = typeof values.output === 'string' ? values.output : undefined;
   if (!output) throw badInput(undefined, 'an output file (-o report.pdf)', 'none');
+  checkOutputPaths([output]);
   const title = typeof values.title === 'string' ? values.title : undefined;
   const log = values['train-log'];
   const trainAccuracyLog = typeof log === 'string' ? await readTrainLog(log) : undefined;
