@@ -2,6 +2,10 @@
 // Runs the built CLI (dist/cli.js); in a checkout without a build, runs the TypeScript source
 // through tsx so `npm run serve` and the tests work straight after `npm ci`.
 import { existsSync } from 'node:fs';
+
+// onnxruntime's telemetry leaves files in $TMPDIR and $HOME after every model run
+// (main/onnx/no-telemetry.ts); set before anything can create a session.
+process.env.ORT_DISABLE_TELEMETRY ??= '1';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const built = fileURLToPath(new URL('../dist/cli.js', import.meta.url));

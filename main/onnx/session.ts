@@ -2,6 +2,7 @@
  * onnxruntime sessions over a model whose graph outputs may have been extended in memory
  * (the features tensor is often an internal value). The model file is never written.
  */
+import './no-telemetry.ts';
 import * as ort from 'onnxruntime-node';
 import { badInput } from '../../shared/errors.ts';
 import { onnx, type LoadedModel } from './model.ts';

@@ -3,6 +3,7 @@
  * dist/service-host.js) and talks to it over `process.parentPort`. It also runs as a
  * worker_threads worker, which is how it is exercised without Electron.
  */
+import '../onnx/no-telemetry.ts';
 import { parentPort as workerPort } from 'node:worker_threads';
 import { serveSession } from './rpc.ts';
 import type { Port } from './rpc.ts';
