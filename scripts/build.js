@@ -1,4 +1,4 @@
-// Builds everything that ships: the Node side (CLI, engine worker, service, Electron entries)
+// Builds everything that ships: the Node side (CLI, service, Electron entries)
 // with esbuild into dist/, and the renderer with Vite into dist/renderer/.
 import { build } from 'esbuild';
 import { existsSync, rmSync } from 'node:fs';
@@ -21,11 +21,10 @@ const node = {
 // `new URL('./<name>.js', import.meta.url)` finds them from the bundle.
 const esmEntries = {
   cli: 'main/cli/index.ts',
-  'engine-worker': 'main/engine/worker.ts',
   'service-host': 'main/service/host.ts',
 };
 
-/** The plain-Node bundles (CLI, engine worker, service host) into `outdir`, as they ship. */
+/** The plain-Node bundles (CLI, service host) into `outdir`, as they ship. */
 export async function bundleNode(outdir) {
   await build({
     ...node,

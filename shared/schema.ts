@@ -44,6 +44,10 @@ export interface EngineInfo {
   backend: string;
   threads: number;
   seconds: number;
+  /** Where the products ran: 'cpu' or 'cuda'. */
+  device?: string;
+  /** Precision of the products ('float64': every product exact to round-off). */
+  precision?: string;
 }
 
 /** Metrics of one feature matrix (one split). */

@@ -1,71 +1,70 @@
 /**
- * Pass 2 of the engine, one chunk of rows at a time. Everything here is a pure function of
- * (plan, chunk) → partial sums, and partial sums of disjoint row ranges merge by addition
- * (`mergePartials`; sample-cloud blocks by concatenation, each knowing its place): that is
- * what lets worker threads, or other machines, share the rows.
+ * Pass 2 of the engine as one ONNX graph (ort.ts), run on every chunk of rows. For a chunk X
+ * (m×D, float32 as read from the file or float64) and its class indices y:
  *
- * Precision: residuals r = h − μ_y are formed in float64 before any float32 product, so the
- * products are on small numbers; σ_k² is summed from the float64 residuals; the squared
- * NC1 projections are summed in float64; and every NCC/classifier decision whose
- * float32 margin is within the proven error bound is recomputed in float64, so predictions
- * are those of a float64 computation.
+ *   Z = X − c₀                      c₀: the split's global mean
+ *   P = Z · [E; M_ref − c₀; W_ref]ᵀ  ONE float64 product (m × (r + 2C))
+ *   e_j·r_i = P_E − E·(μ_y − c₀)    the NC1 projections of the residual r_i = h_i − μ_y
+ *   ‖r_i‖²  from X − μ_y             (gathered means: exact, no cancellation)
+ *   NCC:        argmax_j 2 Z·(μ_j − c₀) − ‖μ_j − c₀‖²   (= argmin_j ‖h − μ_j‖², ties lowest j)
+ *   classifier: argmax_j Z·w_j + (b_j + w_j·c₀)         (= argmax_j w_j·h + b_j)
+ *
+ * and only O(m + r) numbers come back to JS. Every product is float64 (the inputs are
+ * widened exactly in the graph), so no decision needs a recheck. Memory: the product is at
+ * most ROW_BUDGET numbers per run (rows per run shrink as C grows), so C = 50 000 needs no
+ * more than C = 10; no C×C table exists anywhere.
+ *
+ * Partial sums of disjoint row ranges merge by addition (`mergePartials`; sample-cloud
+ * blocks by concatenation, each knowing its place).
  */
-import type { Product } from './product.ts';
+import type * as ort from 'onnxruntime-node';
+import type { Constant, Feeds, GraphNode, GraphSpec, GraphValue, Machine } from './ort.ts';
+import { DataType, Graph, f64, tensor } from './ort.ts';
 import type { SampleBlock, SamplePlan } from './samples.ts';
 import { pickedCoordinates } from './samples.ts';
 
-/** What a worker needs to process rows of one split. Plain data (structured-cloneable). */
+/** Numbers of the m×K product (and of its slices) per run: 32 MB of float64. */
+const ROW_BUDGET = 2 ** 22;
+
+/** What pass 2 needs to process the rows of one split. */
 export interface Pass2Plan {
   d: number;
   /** Classes of this split. */
   c: number;
-  /** Label value of each class of this split. */
-  labels: number[];
   /** μ_k of this split (c×d): residuals are taken against them. */
   means: Float64Array;
-  /** The K vectors residuals are multiplied by (row-major K×d). */
-  cols: Float64Array;
-  k: number;
-  /** Columns [projAt, projAt + projCount) are the NC1 directions (nc1.ts). */
-  projAt: number;
-  projCount: number;
-  ncc: DecisionPlan;
-  classifier: DecisionPlan | LogitsPlan | null;
+  /** c₀ (d). */
+  center: Float64Array;
+  /** NC1 directions (r×d, nc1.ts). */
+  directions: Float64Array;
+  r: number;
+  /** E·(μ_y − c₀), c×r. */
+  offsets: Float64Array;
+  /** Candidate classes of the NCC and the classifier (the reference split's). */
+  candidates: number;
+  /** μ_j − c₀ of the reference classes (candidates×d). */
+  nccColumns: Float64Array;
+  /** Classifier rows of the reference classes (candidates×d), or null. */
+  weightColumns: Float64Array | null;
+  /** b_j + w_j·c₀ (candidates), with weightColumns. */
+  weightShift: Float64Array | null;
+  /** Classifier decisions from given logits instead, or null. */
+  logits: LogitsPlan | null;
+  /** Own class → its candidate index (−1 when the reference split lacks it). */
+  truth: Int32Array;
   /** Coordinates to keep for the picked rows (samples.ts), or null. */
   samples: SamplePlan | null;
 }
 
-/**
- * A decision over `count` candidates: score_j = table[y·count + j] + sign·2·(r·col_{at+j})
- * (NCC: sign −1, smaller wins; classifier: sign +½ on the product, larger wins).
- */
-export interface DecisionPlan {
-  kind: 'scores';
-  at: number;
-  count: number;
-  /** Per true class y and candidate j: the score part that does not depend on r. */
-  table: Float64Array;
-  /** Multiplier of r·col_j in the score. */
-  factor: number;
-  /** Whether the largest score wins (classifier) or the smallest (NCC). */
-  largest: boolean;
-  /** Label value each candidate predicts. */
-  labels: number[];
-  /** max_j ‖col_j‖, for the error bound. */
-  maxColNorm: number;
-}
-
 /** Classifier decisions from stored logits: argmax over the given columns. */
 export interface LogitsPlan {
-  kind: 'logits';
   columns: number[];
-  labels: number[];
 }
 
 export interface Chunk {
   rows: number;
-  /** m×d, row-major; overwritten with the residuals. */
-  features: Float64Array;
+  /** m×d, row-major, float32 as stored or float64. */
+  features: Float32Array | Float64Array;
   /** Class index (in the plan's classes) of each row. */
   classes: Int32Array;
   /** m×logitWidth when the classifier decides from logits. */
@@ -86,21 +85,18 @@ export interface Pass2Partial {
   nccCorrect: Float64Array;
   classifierCorrect: Float64Array;
   mismatches: number;
-  /** Decisions recomputed in float64 because the float32 margin was too small. */
-  recomputed: number;
   /** Sample-cloud coordinates of the picked rows, per chunk (placed by `at`, not by order). */
   samples: SampleBlock[];
 }
 
-export function emptyPartial(plan: Pass2Plan): Pass2Partial {
+export function emptyPartial(plan: { c: number; r: number }): Pass2Partial {
   return {
     rows: 0,
     squares: new Float64Array(plan.c),
-    projections: new Float64Array(plan.projCount),
+    projections: new Float64Array(plan.r),
     nccCorrect: new Float64Array(plan.c),
     classifierCorrect: new Float64Array(plan.c),
     mismatches: 0,
-    recomputed: 0,
     samples: [],
   };
 }
@@ -123,149 +119,207 @@ export function mergePartials(a: Pass2Partial, b: Pass2Partial): Pass2Partial {
     nccCorrect: addInto(a.nccCorrect, b.nccCorrect),
     classifierCorrect: addInto(a.classifierCorrect, b.classifierCorrect),
     mismatches: a.mismatches + b.mismatches,
-    recomputed: a.recomputed + b.recomputed,
     samples: [...a.samples, ...b.samples],
   };
 }
 
-/** Accumulates one chunk into `acc` (mutated). `product` must hold the plan's columns. */
-export function accumulateChunk(
-  plan: Pass2Plan,
-  product: Product,
-  chunk: Chunk,
-  acc: Pass2Partial,
-): void {
-  const { d } = plan;
-  const m = chunk.rows;
-  const r = chunk.features;
-  const norms = residualsInPlace(plan, chunk, acc);
-  const p = product.multiply(r, m);
-  addSquaredProjections(plan, p, m, acc.projections);
-  if (plan.samples && chunk.picks?.length) {
-    acc.samples.push({
-      at: chunk.pickAt!,
-      coords: pickedCoordinates(plan.samples, p, plan.k, plan.projAt, chunk.picks, chunk.classes),
-    });
-  }
-  // Bound on |fl(r·c) − r·c| per unit of ‖r‖·‖c‖ (Higham, inner products): inputs rounded
-  // to the product's precision (2u) plus D sequential additions.
-  const gamma = 1.01 * (d + 2) * product.unitRoundoff;
-  const errorRow = { gamma, recomputed: 0 };
-  for (let i = 0; i < m; i++) {
-    const y = chunk.classes[i];
-    const truth = plan.labels[y];
-    const ncc = decide(plan, plan.ncc, p, r, i, y, norms[i], errorRow);
-    if (ncc === truth) acc.nccCorrect[y]++;
-    if (plan.classifier) {
-      const cls =
-        plan.classifier.kind === 'logits'
-          ? argmaxLogits(plan.classifier, chunk, i)
-          : decide(plan, plan.classifier, p, r, i, y, norms[i], errorRow);
-      if (cls === truth) acc.classifierCorrect[y]++;
-      if (cls !== ncc) acc.mismatches++;
+/** Columns of the fused product: [E; M_ref − c₀; W_ref], as the D×K matrix MatMul takes. */
+function productMatrix(plan: Pass2Plan): { data: Float64Array; k: number } {
+  const { d, r, candidates } = plan;
+  const blocks: [Float64Array, number][] = [
+    [plan.directions, r],
+    [plan.nccColumns, candidates],
+  ];
+  if (plan.weightColumns) blocks.push([plan.weightColumns, candidates]);
+  const k = blocks.reduce((s, [, rows]) => s + rows, 0);
+  const out = new Float64Array(d * k);
+  let at = 0;
+  for (const [block, rows] of blocks) {
+    for (let j = 0; j < rows; j++) {
+      const o = j * d;
+      for (let t = 0; t < d; t++) out[t * k + at + j] = block[o + t];
     }
+    at += rows;
   }
-  acc.recomputed += errorRow.recomputed;
-  acc.rows += m;
+  return { data: out, k };
 }
 
-/** r = h − μ_y in place (float64); adds ‖r‖² to its class; returns ‖r‖ per row. */
-function residualsInPlace(plan: Pass2Plan, chunk: Chunk, acc: Pass2Partial): Float64Array {
-  const { d, means } = plan;
-  const r = chunk.features;
-  const norms = new Float64Array(chunk.rows);
-  for (let i = 0; i < chunk.rows; i++) {
-    const y = chunk.classes[i];
-    const ro = i * d;
-    const mo = y * d;
+const i64 = (values: number[]) => ({
+  data: BigInt64Array.from(values, (v) => BigInt(v)),
+  dims: [values.length],
+});
+
+/** The pass-2 graph of a plan, for features stored as float32 or float64. */
+function pass2Graph(plan: Pass2Plan, input: 'float32' | 'float64'): GraphSpec {
+  const { d, c, r, candidates } = plan;
+  const product = productMatrix(plan);
+  const k = product.k;
+  const nodes: GraphNode[] = [];
+  const add = (op: string, inputs: string[], outputs: string[], attrs?: GraphNode['attrs']) =>
+    nodes.push({ op, inputs, outputs, attrs });
+  const constants: Record<string, { data: Constant; dims: number[] }> = {
+    center: { data: plan.center, dims: [d] },
+    means: { data: plan.means, dims: [c, d] },
+    product: { data: product.data, dims: [d, k] },
+    axis1: i64([1]),
+  };
+  const outputs: GraphValue[] = [];
+  if (input === 'float32') add('Cast', ['X'], ['Xd'], { to: DataType.DOUBLE });
+  const x = input === 'float32' ? 'Xd' : 'X';
+  add('Sub', [x, 'center'], ['Z']);
+  add('MatMul', ['Z', 'product'], ['P']);
+  // ‖r_i‖² from the gathered class means.
+  add('Gather', ['means', 'Y'], ['MY'], { axis: 0 });
+  add('Sub', [x, 'MY'], ['R']);
+  add('ReduceSumSquare', ['R'], ['rowSq'], { axes: [1], keepdims: 0 });
+  outputs.push({ name: 'rowSq', type: DataType.DOUBLE, dims: ['m'] });
+  const slice = (name: string, from: number, to: number) => {
+    constants[`${name}_from`] = i64([from]);
+    constants[`${name}_to`] = i64([to]);
+    add('Slice', ['P', `${name}_from`, `${name}_to`, 'axis1'], [name]);
+  };
+  if (r > 0) {
+    constants.offsets = { data: plan.offsets, dims: [c, r] };
+    slice('PE', 0, r);
+    add('Gather', ['offsets', 'Y'], ['OY'], { axis: 0 });
+    add('Sub', ['PE', 'OY'], ['proj']);
+    add('ReduceSumSquare', ['proj'], ['projSq'], { axes: [0], keepdims: 0 });
+    outputs.push(
+      { name: 'projSq', type: DataType.DOUBLE, dims: [r] },
+      { name: 'proj', type: DataType.DOUBLE, dims: ['m', r] },
+    );
+  }
+  const nccSq = new Float64Array(candidates);
+  for (let j = 0; j < candidates; j++) {
     let s = 0;
-    for (let t = 0; t < d; t++) {
-      const v = r[ro + t] - means[mo + t];
-      r[ro + t] = v;
-      s += v * v;
+    for (let t = 0; t < d; t++) s += plan.nccColumns[j * d + t] ** 2;
+    nccSq[j] = s;
+  }
+  constants.nccSq = { data: nccSq, dims: [candidates] };
+  slice('PN', r, r + candidates);
+  add('Add', ['PN', 'PN'], ['PN2']);
+  add('Sub', ['PN2', 'nccSq'], ['nccScore']);
+  add('ArgMax', ['nccScore'], ['nccArg'], { axis: 1, keepdims: 0 });
+  add('Cast', ['nccArg'], ['ncc'], { to: DataType.INT32 });
+  outputs.push({ name: 'ncc', type: DataType.INT32, dims: ['m'] });
+  if (plan.weightColumns) {
+    constants.shift = { data: plan.weightShift!, dims: [candidates] };
+    slice('PW', r + candidates, r + 2 * candidates);
+    add('Add', ['PW', 'shift'], ['clsScore']);
+    add('ArgMax', ['clsScore'], ['clsArg'], { axis: 1, keepdims: 0 });
+    add('Cast', ['clsArg'], ['cls'], { to: DataType.INT32 });
+    outputs.push({ name: 'cls', type: DataType.INT32, dims: ['m'] });
+  }
+  return {
+    nodes,
+    inputs: [
+      { name: 'X', type: input === 'float32' ? DataType.FLOAT : DataType.DOUBLE, dims: ['m', d] },
+      { name: 'Y', type: DataType.INT32, dims: ['m'] },
+    ],
+    outputs,
+    constants,
+  };
+}
+
+/** Rows per graph run: the product and its slices stay within ROW_BUDGET numbers. */
+export function runRows(plan: Pass2Plan): number {
+  const k = plan.r + plan.candidates * (plan.weightColumns ? 2 : 1);
+  return Math.max(16, Math.floor(ROW_BUDGET / Math.max(k, 1)));
+}
+
+/** Pass 2 of one split: a graph per input precision, built on first use. */
+export class SecondPass {
+  private graphs = new Map<string, Promise<Graph>>();
+  readonly acc: Pass2Partial;
+  constructor(
+    readonly plan: Pass2Plan,
+    private readonly machine: Machine,
+  ) {
+    this.acc = emptyPartial(plan);
+  }
+
+  private graph(input: 'float32' | 'float64'): Promise<Graph> {
+    let g = this.graphs.get(input);
+    if (!g) {
+      g = Graph.create(pass2Graph(this.plan, input), this.machine);
+      g.catch(() => undefined);
+      this.graphs.set(input, g);
     }
-    acc.squares[y] += s;
-    norms[i] = Math.sqrt(s);
+    return g;
   }
-  return norms;
-}
 
-function addSquaredProjections(
-  plan: Pass2Plan,
-  p: ArrayLike<number>,
-  m: number,
-  sums: Float64Array,
-): void {
-  const { k, projAt, projCount } = plan;
-  for (let i = 0; i < m; i++) {
-    const po = i * k + projAt;
-    for (let j = 0; j < projCount; j++) sums[j] += p[po + j] * p[po + j];
+  /** Starts building the graph for this input precision (while pass 1 still reads). */
+  prepare(input: 'float32' | 'float64'): void {
+    void this.graph(input);
   }
-}
 
-/**
- * The winning candidate's label for row i. Uses the product's scores unless the margin
- * between the best and the runner-up is within twice the largest possible error of a score
- * (then no float32 ordering can be trusted), in which case all scores are recomputed in
- * float64 from the residual. Ties go to the lowest candidate.
- */
-function decide(
-  plan: Pass2Plan,
-  dp: DecisionPlan,
-  p: ArrayLike<number>,
-  r: Float64Array,
-  i: number,
-  y: number,
-  norm: number,
-  error: { gamma: number; recomputed: number },
-): number {
-  const po = i * plan.k + dp.at;
-  const to = y * dp.count;
-  const sign = dp.largest ? 1 : -1;
-  let best = -1;
-  let bestScore = -Infinity;
-  let second = -Infinity;
-  for (let j = 0; j < dp.count; j++) {
-    // Scores oriented so that larger wins.
-    const s = sign * (dp.table[to + j] + dp.factor * p[po + j]);
-    if (s > bestScore) {
-      second = bestScore;
-      bestScore = s;
-      best = j;
-    } else if (s > second) second = s;
+  /** Runs the graph on a chunk; its outputs are added by `accumulate`. */
+  async run(chunk: Chunk): Promise<Record<string, ort.Tensor>> {
+    const { d, r } = this.plan;
+    const m = chunk.rows;
+    const input = chunk.features instanceof Float32Array ? 'float32' : 'float64';
+    const graph = await this.graph(input);
+    const feeds: Feeds = {
+      X:
+        input === 'float32'
+          ? tensor('float32', chunk.features, [m, d])
+          : f64(chunk.features as Float64Array, [m, d]),
+      Y: tensor('int32', chunk.classes, [m]),
+    };
+    const fetch = ['rowSq', 'ncc'];
+    if (r > 0) fetch.push('projSq');
+    if (r > 0 && this.plan.samples && chunk.picks?.length) fetch.push('proj');
+    if (this.plan.weightColumns) fetch.push('cls');
+    return graph.run(feeds, fetch);
   }
-  const bound = Math.abs(dp.factor) * error.gamma * norm * dp.maxColNorm;
-  const slack = 4e-16 * (Math.abs(bestScore) + Math.abs(second));
-  if (bestScore - second > 2 * bound + slack) return dp.labels[best];
-  error.recomputed++;
-  return dp.labels[exactWinner(plan, dp, r, i, to, sign)];
-}
 
-function exactWinner(
-  plan: Pass2Plan,
-  dp: DecisionPlan,
-  r: Float64Array,
-  i: number,
-  to: number,
-  sign: number,
-): number {
-  const { d, cols } = plan;
-  const ro = i * d;
-  let best = 0;
-  let bestScore = -Infinity;
-  for (let j = 0; j < dp.count; j++) {
-    const co = (dp.at + j) * d;
-    let rc = 0;
-    for (let t = 0; t < d; t++) rc += r[ro + t] * cols[co + t];
-    const s = sign * (dp.table[to + j] + dp.factor * rc);
-    if (s > bestScore) {
-      bestScore = s;
-      best = j;
+  /** Adds a chunk's graph outputs to the partial sums (O(m) work in JS). */
+  accumulate(chunk: Chunk, out: Record<string, ort.Tensor>): void {
+    const { plan, acc } = this;
+    const m = chunk.rows;
+    const rowSq = out.rowSq.data as Float64Array;
+    const ncc = out.ncc.data as Int32Array;
+    const cls = out.cls ? (out.cls.data as Int32Array) : null;
+    const { classes } = chunk;
+    for (let i = 0; i < m; i++) {
+      const y = classes[i];
+      acc.squares[y] += rowSq[i];
+      const truth = plan.truth[y];
+      if (ncc[i] === truth) acc.nccCorrect[y]++;
+      const decided = cls ? cls[i] : plan.logits ? argmaxLogits(plan.logits, chunk, i) : -2;
+      if (decided !== -2) {
+        if (decided === truth) acc.classifierCorrect[y]++;
+        if (decided !== ncc[i]) acc.mismatches++;
+      }
     }
+    if (out.projSq) {
+      const p = out.projSq.data as Float64Array;
+      for (let j = 0; j < plan.r; j++) acc.projections[j] += p[j];
+    }
+    if (out.proj && plan.samples && chunk.picks?.length) {
+      acc.samples.push({
+        at: chunk.pickAt!,
+        coords: pickedCoordinates(
+          plan.samples,
+          out.proj.data as Float64Array,
+          plan.r,
+          0,
+          chunk.picks,
+          classes,
+        ),
+      });
+    }
+    acc.rows += m;
   }
-  return best;
+
+  async close(): Promise<void> {
+    const graphs = await Promise.all([...this.graphs.values()].map((g) => g.catch(() => null)));
+    this.graphs.clear();
+    await Promise.all(graphs.map((g) => g?.close()));
+  }
 }
 
+/** The candidate index of the largest given logit (ties: the lowest). */
 function argmaxLogits(lp: LogitsPlan, chunk: Chunk, i: number): number {
   const z = chunk.logits!;
   const o = i * chunk.logitWidth!;
@@ -278,5 +332,5 @@ function argmaxLogits(lp: LogitsPlan, chunk: Chunk, i: number): number {
       best = j;
     }
   }
-  return lp.labels[best];
+  return best;
 }

@@ -1,11 +1,9 @@
 /**
  * The Neural Collapse engine: every metric of docs/metrics.md from activation dumps, in two
- * streaming passes (passes.ts), on worker threads when the job is big enough (pool.ts).
- * The CLI (`analyze`, `report`) calls `analyzePaths`; the app's service, whose files are
- * already open, calls `analyzeDataset` / `analyzeLayers` / `analyzeSeries`.
+ * streaming passes (passes.ts) whose products run as float64 ONNX graphs (ort.ts).
+ * What to analyse is decided by the analysis plan (main/plan): it calls `analyzeDataset`,
+ * `analyzeLayers` or `analyzeSeries` for the CLI and the app alike.
  */
-import { availableParallelism } from 'node:os';
-import path from 'node:path';
 import { cancelled } from '../../shared/errors.ts';
 import type {
   AnalysisResult,
@@ -18,17 +16,12 @@ import type {
   SeriesPoint,
   SeriesResult,
 } from '../../shared/schema.ts';
-import type { OpenedDataset, RoleOverrides } from '../io/index.ts';
-import { guessRoles, openDataset, openFile } from '../io/index.ts';
 import type { ArraySource, Dataset } from '../io/types.ts';
 import { parseEpoch } from './epochs.ts';
 import type { FirstPass, JobContext } from './passes.ts';
 import { analyzeSplit, splitProblem } from './passes.ts';
-import { WorkerPool } from './pool.ts';
-import type { BackendPreference } from './product.ts';
-import { productBackend } from './product.ts';
-import type { RowRunner } from './runner.ts';
-import { InProcessRunner } from './runner.ts';
+import type { Device, Machine } from './ort.ts';
+import { Dense, checkDevice, defaultMachine } from './ort.ts';
 
 export { parseEpoch } from './epochs.ts';
 export { mergePartials } from './accumulate.ts';
@@ -37,8 +30,10 @@ export interface AnalyzeOptions {
   centering?: Centering;
   signal?: AbortSignal;
   onProgress?: (p: Progress) => void;
-  /** Worker threads for pass 2; default: all cores when the job is big enough, else 1. */
+  /** ONNX Runtime intra-op threads; default: all cores (at most 16). */
   threads?: number;
+  /** Where the graphs run: 'cpu' (default) or 'cuda' (where onnxruntime-node has CUDA). */
+  device?: Device;
   /** Include result.geometry (means, global mean, classifier rows); default true. */
   geometry?: boolean;
   /**
@@ -46,51 +41,32 @@ export interface AnalyzeOptions {
    * (samples.ts); default false. Its bounds hold for the whole job: a series shares them.
    */
   samples?: boolean;
-  /** Tensor backend: 'auto' (tfjs-node, else wasm, else float64 JS), or one of them. */
-  backend?: BackendPreference;
 }
 
-/**
- * Multiply-adds of pass 2 from which worker threads pay off: a worker starts in ~0.15 s
- * built (hidden behind pass 1, which runs meanwhile), and wasm does ~7·10⁹ MAC/s.
- */
-const PARALLEL_WORK = 3e8;
+/** The engine as it runs: ONNX Runtime's kernels, in float64. */
+const BACKEND = 'onnxruntime';
 
-/** One public call: its options, progress meter and (lazily) its pass-2 runner. */
+/** One public call: its options, progress meter, machine and dense-product sessions. */
 class Job implements JobContext {
   readonly centering: Centering;
   readonly signal?: AbortSignal;
+  readonly machine: Machine;
+  readonly dense: Dense;
   private readonly started = performance.now();
-  private running: Promise<RowRunner> | null = null;
   private span = { from: 0, to: 1, units: 1, done: 0 };
   private phase = { name: '', rows: 0 };
-  private readonly onAbort = () => {
-    // Terminate workers at once; a runner that failed to start has nothing to stop.
-    void this.running?.then(
-      (r) => r.close(),
-      () => undefined,
-    );
-  };
 
-  constructor(private readonly opts: AnalyzeOptions) {
+  constructor(opts: AnalyzeOptions) {
     this.centering = opts.centering ?? 'class-means';
     this.signal = opts.signal;
+    this.onProgress = opts.onProgress;
     if (this.signal?.aborted) throw cancelled();
-    this.signal?.addEventListener('abort', this.onAbort, { once: true });
+    this.machine = { ...defaultMachine(opts.threads), device: opts.device ?? 'cpu' };
+    checkDevice(this.machine.device);
+    this.dense = new Dense(this.machine);
   }
 
-  runner(work: number): Promise<RowRunner> {
-    this.running ??= this.createRunner(work);
-    return this.running;
-  }
-
-  private async createRunner(work: number): Promise<RowRunner> {
-    const pref = this.opts.backend ?? 'auto';
-    const threads =
-      this.opts.threads ?? (work >= PARALLEL_WORK ? Math.min(availableParallelism(), 8) : 1);
-    if (threads <= 1) return InProcessRunner.create(pref);
-    return WorkerPool.create(threads, pref, this.signal);
-  }
+  private readonly onProgress?: (p: Progress) => void;
 
   /** The share [from, to] of the whole job that the next `units` rows of work represent. */
   enter(from: number, to: number, units: number): void {
@@ -102,7 +78,7 @@ class Job implements JobContext {
     this.phase.rows += rows;
     this.span.done += rows;
     const { from, to, units, done } = this.span;
-    this.opts.onProgress?.({
+    this.onProgress?.({
       phase,
       fraction: from + (to - from) * Math.min(1, done / units),
       rows: this.phase.rows,
@@ -110,18 +86,19 @@ class Job implements JobContext {
     });
   }
 
-  async engineInfo(): Promise<EngineInfo> {
+  engineInfo(): EngineInfo {
     const seconds = (performance.now() - this.started) / 1000;
-    if (!this.running)
-      return { backend: await productBackend(this.opts.backend), threads: 1, seconds };
-    const r = await this.running;
-    return { backend: r.backend, threads: r.threads, seconds };
+    return {
+      backend: BACKEND,
+      threads: this.machine.threads,
+      seconds,
+      device: this.machine.device,
+      precision: 'float64',
+    };
   }
 
   async close(): Promise<void> {
-    this.signal?.removeEventListener('abort', this.onAbort);
-    const r = await this.running?.catch(() => null);
-    await r?.close();
+    await this.dense.close();
   }
 }
 
@@ -202,7 +179,7 @@ async function datasetMetrics(
 }
 
 async function finish<T extends AnalysisResult>(result: T, job: Job): Promise<T> {
-  result.engine = await job.engineInfo();
+  result.engine = job.engineInfo();
   return result;
 }
 
@@ -325,79 +302,7 @@ function seriesPoint(entry: SeriesEntry, metrics: MetricsResult): SeriesPoint {
   return point;
 }
 
-/** Whether a file holds a whole dataset by itself (features and labels). */
-async function isBundle(file: string): Promise<boolean> {
-  const container = await openFile(file);
-  try {
-    const roles = [...guessRoles(container.arrays).values()];
-    return (roles.includes('features') || roles.includes('layer')) && roles.includes('labels');
-  } finally {
-    await container.close();
-  }
-}
-
-function inputsOf(opened: OpenedDataset): MetricsResult['inputs'] {
-  const roles = opened.dataset.roles;
-  return opened.containers.map((c) => ({
-    file: c.file,
-    bytes: c.bytes,
-    arrays: Object.fromEntries(
-      c.arrays.map((a) => [
-        a.name,
-        roles[`${path.basename(c.file)}:${a.name}`] ?? roles[a.name] ?? 'ignore',
-      ]),
-    ),
-  }));
-}
-
-/**
- * THE entry point. One dataset (one bundle, or separate files for its arrays) → its metrics,
- * or a layer series when the bundle holds several feature layers; several bundles that each
- * hold features and labels → an epoch series, the bundles opened one at a time.
- */
-export async function analyzePaths(
-  paths: string[],
-  overrides: RoleOverrides = {},
-  opts: AnalyzeOptions = {},
-): Promise<AnalysisResult> {
-  if (paths.length > 1 && (await allBundles(paths))) return analyzeBundles(paths, overrides, opts);
-  const opened = await openDataset(paths, overrides);
-  try {
-    const { dataset } = opened;
-    if (dataset.layers && dataset.layers.length > 1) return await analyzeLayers(dataset, opts);
-    const result = await analyzeDataset(dataset, opts);
-    result.inputs = inputsOf(opened);
-    return result;
-  } finally {
-    await opened.close();
-  }
-}
-
-async function allBundles(paths: string[]): Promise<boolean> {
-  for (const p of paths) if (!(await isBundle(p))) return false;
-  return true;
-}
-
-/** An epoch series over bundles, each opened, analysed and closed before the next. */
-async function analyzeBundles(
-  paths: string[],
-  overrides: RoleOverrides,
-  opts: AnalyzeOptions,
-): Promise<SeriesResult> {
-  const labels = paths.map((p) => path.basename(p).replace(/\.[^.]*$/, ''));
-  return epochSeries(seriesOrder(labels), opts, async (entry, measure) => {
-    const opened = await openDataset([paths[entry.position]], overrides);
-    try {
-      const metrics = await measure(opened.dataset);
-      metrics.inputs = inputsOf(opened);
-      return metrics;
-    } finally {
-      await opened.close();
-    }
-  });
-}
-
-/** The tensor backend and thread count a big job would use here. */
+/** The backend and thread count a job would use here. */
 export async function backendInfo(): Promise<{ backend: string; threads: number }> {
-  return { backend: await productBackend('auto'), threads: availableParallelism() };
+  return { backend: BACKEND, threads: defaultMachine().threads };
 }

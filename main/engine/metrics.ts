@@ -6,9 +6,12 @@
  */
 import type { Nc2, Nc3, Nc4, PerClassRow, SplitMetrics } from '../../shared/schema.ts';
 import type { Pass2Partial } from './accumulate.ts';
-import { gram, rowNorms, squaredDistance } from './linalg.ts';
+import { rowNorms } from './linalg.ts';
 import type { Nc1Directions } from './nc1.ts';
 import { nc1FromProjections } from './nc1.ts';
+import type { Dense } from './ort.ts';
+import type { PairSums } from './pairs.ts';
+import { pairSums } from './pairs.ts';
 
 export interface SplitStatistics {
   n: number;
@@ -46,11 +49,10 @@ function std(xs: ArrayLike<number>): number {
   return Math.sqrt(s / xs.length);
 }
 
-/** Values of a symmetric c×c matrix over the pairs k < l. */
-function pairs(g: Float64Array, c: number): number[] {
-  const out: number[] = [];
-  for (let k = 0; k < c; k++) for (let l = k + 1; l < c; l++) out.push(g[k * c + l]);
-  return out;
+/** Population variance from sums of x − x₀ shifted by a value near their mean. */
+function shiftedVariance(s1: number, s2: number, count: number): number {
+  const m = s1 / count;
+  return Math.max(0, s2 / count - m * m);
 }
 
 export interface EtfShape {
@@ -63,19 +65,16 @@ export interface EtfShape {
 /**
  * How far the rows of V are from a simplex ETF (Papyan, Han & Donoho, PNAS 2020):
  * equinorm = std‖v_k‖/mean‖v_k‖, equiangular = std of pairwise cosines, maxangle = mean
- * |cos_kl + 1/(C−1)|, etf_error = ‖G/‖G‖_F − (I − 11ᵀ/C)/√(C−1)‖_F.
+ * |cos_kl + 1/(C−1)|, etf_error = ‖G/‖G‖_F − (I − 11ᵀ/C)/√(C−1)‖_F, from the tiled pair
+ * sums (pairs.ts).
  */
 function etfShape(
-  v: Float64Array,
-  c: number,
-  d: number,
+  norms: Float64Array,
+  sums: PairSums | null,
   what: string,
   warnings: string[],
 ): EtfShape {
-  const norms = rowNorms(v, c, d);
-  const g = gram(v, c, d);
   const meanNorm = mean(norms);
-  const zeroRow = norms.some((x) => x === 0);
   const equinorm = finite(
     meanNorm > 0 ? std(norms) / meanNorm : null,
     `equinorm_${what}`,
@@ -84,31 +83,14 @@ function etfShape(
   );
   let equiangular: number | null = null;
   let maxangle: number | null = null;
-  if (zeroRow) {
+  const zeroRow = norms.some((x) => x === 0);
+  if (zeroRow || !sums) {
     warnings.push(`equiangular_${what} and maxangle_${what} are undefined: a vector has zero norm`);
   } else {
-    const cos = new Float64Array(c * c);
-    for (let k = 0; k < c; k++)
-      for (let l = 0; l < c; l++) cos[k * c + l] = g[k * c + l] / (norms[k] * norms[l]);
-    const cs = pairs(cos, c);
-    equiangular = std(cs);
-    maxangle = mean(cs.map((x) => Math.abs(x + 1 / (c - 1))));
+    equiangular = Math.sqrt(shiftedVariance(sums.cos1, sums.cos2, sums.pairs));
+    maxangle = sums.cosAbs / sums.pairs;
   }
-  let fro = 0;
-  for (let i = 0; i < c * c; i++) fro += g[i] * g[i];
-  fro = Math.sqrt(fro);
-  let etf: number | null = null;
-  if (fro > 0) {
-    let s = 0;
-    const scale = 1 / Math.sqrt(c - 1);
-    for (let k = 0; k < c; k++) {
-      for (let l = 0; l < c; l++) {
-        const target = ((k === l ? 1 : 0) - 1 / c) * scale;
-        s += (g[k * c + l] / fro - target) ** 2;
-      }
-    }
-    etf = Math.sqrt(s);
-  }
+  const etf = sums && meanNorm > 0 ? Math.sqrt(Math.max(0, sums.etf2)) : null;
   return {
     equinorm,
     equiangular,
@@ -117,52 +99,52 @@ function etfShape(
   };
 }
 
+/** The pair sums of the rows of V; without zero rows for the cosines (else cosines only are skipped). */
+async function pairsOf(
+  v: Float64Array,
+  c: number,
+  d: number,
+  norms: Float64Array,
+  dense: Dense,
+  variances?: Float64Array,
+): Promise<PairSums | null> {
+  if (!norms.some((x) => x > 0)) return null;
+  return pairSums({ v, c, d, norms, variances }, dense);
+}
+
 /**
  * Hyperspherical log-kernel of the normalised centred means (Liu et al. 2023; Wu & Papyan
  * 2024): κ_kl = −log‖u_k − u_l‖ over pairs; its mean and population variance.
  */
 function logKernel(
-  centred: Float64Array,
   c: number,
-  d: number,
+  norms: Float64Array,
+  sums: PairSums | null,
   warnings: string[],
 ): { mean: number | null; variance: number | null } {
-  const norms = rowNorms(centred, c, d);
-  if (norms.some((x) => x === 0)) {
+  if (!sums || norms.some((x) => x === 0)) {
     warnings.push(
       'log_kernel_mean and log_kernel_var are undefined: a class mean equals the global mean',
     );
     return { mean: null, variance: null };
   }
-  const u = centred.map((x, i) => x / norms[Math.floor(i / d)]);
-  const ks: number[] = [];
-  for (let k = 0; k < c; k++) {
-    for (let l = k + 1; l < c; l++) {
-      ks.push(-Math.log(Math.sqrt(squaredDistance(u, k * d, u, l * d, d))));
-    }
-  }
-  if (ks.some((x) => !Number.isFinite(x))) {
+  const k0 = -0.5 * Math.log((2 * c) / (c - 1));
+  const m = k0 + sums.kernel1 / sums.pairs;
+  const variance = shiftedVariance(sums.kernel1, sums.kernel2, sums.pairs);
+  if (!Number.isFinite(m) || !Number.isFinite(variance)) {
     warnings.push(
       'log_kernel_mean and log_kernel_var are undefined: two class means point the same way',
     );
     return { mean: null, variance: null };
   }
-  const m = mean(ks);
-  return { mean: m, variance: std(ks) ** 2 };
+  return { mean: m, variance };
 }
 
 /** CDNV (Galanti et al. 2022): mean over pairs of (σ_k² + σ_l²)/(2‖μ_k − μ_l‖²). */
-function cdnv(s: SplitStatistics, variances: Float64Array): number | null {
-  const { c, d, centred } = s;
-  let total = 0;
-  for (let k = 0; k < c; k++) {
-    for (let l = k + 1; l < c; l++) {
-      const dist = squaredDistance(centred, k * d, centred, l * d, d);
-      if (dist === 0) return null;
-      total += (variances[k] + variances[l]) / (2 * dist);
-    }
-  }
-  return total / ((c * (c - 1)) / 2);
+function cdnv(sums: PairSums | null): number | null {
+  // Relative separation at round-off level: two means coincide.
+  if (!sums || !(sums.minSeparation > 1e-13)) return null;
+  return sums.cdnv / sums.pairs;
 }
 
 /** cos(w_k, μ_k − μ_G) per class, or null where a norm is zero. */
@@ -219,16 +201,26 @@ function nc3(s: SplitStatistics, cosines: (number | null)[], warnings: string[])
   };
 }
 
-export function splitMetrics(s: SplitStatistics, warnings: string[]): SplitMetrics {
+export async function splitMetrics(
+  s: SplitStatistics,
+  warnings: string[],
+  dense: Dense,
+): Promise<SplitMetrics> {
   const { n, d, c, labels, counts, centred, partial, weights } = s;
   const variances = Float64Array.from(partial.squares, (sq, k) => sq / counts[k]);
   const traceW = partial.squares.reduce((a, b) => a + b, 0) / n;
   let traceB = 0;
   for (let i = 0; i < c * d; i++) traceB += centred[i] ** 2;
   traceB /= c;
-  const means = etfShape(centred, c, d, 'means', warnings);
-  const kernel = logKernel(centred, c, d, warnings);
-  const w = weights ? etfShape(weights, c, d, 'weights', warnings) : null;
+  const meanNorms = rowNorms(centred, c, d);
+  const weightNorms = weights ? rowNorms(weights, c, d) : null;
+  const meanPairs = await pairsOf(centred, c, d, meanNorms, dense, variances);
+  const means = etfShape(meanNorms, meanPairs, 'means', warnings);
+  const kernel = logKernel(c, meanNorms, meanPairs, warnings);
+  const w =
+    weights && weightNorms
+      ? etfShape(weightNorms, await pairsOf(weights, c, d, weightNorms, dense), 'weights', warnings)
+      : null;
   const nc2: Nc2 = {
     equinorm_means: means.equinorm,
     equiangular_means: means.equiangular,
@@ -247,8 +239,6 @@ export function splitMetrics(s: SplitStatistics, warnings: string[]): SplitMetri
     classifier_accuracy: s.hasClassifier ? sum(partial.classifierCorrect) / n : null,
     ncc_accuracy: sum(partial.nccCorrect) / n,
   };
-  const meanNorms = rowNorms(centred, c, d);
-  const weightNorms = weights ? rowNorms(weights, c, d) : null;
   const per_class: PerClassRow[] = labels.map((label, k) => ({
     label,
     count: counts[k],
@@ -275,7 +265,7 @@ export function splitMetrics(s: SplitStatistics, warnings: string[]): SplitMetri
       'all class means coincide',
       warnings,
     ),
-    cdnv: finite(cdnv(s, variances), 'cdnv', 'two class means coincide', warnings),
+    cdnv: finite(cdnv(meanPairs), 'cdnv', 'two class means coincide', warnings),
     nc2,
     nc3: nc3(s, cosines, warnings),
     nc4,

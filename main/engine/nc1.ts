@@ -11,7 +11,8 @@
  * along in the same matrix product as the NCC and classifier scores.
  */
 import { RANK_TOL } from '../../shared/numerics.ts';
-import { crossProduct, gram, symmetricEigen } from './linalg.ts';
+import { symmetricEigen } from './linalg.ts';
+import type { Dense } from './ort.ts';
 
 export interface Nc1Directions {
   /** Row-major count×d. */
@@ -27,27 +28,46 @@ function significant(values: Float64Array): number[] {
   return Array.from(values.keys()).filter((j) => values[j] > RANK_TOL * max);
 }
 
-export function nc1Directions(centred: Float64Array, c: number, d: number): Nc1Directions {
+/** The kept eigenvectors as rows (count×n) from symmetricEigen's columns. */
+function keptRows(vectors: Float64Array, n: number, keep: number[]): Float64Array {
+  const out = new Float64Array(keep.length * n);
+  keep.forEach((j, q) => {
+    for (let i = 0; i < n; i++) out[q * n + i] = vectors[i * n + j];
+  });
+  return out;
+}
+
+/** The transpose of a row-major rows×cols matrix. */
+function transposed(m: Float64Array, rows: number, cols: number): Float64Array {
+  const out = new Float64Array(m.length);
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out[j * rows + i] = m[i * cols + j];
+  return out;
+}
+
+/**
+ * The NC1 directions and weights. The Gram matrix (or Σ_B) is one float64 product on ONNX
+ * Runtime, and so is the back-transform E = V_keepᵀ·M̃; only the eigensolver of the
+ * min(C, D)-sized symmetric matrix runs in JS.
+ */
+export async function nc1Directions(
+  centred: Float64Array,
+  c: number,
+  d: number,
+  dense: Dense,
+): Promise<Nc1Directions> {
   if (c - 1 < d) {
-    const { values, vectors } = symmetricEigen(gram(centred, c, d), c);
+    const g = await dense.mulT(centred, c, d, centred, c);
+    const { values, vectors } = symmetricEigen(g, c);
     const keep = significant(values);
-    const directions = new Float64Array(keep.length * d);
-    keep.forEach((j, q) => {
-      for (let k = 0; k < c; k++) {
-        const vk = vectors[k * c + j];
-        for (let t = 0; t < d; t++) directions[q * d + t] += vk * centred[k * d + t];
-      }
-    });
+    const directions = await dense.mul(keptRows(vectors, c, keep), keep.length, c, centred, d);
     const weights = Float64Array.from(keep, (j) => 1 / values[j] ** 2);
     return { directions, weights, count: keep.length };
   }
-  const sb = crossProduct(centred, c, d).map((x) => x / c);
+  const mt = transposed(centred, c, d);
+  const sb = (await dense.mulT(mt, d, c, mt, d)).map((x) => x / c);
   const { values, vectors } = symmetricEigen(sb, d);
   const keep = significant(values);
-  const directions = new Float64Array(keep.length * d);
-  keep.forEach((j, q) => {
-    for (let t = 0; t < d; t++) directions[q * d + t] = vectors[t * d + j];
-  });
+  const directions = keptRows(vectors, d, keep);
   const weights = Float64Array.from(keep, (j) => 1 / (c * values[j]));
   return { directions, weights, count: keep.length };
 }

@@ -1,30 +1,44 @@
 /**
  * The two streaming passes over one split (train or test) of a dataset:
  * pass 1 reads the features once for class counts and sums (→ μ_k, μ_G), checking every
- * value is finite; pass 2 reads them again and hands chunks to a RowRunner, which computes
- * the NC1 projections and the NCC/classifier decisions (accumulate.ts), and, when asked, the
- * coordinates of a subsample of rows for the 3-D view (samples.ts). Memory: O(C·D + C²)
- * plus one chunk (plus the sample cloud, bounded), whatever N is.
+ * value is finite, in JS over the rows as read (float32 stays float32; measured here, these
+ * segment sums run at 0.5–0.64·10⁹ values/s against 0.05–0.54 for ONNX Runtime one-hot
+ * products and 0.04–0.08 for its ScatterElements, C = 10 … 1 000);
+ * pass 2 reads them again and runs each chunk through one ONNX graph (accumulate.ts) for the
+ * NC1 projections and the NCC/classifier decisions, and, when asked, the coordinates of a
+ * subsample of rows for the 3-D view (samples.ts). Reading the next chunk overlaps the graph
+ * run of the current one. Memory: O(C·D) plus one chunk (plus the sample cloud, bounded),
+ * whatever N and C are.
  */
 import type { Centering, SampleCloud, SplitMetrics } from '../../shared/schema.ts';
 import { badInput, cancelled } from '../../shared/errors.ts';
 import { arrayLabel, assertFinite } from '../io/index.ts';
 import type { ArraySource, Matrix } from '../io/types.ts';
-import type { Chunk, DecisionPlan, LogitsPlan, Pass2Partial, Pass2Plan } from './accumulate.ts';
+import type { Chunk, LogitsPlan, Pass2Partial, Pass2Plan } from './accumulate.ts';
+import { SecondPass, runRows } from './accumulate.ts';
 import { splitMetrics } from './metrics.ts';
 import type { Nc1Directions } from './nc1.ts';
 import { nc1Directions } from './nc1.ts';
-import { dot, rowNorms, squaredDistance } from './linalg.ts';
-import type { RowRunner } from './runner.ts';
+import type { Dense, Machine } from './ort.ts';
 import type { SampleSetup } from './samples.ts';
 import { picksWithin, sampleCloud, sampleSetup } from './samples.ts';
 
 /**
- * Rows per chunk: about 2 MB of float64 whatever D is; small enough to stay in cache and keep
- * cancellation prompt, big enough that per-chunk overheads vanish.
+ * Rows per chunk read: about 4 MB of float32 whatever D is; small enough to keep
+ * cancellation prompt, big enough that per-read and per-run overheads vanish.
  */
 function chunkRows(d: number): number {
-  return Math.max(64, Math.min(65536, Math.floor(2 ** 18 / Math.max(d, 1))));
+  return Math.max(64, Math.min(65536, Math.floor(2 ** 20 / Math.max(d, 1))));
+}
+
+/** Rows [start, end) of features as the graphs take them (float32 kept as read). */
+function readFeatures(
+  a: ArraySource,
+  start: number,
+  end: number,
+  signal?: AbortSignal,
+): Promise<Float32Array | Float64Array> {
+  return a.readFeatures ? a.readFeatures(start, end, signal) : a.readRows(start, end, signal);
 }
 
 export interface JobContext {
@@ -32,8 +46,10 @@ export interface JobContext {
   signal?: AbortSignal;
   /** Called after each chunk with the rows just processed in this pass, of `total`. */
   progress(phase: string, rows: number, total: number): void;
-  /** The runner for pass 2, created on first use (sized by the work it will do). */
-  runner(work: number): Promise<RowRunner>;
+  /** Where the graphs run (device, intra-op threads). */
+  machine: Machine;
+  /** The job's dense float64 products (Gram matrices, tiles). */
+  dense: Dense;
 }
 
 export interface SplitInput {
@@ -66,11 +82,19 @@ function checkAbort(signal?: AbortSignal): void {
   if (signal?.aborted) throw cancelled();
 }
 
-/** Classes are the distinct label values present, sorted (docs/metrics.md, Notation). */
+/** Rows of labels read at a time: labels are read in chunks, never whole. */
+const LABEL_CHUNK = 1 << 20;
+
+/**
+ * Classes are the distinct label values present, sorted (docs/metrics.md, Notation). The
+ * labels are read twice in chunks (distinct values, then the class of each row), so only
+ * the compact class index (4 bytes a row) is kept.
+ */
 async function classesOf(
   labels: ArraySource,
   n: number,
   where: string,
+  signal?: AbortSignal,
 ): Promise<{ labels: number[]; classes: Int32Array; counts: Float64Array }> {
   if (labels.rows !== n || labels.rowSize !== 1) {
     throw badInput(
@@ -79,15 +103,22 @@ async function classesOf(
       labels.shape.join('×'),
     );
   }
-  const values = await labels.readRows(0, n);
-  const distinct = [...new Set(values)].sort((a, b) => a - b);
+  const seen = new Set<number>();
+  for (let s = 0; s < n; s += LABEL_CHUNK) {
+    const values = await labels.readRows(s, Math.min(n, s + LABEL_CHUNK), signal);
+    for (let i = 0; i < values.length; i++) seen.add(values[i]);
+  }
+  const distinct = [...seen].sort((a, b) => a - b);
   const index = new Map(distinct.map((v, k) => [v, k]));
   const classes = new Int32Array(n);
   const counts = new Float64Array(distinct.length);
-  for (let i = 0; i < n; i++) {
-    const k = index.get(values[i])!;
-    classes[i] = k;
-    counts[k]++;
+  for (let s = 0; s < n; s += LABEL_CHUNK) {
+    const values = await labels.readRows(s, Math.min(n, s + LABEL_CHUNK), signal);
+    for (let i = 0; i < values.length; i++) {
+      const k = index.get(values[i])!;
+      classes[s + i] = k;
+      counts[k]++;
+    }
   }
   return { labels: distinct, classes, counts };
 }
@@ -97,7 +128,7 @@ async function classesOf(
  * the same sweep: `v − v` is 0 only for finite v). A small function so V8 optimises it alone.
  */
 function addClassSums(
-  h: Float64Array,
+  h: Float32Array | Float64Array,
   classes: Int32Array,
   d: number,
   sums: Float64Array,
@@ -136,6 +167,28 @@ export async function splitProblem(split: SplitInput): Promise<string | null> {
   );
 }
 
+/** Pages rows [0, n) of `features` chunk by chunk, reading the next chunk during `use`. */
+async function eachChunk(
+  features: ArraySource,
+  step: number,
+  signal: AbortSignal | undefined,
+  use: (h: Float32Array | Float64Array, start: number, end: number) => Promise<void> | void,
+): Promise<void> {
+  const n = features.rows;
+  const read = (start: number) => {
+    const p = readFeatures(features, start, Math.min(n, start + step), signal);
+    p.catch(() => undefined); // awaited below; a read abandoned by a failure must not go unhandled
+    return p;
+  };
+  let next = n > 0 ? read(0) : null;
+  for (let start = 0; start < n; start += step) {
+    checkAbort(signal);
+    const h = await next!;
+    next = start + step < n ? read(start + step) : null;
+    await use(h, start, Math.min(n, start + step));
+  }
+}
+
 export async function firstPass(
   split: SplitInput,
   job: JobContext,
@@ -146,23 +199,17 @@ export async function firstPass(
   const where = arrayLabel(features);
   const n = features.rows;
   const d = features.rowSize;
-  const { labels, classes, counts } = await classesOf(split.labels, n, where);
+  const { labels, classes, counts } = await classesOf(split.labels, n, where, job.signal);
   const c = labels.length;
   const problem = classProblem(c, n, labels);
   if (problem) throw badInput(arrayLabel(split.labels), problem.expected, problem.found);
-  // Start the pass-2 runner now: worker threads then load while pass 1 reads.
-  job.runner(n * d * 3 * c).catch(() => undefined);
   const sums = new Float64Array(c * d);
-  const step = chunkRows(d);
-  for (let start = 0; start < n; start += step) {
-    checkAbort(job.signal);
-    const end = Math.min(n, start + step);
-    const h = await features.readRows(start, end, job.signal);
+  await eachChunk(features, chunkRows(d), job.signal, (h, start, end) => {
     // assertFinite names the first bad row; run it only when there is one.
     if (!addClassSums(h, classes.subarray(start, end), d, sums))
-      assertFinite(h, start, d, where, 'features');
+      assertFinite(Float64Array.from(h), start, d, where, 'features');
     job.progress(phase, end - start, n);
-  }
+  });
   const means = sums.map((s, i) => s / counts[Math.floor(i / d)]);
   const globalMean = new Float64Array(d);
   if (job.centering === 'samples') {
@@ -173,8 +220,9 @@ export async function firstPass(
   const centred = means.map((m, i) => m - globalMean[i % d]);
   const single = labels.filter((_, k) => counts[k] === 1);
   if (single.length) {
+    const list = single.length > 10 ? `${single.slice(0, 10).join(', ')}, …` : single.join(', ');
     warnings.push(
-      `${single.length === 1 ? 'class' : 'classes'} ${single.join(', ')} ${single.length === 1 ? 'has' : 'have'} a single sample: within-class variance 0`,
+      `${single.length === 1 ? 'class' : `${single.length} classes`} ${list} ${single.length === 1 ? 'has' : 'have'} a single sample: within-class variance 0`,
     );
   }
   return { n, d, labels, classes, counts, means, globalMean, centred };
@@ -197,10 +245,6 @@ function weightRows(weight: Matrix, labels: number[], where: string): Float64Arr
   return out;
 }
 
-function maxRowNorm(v: Float64Array, rows: number, d: number): number {
-  return rowNorms(v, rows, d).reduce((max, x) => Math.max(max, x), 0);
-}
-
 export interface SecondPassSetup {
   plan: Pass2Plan;
   nc1: Nc1Directions;
@@ -208,66 +252,73 @@ export interface SecondPassSetup {
   weights: Float64Array | null;
 }
 
-/**
- * The pass-2 plan of a split. `reference` is the split whose means the NCC uses (the
- * training split, for a test split) and whose classes the classifier chooses among.
- */
-export function secondPassSetup(
-  own: FirstPass,
-  reference: FirstPass,
-  classifier: ClassifierInput,
-  logits: ArraySource | undefined,
-  where: string,
-  warnings: string[],
-): SecondPassSetup {
+export interface SetupInput {
+  /** The split being measured. */
+  own: FirstPass;
+  /**
+   * The split whose means the NCC uses (the training split, for a test split) and whose
+   * classes the classifier chooses among; `own` for a training split.
+   */
+  reference: FirstPass;
+  classifier: ClassifierInput;
+  logits: ArraySource | undefined;
+  /** How the features are named in messages. */
+  where: string;
+  warnings: string[];
+  dense: Dense;
+}
+
+/** The pass-2 plan of a split. */
+export async function secondPassSetup(input: SetupInput): Promise<SecondPassSetup> {
+  const { own, reference, classifier, logits, where, warnings } = input;
   const d = own.d;
   const c = own.labels.length;
-  const blocks: Float64Array[] = [own.centred];
-  let k = c;
-  const ncc = nccPlan(own, reference, own === reference ? 0 : k);
-  if (own !== reference) {
-    blocks.push(reference.centred);
-    k += reference.labels.length;
-  }
-  let decision: DecisionPlan | LogitsPlan | null = null;
+  const center = own.globalMean;
+  const candidates = reference.labels.length;
+  const nccColumns = reference.means.map((m, i) => m - center[i % d]);
   let weights: Float64Array | null = null;
+  let weightColumns: Float64Array | null = null;
+  let weightShift: Float64Array | null = null;
+  let logitsPlan: LogitsPlan | null = null;
   const { weight, bias } = classifier;
   if (weight) {
     if (weight.cols !== d) {
       throw badInput(where, `features of width ${weight.cols} like the classifier`, `width ${d}`);
     }
     weights = weightRows(weight, own.labels, where);
-    const chosen = weightRows(weight, reference.labels, where);
-    decision = classifierPlan(own, reference, chosen, bias, k);
-    blocks.push(chosen);
-    k += reference.labels.length;
+    weightColumns = weightRows(weight, reference.labels, where);
+    weightShift = new Float64Array(candidates);
+    for (let j = 0; j < candidates; j++) {
+      let s = bias ? bias[reference.labels[j]] : 0;
+      for (let t = 0; t < d; t++) s += weightColumns[j * d + t] * center[t];
+      weightShift[j] = s;
+    }
     noteAbsentRows(weight.rows, reference.labels, warnings);
   } else if (logits) {
-    decision = logitsPlan(logits, reference.labels, own.n, where);
+    logitsPlan = checkLogitsPlan(logits, reference.labels, own.n, where);
     noteAbsentRows(logits.rowSize, reference.labels, warnings);
   }
-  const nc1 = nc1Directions(own.centred, c, d);
-  blocks.push(nc1.directions);
-  const projAt = k;
-  k += nc1.count;
-  const cols = new Float64Array(k * d);
-  let at = 0;
-  for (const b of blocks) {
-    cols.set(b, at);
-    at += b.length;
-  }
+  const nc1 = await nc1Directions(own.centred, c, d, input.dense);
+  const r = nc1.count;
+  // E·(μ_y − c₀) = E·(μ_y − μ_G): the centred means along each direction.
+  const offsets = await input.dense.mulT(own.centred, c, d, nc1.directions, r);
+  const refIndex = new Map(reference.labels.map((label, j) => [label, j]));
+  const truth = Int32Array.from(own.labels, (label) => refIndex.get(label) ?? -1);
   return {
     plan: {
       d,
       c,
-      labels: own.labels,
       means: own.means,
-      cols,
-      k,
-      projAt,
-      projCount: nc1.count,
-      ncc,
-      classifier: decision,
+      center,
+      directions: nc1.directions,
+      r,
+      offsets,
+      candidates,
+      nccColumns,
+      weightColumns,
+      weightShift,
+      logits: logitsPlan,
+      truth,
       samples: null,
     },
     nc1,
@@ -275,60 +326,12 @@ export function secondPassSetup(
   };
 }
 
-/** NCC: argmin_j ‖μ_y − m_j‖² − 2 r·(m_j − μ_G), the ‖h − m_j‖² ordering written on r. */
-function nccPlan(own: FirstPass, reference: FirstPass, at: number): DecisionPlan {
-  const { d } = own;
-  const c = own.labels.length;
-  const count = reference.labels.length;
-  const table = new Float64Array(c * count);
-  for (let y = 0; y < c; y++) {
-    for (let j = 0; j < count; j++) {
-      table[y * count + j] = squaredDistance(own.means, y * d, reference.means, j * d, d);
-    }
-  }
-  return {
-    kind: 'scores',
-    at,
-    count,
-    table,
-    factor: -2,
-    largest: false,
-    labels: reference.labels,
-    maxColNorm: maxRowNorm(reference.centred, count, d),
-  };
-}
-
-/** Classifier: argmax_j w_j·r + (w_j·μ_y + b_j), the w_j·h + b_j ordering written on r. */
-function classifierPlan(
-  own: FirstPass,
-  reference: FirstPass,
-  rows: Float64Array,
-  bias: Float64Array | undefined,
-  at: number,
-): DecisionPlan {
-  const { d } = own;
-  const c = own.labels.length;
-  const count = reference.labels.length;
-  const table = new Float64Array(c * count);
-  for (let y = 0; y < c; y++) {
-    for (let j = 0; j < count; j++) {
-      const b = bias ? bias[reference.labels[j]] : 0;
-      table[y * count + j] = b + dot(rows, j * d, own.means, y * d, d);
-    }
-  }
-  return {
-    kind: 'scores',
-    at,
-    count,
-    table,
-    factor: 1,
-    largest: true,
-    labels: reference.labels,
-    maxColNorm: maxRowNorm(rows, count, d),
-  };
-}
-
-function logitsPlan(logits: ArraySource, labels: number[], n: number, where: string): LogitsPlan {
+function checkLogitsPlan(
+  logits: ArraySource,
+  labels: number[],
+  n: number,
+  where: string,
+): LogitsPlan {
   const width = logits.rowSize;
   if (logits.rows !== n || labels[labels.length - 1] >= width) {
     throw badInput(
@@ -337,16 +340,22 @@ function logitsPlan(logits: ArraySource, labels: number[], n: number, where: str
       logits.shape.join('×'),
     );
   }
-  return { kind: 'logits', columns: labels, labels };
+  return { columns: labels };
 }
 
 function noteAbsentRows(rows: number, labels: number[], warnings: string[]): void {
   const present = new Set(labels);
-  const absent = Array.from({ length: rows }, (_, j) => j).filter((j) => !present.has(j));
-  if (absent.length) {
-    const list = absent.length > 10 ? `${absent.slice(0, 10).join(', ')}, …` : absent.join(', ');
+  let count = 0;
+  const first: number[] = [];
+  for (let j = 0; j < rows; j++) {
+    if (present.has(j)) continue;
+    count++;
+    if (first.length < 10) first.push(j);
+  }
+  if (count) {
+    const list = count > 10 ? `${first.join(', ')}, …` : first.join(', ');
     warnings.push(
-      `the classifier has ${absent.length} output(s) for labels absent from the data (${list}): ignored`,
+      `the classifier has ${count} output(s) for labels absent from the data (${list}): ignored`,
     );
   }
 }
@@ -354,26 +363,18 @@ function noteAbsentRows(rows: number, labels: number[], warnings: string[]): voi
 async function secondPass(
   split: SplitInput,
   own: FirstPass,
-  setup: SecondPassSetup,
+  pass: SecondPass,
   job: JobContext,
   phase: string,
   picks?: Int32Array,
 ): Promise<Pass2Partial> {
-  const { plan } = setup;
+  const { plan } = pass;
   const { n, d } = own;
-  const runner = await job.runner(n * d * plan.k);
-  await runner.begin(plan);
-  const step = chunkRows(d);
-  const logits = plan.classifier?.kind === 'logits' ? split.logits : undefined;
+  const step = Math.min(chunkRows(d), runRows(plan));
+  const logits = plan.logits ? split.logits : undefined;
   let pickAt = 0;
-  for (let start = 0; start < n; start += step) {
-    checkAbort(job.signal);
-    const end = Math.min(n, start + step);
-    const chunk: Chunk = {
-      rows: end - start,
-      features: await split.features.readRows(start, end, job.signal),
-      classes: own.classes.subarray(start, end),
-    };
+  await eachChunk(split.features, step, job.signal, async (features, start, end) => {
+    const chunk: Chunk = { rows: end - start, features, classes: own.classes.subarray(start, end) };
     if (picks) {
       chunk.picks = picksWithin(picks, pickAt, start, end);
       chunk.pickAt = pickAt;
@@ -384,13 +385,13 @@ async function secondPass(
       assertFinite(chunk.logits, start, logits.rowSize, arrayLabel(logits), 'logits');
       chunk.logitWidth = logits.rowSize;
     }
+    const out = await pass.run(chunk);
     checkAbort(job.signal);
-    await runner.push(chunk);
+    pass.accumulate(chunk, out);
     job.progress(phase, end - start, n);
-  }
-  const partial = await runner.end();
+  });
   checkAbort(job.signal);
-  return partial;
+  return pass.acc;
 }
 
 /**
@@ -410,21 +411,28 @@ export async function analyzeSplit(
 }> {
   const { name, warnings } = opts;
   const first = await firstPass(split, job, `${name}: pass 1`, warnings);
-  const setup = secondPassSetup(
-    first,
-    opts.reference ?? first,
+  const setup = await secondPassSetup({
+    own: first,
+    reference: opts.reference ?? first,
     classifier,
-    split.logits,
-    arrayLabel(split.features),
+    logits: split.logits,
+    where: arrayLabel(split.features),
     warnings,
-  );
+    dense: job.dense,
+  });
   let cloud: SampleSetup | null = null;
   if (opts.samples) {
     cloud = sampleSetup(first, setup.nc1, opts.samples);
     setup.plan.samples = cloud?.plan ?? null;
   }
-  const partial = await secondPass(split, first, setup, job, `${name}: pass 2`, cloud?.picks);
-  const metrics = splitMetrics(
+  const pass = new SecondPass(setup.plan, job.machine);
+  let partial: Pass2Partial;
+  try {
+    partial = await secondPass(split, first, pass, job, `${name}: pass 2`, cloud?.picks);
+  } finally {
+    await pass.close();
+  }
+  const metrics = await splitMetrics(
     {
       n: first.n,
       d: first.d,
@@ -433,11 +441,12 @@ export async function analyzeSplit(
       counts: first.counts,
       centred: first.centred,
       weights: setup.weights,
-      hasClassifier: setup.plan.classifier !== null,
+      hasClassifier: setup.plan.weightColumns !== null || setup.plan.logits !== null,
       nc1: setup.nc1,
       partial,
     },
     warnings,
+    job.dense,
   );
   const samples = cloud ? sampleCloud(cloud, first.classes, partial.samples) : undefined;
   return { first, metrics, weights: setup.weights, samples };

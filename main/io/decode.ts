@@ -165,6 +165,17 @@ export function rawArray(layout: RawLayout): ArraySource {
   const rowSize = product(shape.slice(1));
   const item = ITEM_BYTES[dtype];
   const fortran = layout.fortranOrder && rowSize > 1;
+  const clamp = (start: number, end: number): [number, number] => {
+    const s = Math.max(0, Math.min(start, rows));
+    return [s, Math.max(s, Math.min(end, rows))];
+  };
+  const readRows = async (start: number, end: number, signal?: AbortSignal) => {
+    if (signal?.aborted) throw cancelled();
+    const [s, e] = clamp(start, end);
+    return fortran
+      ? readFortranRows(layout, rows, rowSize, s, e)
+      : readCRows(layout, rowSize, s, e);
+  };
   return {
     name,
     file,
@@ -173,13 +184,18 @@ export function rawArray(layout: RawLayout): ArraySource {
     bytes: rows * rowSize * item,
     rows,
     rowSize,
-    async readRows(start: number, end: number, signal?: AbortSignal): Promise<Float64Array> {
+    readRows,
+    async readFeatures(start: number, end: number, signal?: AbortSignal) {
+      if (dtype !== 'f4' || fortran) return readRows(start, end, signal);
       if (signal?.aborted) throw cancelled();
-      const s = Math.max(0, Math.min(start, rows));
-      const e = Math.max(s, Math.min(end, rows));
-      return fortran
-        ? readFortranRows(layout, rows, rowSize, s, e)
-        : readCRows(layout, rowSize, s, e);
+      const [s, e] = clamp(start, end);
+      const bytes = await layout.bytes.read(
+        layout.dataOffset + s * rowSize * 4,
+        (e - s) * rowSize * 4,
+      );
+      if (layout.littleEndian !== LITTLE_ENDIAN_HOST) swapInPlace(bytes, 4);
+      const aligned = bytes.byteOffset % 4 === 0 ? bytes : bytes.slice();
+      return new Float32Array(aligned.buffer, aligned.byteOffset, Math.floor(aligned.length / 4));
     },
   };
 }

@@ -34,6 +34,16 @@ export interface ArraySource extends ArrayInfo {
    * exactly; int64 beyond 2^53 is a bad-input error.
    */
   readRows(start: number, end: number, signal?: AbortSignal): Promise<Float64Array>;
+  /**
+   * Rows [start, end) in C order as the engine feeds them to its graphs: float32 data as a
+   * Float32Array straight from the bytes read (no widening), anything else as readRows gives
+   * it. Absent where a source has no cheaper path than readRows.
+   */
+  readFeatures?(
+    start: number,
+    end: number,
+    signal?: AbortSignal,
+  ): Promise<Float32Array | Float64Array>;
 }
 
 export interface Container {

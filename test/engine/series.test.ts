@@ -1,11 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  analyzeDataset,
-  analyzePaths,
-  analyzeSeries,
-  backendInfo,
-  parseEpoch,
-} from '../../main/engine/index.ts';
+import { analyzeDataset, analyzeSeries, backendInfo, parseEpoch } from '../../main/engine/index.ts';
+import { analyzePaths } from '../../main/plan/run.ts';
 import { isNcLensError } from '../../shared/errors.ts';
 import { rng } from './direct.ts';
 import { memoryDataset } from './data.ts';
@@ -69,12 +64,12 @@ describe('series', () => {
   });
 
   it('backendInfo names the backend in use', async () => {
-    expect(await backendInfo()).toMatchObject({ backend: 'wasm' });
+    expect(await backendInfo()).toMatchObject({ backend: 'onnxruntime' });
   });
 });
 
 describe('cancellation', () => {
-  it('an abort during pass 2 on workers rejects promptly with "cancelled"', async () => {
+  it('an abort during pass 2 rejects promptly with "cancelled"', async () => {
     const ds = memoryDataset(blobs(40000, 48, 10, 3));
     const controller = new AbortController();
     let abortedAt = 0;

@@ -1,0 +1,227 @@
+/**
+ * Statistics over the C(C−1)/2 pairs of class vectors (NC2's cosines and ETF error, the
+ * log-kernel, the CDNV) computed in tiles of the Gram matrix: an ONNX graph multiplies a
+ * tile of rows by another (float64) and reduces the tile to a few sums in the same run, so
+ * no C×C matrix is ever held and nothing per pair runs in JS. Memory: O(C·D + TILE²).
+ *
+ * Sums are shifted by the value an exact simplex ETF gives (cos = −1/(C−1),
+ * κ = −½·log(2C/(C−1))), so the variances come out of Σx and Σx² without cancellation.
+ */
+import type { Constant, Feeds, GraphNode, GraphSpec } from './ort.ts';
+import { DataType, Graph, f64 } from './ort.ts';
+import type { Dense } from './ort.ts';
+
+/** Rows of a tile: a 1 024 × 1 024 tile is 8 MB per float64 intermediate. */
+export const TILE = 1024;
+
+export interface PairSums {
+  pairs: number;
+  /** Σ (cos − c₀), Σ (cos − c₀)², Σ |cos − c₀| over pairs; c₀ = −1/(C−1). */
+  cos1: number;
+  cos2: number;
+  cosAbs: number;
+  /** ‖G/‖G‖_F − (I − 11ᵀ/C)/√(C−1)‖²_F over all k, l (diagonal included). */
+  etf2: number;
+  /** With `kernel`: Σ (κ − κ₀), Σ (κ − κ₀)² over pairs, κ = −log‖u_k − u_l‖. */
+  kernel1: number;
+  kernel2: number;
+  /** With `variances`: Σ (σ_k² + σ_l²)/(2‖v_k − v_l‖²) over pairs. */
+  cdnv: number;
+  /** min over pairs of ‖v_k − v_l‖² / (‖v_k‖² + ‖v_l‖²): 0 when two vectors coincide. */
+  minSeparation: number;
+}
+
+function tileGraph(d: number, withMeans: boolean): GraphSpec {
+  const nodes: GraphNode[] = [];
+  const add = (op: string, inputs: string[], outputs: string[], attrs?: GraphNode['attrs']) =>
+    nodes.push({ op, inputs, outputs, attrs });
+  const scalar = (v: number) => ({ data: Float64Array.of(v), dims: [] as number[] });
+  const constants: Record<string, { data: Constant; dims: number[] }> = withMeans
+    ? { one: scalar(1), two: scalar(2), minusHalf: scalar(-0.5), big: scalar(1e300) }
+    : {};
+  add('Gemm', ['VI', 'VJ'], ['G'], { transB: 1 });
+  add('Mul', ['nI', 'nJ'], ['NN']);
+  add('Div', ['G', 'NN'], ['cos']);
+  add('Sub', ['cos', 'c0'], ['dc']);
+  add('Mul', ['dc', 'mask'], ['dm']);
+  add('ReduceSum', ['dm'], ['cos1'], { keepdims: 0 });
+  add('Mul', ['dm', 'dc'], ['dc2']);
+  add('ReduceSum', ['dc2'], ['cos2'], { keepdims: 0 });
+  add('Abs', ['dm'], ['adm']);
+  add('ReduceSum', ['adm'], ['cosAbs'], { keepdims: 0 });
+  add('Div', ['G', 'fro'], ['gf']);
+  add('Sub', ['gf', 'tOff'], ['e']);
+  add('Mul', ['e', 'e'], ['e2']);
+  add('Mul', ['e2', 'mask'], ['e2m']);
+  add('ReduceSum', ['e2m'], ['etfOff'], { keepdims: 0 });
+  add('Mul', ['G', 'G'], ['gg']);
+  add('Mul', ['gg', 'mask'], ['ggm']);
+  add('ReduceSum', ['ggm'], ['g2'], { keepdims: 0 });
+  const outputs = ['cos1', 'cos2', 'cosAbs', 'etfOff', 'g2'];
+  if (withMeans) {
+    add('Sub', ['one', 'mask'], ['off']);
+    // log-kernel: ‖u_k − u_l‖² = 2 − 2 cos; masked entries get 1 (log 1 = 0).
+    add('Add', ['cos', 'cos'], ['cos2x']);
+    add('Sub', ['two', 'cos2x'], ['q']);
+    add('Mul', ['q', 'mask'], ['qm']);
+    add('Add', ['qm', 'off'], ['qs']);
+    add('Log', ['qs'], ['lq']);
+    add('Mul', ['lq', 'minusHalf'], ['kappa']);
+    add('Sub', ['kappa', 'k0'], ['dk']);
+    add('Mul', ['dk', 'mask'], ['dkm']);
+    add('ReduceSum', ['dkm'], ['kernel1'], { keepdims: 0 });
+    add('Mul', ['dkm', 'dk'], ['dk2']);
+    add('ReduceSum', ['dk2'], ['kernel2'], { keepdims: 0 });
+    // CDNV: ‖v_k − v_l‖² = ‖v_k‖² + ‖v_l‖² − 2 g_kl.
+    add('Add', ['sqI', 'sqJ'], ['sqs']);
+    add('Add', ['G', 'G'], ['g2x']);
+    add('Sub', ['sqs', 'g2x'], ['dist']);
+    add('Mul', ['dist', 'mask'], ['distm']);
+    add('Add', ['distm', 'off'], ['dists']);
+    add('Add', ['sI', 'sJ'], ['ss']);
+    add('Add', ['dists', 'dists'], ['dd']);
+    add('Div', ['ss', 'dd'], ['term']);
+    add('Mul', ['term', 'mask'], ['termm']);
+    add('ReduceSum', ['termm'], ['cdnv'], { keepdims: 0 });
+    add('Div', ['dists', 'sqs'], ['rel']);
+    add('Mul', ['off', 'big'], ['pad']);
+    add('Add', ['rel', 'pad'], ['relp']);
+    add('ReduceMin', ['relp'], ['minSep'], { keepdims: 0 });
+    outputs.push('kernel1', 'kernel2', 'cdnv', 'minSep');
+  }
+  const col = (name: string, dims: (number | string)[]) => ({
+    name,
+    type: DataType.DOUBLE,
+    dims,
+  });
+  const inputs = [
+    col('VI', ['a', d]),
+    col('VJ', ['b', d]),
+    col('nI', ['a', 1]),
+    col('nJ', [1, 'b']),
+    col('mask', ['a', 'b']),
+    col('c0', []),
+    col('fro', []),
+    col('tOff', []),
+  ];
+  if (withMeans) {
+    inputs.push(
+      col('k0', []),
+      col('sqI', ['a', 1]),
+      col('sqJ', [1, 'b']),
+      col('sI', ['a', 1]),
+      col('sJ', [1, 'b']),
+    );
+  }
+  return {
+    nodes,
+    inputs,
+    outputs: outputs.map((name) => col(name, [])),
+    constants,
+  };
+}
+
+/** 1 above the diagonal (k < l) of an a×a tile, or everywhere for an a×b tile off it. */
+function maskOf(a: number, b: number, diagonal: boolean): Float64Array {
+  const m = new Float64Array(a * b);
+  if (!diagonal) return m.fill(1);
+  for (let k = 0; k < a; k++) for (let l = k + 1; l < b; l++) m[k * b + l] = 1;
+  return m;
+}
+
+export interface PairInput {
+  /** The vectors, row-major c×d. */
+  v: Float64Array;
+  c: number;
+  d: number;
+  /** Their norms (all > 0). */
+  norms: Float64Array;
+  /** σ_k² per vector: with it, the log-kernel and the CDNV are computed too. */
+  variances?: Float64Array;
+}
+
+/** ‖G‖_F for G = VVᵀ: from the D×D matrix VᵀV when D < C, else one sweep of the tiles. */
+async function gramNorm(input: PairInput, dense: Dense, sweep: () => Promise<number>) {
+  const { v, c, d, norms } = input;
+  if (d < c) {
+    const vt = new Float64Array(c * d);
+    for (let k = 0; k < c; k++) for (let t = 0; t < d; t++) vt[t * c + k] = v[k * d + t];
+    const h = await dense.mulT(vt, d, c, vt, d);
+    let s = 0;
+    for (const x of h) s += x * x;
+    return Math.sqrt(s);
+  }
+  let diag = 0;
+  for (const n of norms) diag += n ** 4;
+  return Math.sqrt(diag + 2 * (await sweep()));
+}
+
+export async function pairSums(input: PairInput, dense: Dense): Promise<PairSums> {
+  const { v, c, d, norms, variances } = input;
+  const withMeans = variances !== undefined;
+  const graph = await Graph.create(tileGraph(d, withMeans), dense.machine);
+  try {
+    const masks = new Map<string, Float64Array>();
+    const sq = norms.map((x) => x * x);
+    const c0 = -1 / (c - 1);
+    const k0 = -0.5 * Math.log((2 * c) / (c - 1));
+    const scale = 1 / Math.sqrt(c - 1);
+    const tOff = (-1 / c) * scale;
+    const tDiag = (1 - 1 / c) * scale;
+    const run = async (fro: number, wanted: string[]) => {
+      const totals: Record<string, number> = {};
+      for (const w of wanted) totals[w] = w === 'minSep' ? Infinity : 0;
+      for (let i0 = 0; i0 < c; i0 += TILE) {
+        const a = Math.min(TILE, c - i0);
+        for (let j0 = i0; j0 < c; j0 += TILE) {
+          const b = Math.min(TILE, c - j0);
+          const key = `${a}x${b}:${i0 === j0}`;
+          let mask = masks.get(key);
+          if (!mask) masks.set(key, (mask = maskOf(a, b, i0 === j0)));
+          const feeds: Feeds = {
+            VI: f64(v.subarray(i0 * d, (i0 + a) * d), [a, d]),
+            VJ: f64(v.subarray(j0 * d, (j0 + b) * d), [b, d]),
+            nI: f64(norms.subarray(i0, i0 + a), [a, 1]),
+            nJ: f64(norms.subarray(j0, j0 + b), [1, b]),
+            mask: f64(mask, [a, b]),
+            c0: f64(Float64Array.of(c0), []),
+            fro: f64(Float64Array.of(fro), []),
+            tOff: f64(Float64Array.of(tOff), []),
+          };
+          if (withMeans) {
+            feeds.k0 = f64(Float64Array.of(k0), []);
+            feeds.sqI = f64(sq.subarray(i0, i0 + a), [a, 1]);
+            feeds.sqJ = f64(sq.subarray(j0, j0 + b), [1, b]);
+            feeds.sI = f64(variances.subarray(i0, i0 + a), [a, 1]);
+            feeds.sJ = f64(variances.subarray(j0, j0 + b), [1, b]);
+          }
+          const out = await graph.run(feeds, wanted);
+          for (const w of wanted) {
+            const x = (out[w].data as Float64Array)[0];
+            totals[w] = w === 'minSep' ? Math.min(totals[w], x) : totals[w] + x;
+          }
+        }
+      }
+      return totals;
+    };
+    const fro = await gramNorm(input, dense, async () => (await run(1, ['g2'])).g2);
+    const wanted = ['cos1', 'cos2', 'cosAbs', 'etfOff'];
+    if (withMeans) wanted.push('kernel1', 'kernel2', 'cdnv', 'minSep');
+    const t = await run(fro, wanted);
+    let etfDiag = 0;
+    for (let k = 0; k < c; k++) etfDiag += (sq[k] / fro - tDiag) ** 2;
+    return {
+      pairs: (c * (c - 1)) / 2,
+      cos1: t.cos1,
+      cos2: t.cos2,
+      cosAbs: t.cosAbs,
+      etf2: fro > 0 ? etfDiag + 2 * t.etfOff : NaN,
+      kernel1: t.kernel1 ?? NaN,
+      kernel2: t.kernel2 ?? NaN,
+      cdnv: t.cdnv ?? NaN,
+      minSeparation: t.minSep ?? NaN,
+    };
+  } finally {
+    await graph.close();
+  }
+}
