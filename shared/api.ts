@@ -55,6 +55,8 @@ export interface FileEntry {
   arrays: ArrayEntry[];
   /** For format 'onnx-model' (which has no arrays): what the model offers. */
   model?: ModelEntry;
+  /** Why the analysis plan (main/plan) leaves this file out; absent when it is used. */
+  ignored?: string;
 }
 
 /**
@@ -110,10 +112,15 @@ export type ExportFormat = 'json' | 'csv' | 'csv-per-class' | 'pdf';
 export interface NcLensApi {
   info(): Promise<AppInfo>;
   state(): Promise<SessionState>;
-  /** Adds files to the session (replacing none); errors name the file and leave the session as it was. */
-  open(files: FileRef[]): Promise<SessionState>;
+  /**
+   * Opens files in place of the open ones, or beside them with `add`; a file already open is
+   * not opened twice. A file that cannot be opened is listed as ignored (with the reason) when
+   * others of the drop open; when none does, the error names it and the session stays as it was.
+   */
+  open(files: FileRef[], opts?: { add?: boolean }): Promise<SessionState>;
   openDemo(): Promise<SessionState>;
   closeFile(fileId: string): Promise<SessionState>;
+  closeAll(): Promise<SessionState>;
   setRole(arrayId: string, role: Role): Promise<SessionState>;
   setCentering(centering: Centering): Promise<SessionState>;
   /** Analyses the current files with their roles. Progress arrives through `onProgress`. */

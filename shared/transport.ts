@@ -14,6 +14,7 @@ export const CALL_METHODS = [
   'open',
   'openDemo',
   'closeFile',
+  'closeAll',
   'setRole',
   'setCentering',
   'cancel',

@@ -8,7 +8,8 @@ import { parseArgs } from 'node:util';
 import { badInput } from '../../shared/errors.ts';
 import type { AnalysisResult, Centering, MetricsResult } from '../../shared/schema.ts';
 import { FILE_ARRAY, type RoleOverrides } from '../io/index.ts';
-import { analyzeDataset, analyzePaths, type AnalyzeOptions } from '../engine/index.ts';
+import { analyzeDataset, type AnalyzeOptions } from '../engine/index.ts';
+import { analyzePaths } from '../plan/run.ts';
 import { pointMetrics } from '../report/points.ts';
 import { didYouMean } from './suggest.ts';
 
@@ -166,13 +167,13 @@ function overridesOf(values: OptionValues): RoleOverrides {
 
 export interface AnalyzedInputs {
   result: AnalysisResult;
-  /** The files read, in the order given (for the report's title block). */
+  /** The files read, in the order given (for the report's title block); ignored ones left out. */
   files: string[];
 }
 
 /**
- * The analysis the input options ask for: bundles and role overrides through `analyzePaths`,
- * or `--model` run on `--inputs`. Centering and threads come from the options too.
+ * The analysis the input options ask for: files and role overrides through the analysis plan
+ * (main/plan), or `--model` run on `--inputs`. Centering and threads come from the options too.
  */
 export async function analyzeInputs(
   command: string,
@@ -203,7 +204,8 @@ export async function analyzeInputs(
     return { result, files: existingFiles(named) };
   }
   const result = await analyzePaths(positionals, overrides, full);
-  return { result, files: existingFiles([...positionals, ...filesRead(result)]) };
+  const read = filesRead(result);
+  return { result, files: existingFiles([...positionals.filter((p) => read.has(p)), ...read]) };
 }
 
 /** `--model M.onnx --inputs X --labels Y`: features computed by running the model. */
@@ -235,9 +237,9 @@ async function analyzeModel(
   }
 }
 
-/** The files the engine opened (it records them per dataset, not per layer series). */
-function filesRead(result: AnalysisResult): string[] {
-  return [...new Set(pointMetrics(result).flatMap((m) => (m.inputs ?? []).map((f) => f.file)))];
+/** The files the analysis read (each result records its inputs; ignored files are not there). */
+function filesRead(result: AnalysisResult): Set<string> {
+  return new Set(pointMetrics(result).flatMap((m) => (m.inputs ?? []).map((f) => f.file)));
 }
 
 /** The files named by options like `file.npz:array` or `file.npy`; array names are dropped. */

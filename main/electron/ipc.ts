@@ -52,7 +52,8 @@ export function ipcHandlers(deps: MainDeps): Record<string, Handler> {
       } catch (e) {
         return { ok: false, error: toErrorValue(e) };
       }
-      const result = await remote.request('open', [refs]);
+      const add = (args[1] as { add?: unknown } | undefined)?.add === true;
+      const result = await remote.request('open', [refs, { add }]);
       if (result.ok) deps.opened(refs.map((r) => ('path' in r ? r.path : r.name)));
       return result;
     },

@@ -44,22 +44,44 @@ const TEST_ROLE: Partial<Record<BaseRole, Role>> = {
   logits: 'test_logits',
 };
 
-/** The role a name alone implies, if any (`X_test` → test_features, `fc.weight` → weight). */
-function nameRole(name: string): Role | undefined {
+/**
+ * The role a name alone implies, if any (`X_test` → test_features, `fc.weight` → weight), and
+ * whether it came from a one-letter name (`b`, `W`): shapes may overrule those.
+ */
+function nameRole(name: string): { role: Role; weak: boolean } | undefined {
   const words = name
     .toLowerCase()
     .split(/[^a-z0-9]+/)
     .filter(Boolean);
   const isTest = words.some((w) => TEST_WORDS.has(w));
   const core = words.filter((w) => !TEST_WORDS.has(w) && !TRAIN_WORDS.has(w));
-  if (LAYER_NAME.test(name)) return isTest ? undefined : 'layer';
+  if (LAYER_NAME.test(name)) return isTest ? undefined : { role: 'layer', weak: false };
   for (const role of ORDER) {
-    const hit = WORDS[role].some((w) =>
-      w.length === 1 ? core.length === 1 && core[0] === w : core.includes(w),
-    );
-    if (hit) return isTest ? (TEST_ROLE[role] ?? 'ignore') : role;
+    const long = WORDS[role].some((w) => w.length > 1 && core.includes(w));
+    const letter = core.length === 1 && WORDS[role].includes(core[0]) && core[0].length === 1;
+    if (long || letter) return { role: isTest ? (TEST_ROLE[role] ?? 'ignore') : role, weak: !long };
   }
   return undefined;
+}
+
+/**
+ * Roles for the arrays of files opened together: each bundle (a file of several arrays) is
+ * guessed by itself, since each is a complete dump; the one-array files are guessed together,
+ * in the light of a bundle's features when they bring none (a `W.npy` beside epoch dumps).
+ * `preset` roles (a model's inputs) are kept and their arrays left out of the guess.
+ */
+export function guessSetRoles<T extends ArrayInfo>(
+  files: readonly (readonly T[])[],
+  preset: ReadonlyMap<T, Role> = new Map(),
+): Map<T, Role> {
+  const roles = new Map<T, Role>(preset);
+  const free = (arrays: readonly T[]) => arrays.filter((a) => !preset.has(a));
+  const bundles = files.filter((f) => f.length > 1);
+  for (const b of bundles) for (const [a, r] of guessRoles(free(b))) roles.set(a, r);
+  const context = bundles.flat().find((a) => roles.get(a) === 'features');
+  const singles = free(files.filter((f) => f.length === 1).flat());
+  for (const [a, r] of guessRoles(singles, context?.shape)) roles.set(a, r);
+  return roles;
 }
 
 /**
@@ -69,13 +91,19 @@ function nameRole(name: string): Role | undefined {
  * Conflicts are kept (two arrays both guessed `features`): `datasetFromRoles` reports them
  * with the candidates listed.
  */
-export function guessRoles<T extends ArrayInfo>(arrays: T[]): Map<T, Role> {
+export function guessRoles<T extends ArrayInfo>(
+  arrays: readonly T[],
+  contextFeatures?: readonly number[],
+): Map<T, Role> {
   const roles = new Map<T, Role>();
+  const weak = new Set<T>();
   for (const a of arrays) {
     const r = nameRole(a.name);
-    if (r) roles.set(a, r);
+    if (r) roles.set(a, r.role);
+    if (r?.weak) weak.add(a);
   }
   promoteSingleLayer(arrays, roles);
+  labelsOverLetters(arrays, roles, weak, contextFeatures);
   const taken = (r: Role) => [...roles.values()].includes(r);
   const unnamed = () => arrays.filter((a) => !roles.has(a));
   if (!taken('features') && !taken('layer')) {
@@ -85,13 +113,53 @@ export function guessRoles<T extends ArrayInfo>(arrays: T[]): Map<T, Role> {
     if (biggest.length === 1 && n > 0) roles.set(biggest[0], 'features');
   }
   const features = arrays.find((a) => roles.get(a) === 'features' || roles.get(a) === 'layer');
-  if (features) fillByShape(unnamed(), features.shape, roles, taken);
+  const shape = features?.shape ?? contextFeatures;
+  if (shape) fillByShape(unnamed(), [...shape], roles, taken);
   for (const a of unnamed()) roles.set(a, 'ignore');
+  onlySplit(arrays, roles);
   return roles;
 }
 
+/**
+ * A one-letter name loses to the shape: `b` holding N integers (one per row of the features)
+ * is the labels, not a bias of N classes.
+ */
+function labelsOverLetters<T extends ArrayInfo>(
+  arrays: readonly T[],
+  roles: Map<T, Role>,
+  weak: ReadonlySet<T>,
+  contextFeatures?: readonly number[],
+): void {
+  if (arrays.some((a) => roles.get(a) === 'labels' && !weak.has(a))) return;
+  const features = arrays.find((a) => roles.get(a) === 'features')?.shape ?? contextFeatures;
+  const n = features?.[0];
+  const hits = arrays.filter(
+    (a) =>
+      weak.has(a) &&
+      roles.get(a) === 'bias' &&
+      a.shape.length === 1 &&
+      a.shape[0] === n &&
+      INTEGRAL.has(a.dtype),
+  );
+  if (hits.length === 1) roles.set(hits[0], 'labels');
+}
+
+/**
+ * Test-named labels with no training labels beside them are the only split there is: they
+ * label the features (`mnist_small_test_input_labels.npy` beside the inputs it labels).
+ */
+function onlySplit<T extends ArrayInfo>(arrays: readonly T[], roles: Map<T, Role>): void {
+  const has = (r: Role) => arrays.filter((a) => roles.get(a) === r);
+  if (has('labels').length || has('test_features').length) return;
+  const testLabels = has('test_labels');
+  const features = has('features');
+  if (testLabels.length === 1 && features.length === 1) {
+    if (testLabels[0].shape[0] === features[0].shape[0]) roles.set(testLabels[0], 'labels');
+  }
+}
+
 /** One array called `layer3` and nothing called features: that layer is the features. */
-function promoteSingleLayer<T extends ArrayInfo>(arrays: T[], roles: Map<T, Role>): void {
+function promoteSingleLayer<T extends ArrayInfo>(arrays: readonly T[], roles: Map<T, Role>): void {
   const layers = arrays.filter((a) => roles.get(a) === 'layer');
   const hasFeatures = arrays.some((a) => roles.get(a) === 'features');
   if (layers.length === 1 && !hasFeatures) roles.set(layers[0], 'features');

@@ -52,15 +52,20 @@ export function callArgs(method: CallMethod, body: unknown): unknown[] {
     case 'info':
     case 'state':
     case 'openDemo':
+    case 'closeAll':
     case 'cancel':
       count(0);
       return [];
     case 'open': {
-      count(1);
+      if (args.length !== 1 && args.length !== 2)
+        throw badInput(undefined, `1 or 2 arguments to ${method}`, `${args.length}`);
       const refs = args[0];
       if (!Array.isArray(refs) || refs.length === 0)
         throw badInput(undefined, 'a list of files to open', describe(refs));
-      return [refs.map(uploadRef)];
+      const opts = args[1] ?? {};
+      if (!isRecord(opts) || (opts.add !== undefined && typeof opts.add !== 'boolean'))
+        throw badInput(undefined, 'open options {add?: boolean}', describe(opts));
+      return [refs.map(uploadRef), { add: opts.add === true }];
     }
     case 'closeFile':
       count(1);

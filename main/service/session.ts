@@ -5,7 +5,8 @@
  * come in through `ServiceOptions`, so the same session runs in Electron's utility process and
  * in the browser shell's HTTP server.
  */
-import { basename, extname } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { basename } from 'node:path';
 import type {
   AppInfo,
   ArrayEntry,
@@ -19,7 +20,9 @@ import type {
 import { ROLES } from '../../shared/api.ts';
 import { NcLensError, badInput, cancelled } from '../../shared/errors.ts';
 import type { AnalysisResult, Centering, MetricsResult, Progress } from '../../shared/schema.ts';
-import type { ArraySource, Container, Dataset } from '../io/types.ts';
+import type { ArraySource, Container } from '../io/types.ts';
+import type { Plan } from '../plan/plan.ts';
+import type { PlanSource } from '../plan/run.ts';
 import { version } from '../version.ts';
 import { demoFiles, demoInfo } from '../demo/index.ts';
 import { exportBytes } from './export.ts';
@@ -57,10 +60,15 @@ interface OpenFile {
   roles: Map<ArraySource, Role>;
   /** Set for an ONNX model: the analysis then runs it on the arrays with role 'inputs'. */
   model?: OpenModel;
+  /** Path + size + mtime (name + size for an upload): the same file is opened once. */
+  identity: string;
+  /** Why the file could not be opened: it stays listed, ignored with this reason. */
+  problem?: string;
 }
 
 type Io = typeof import('../io/index.ts');
 type Engine = typeof import('../engine/index.ts');
+type Planner = typeof import('../plan/run.ts');
 
 // The readers and the engine load on first use: `serve` prints its URL without waiting for
 // tfjs, and the service module stays importable where they are still being built.
@@ -68,6 +76,8 @@ let ioModule: Promise<Io> | undefined;
 let engineModule: Promise<Engine> | undefined;
 const io = (): Promise<Io> => (ioModule ??= import('../io/index.ts'));
 const engine = (): Promise<Engine> => (engineModule ??= import('../engine/index.ts'));
+let planModule: Promise<Planner> | undefined;
+const planner = (): Promise<Planner> => (planModule ??= import('../plan/run.ts'));
 
 export class Session implements NcLensApi {
   private files: OpenFile[] = [];
@@ -90,26 +100,53 @@ export class Session implements NcLensApi {
 
   async state(): Promise<SessionState> {
     // Entries are copied (they change with roles); a result is replaced, never changed.
+    const fates = (await this.plan()).files;
+    const files = this.files.map((f, i) => {
+      const entry = structuredClone(f.entry);
+      if (!fates[i].used) entry.ignored = fates[i].reason;
+      return entry;
+    });
     return {
-      files: structuredClone(this.files.map((f) => f.entry)),
+      files,
       result: this.result,
       centering: this.centering,
       demo: this.demo,
     };
   }
 
-  async open(refs: FileRef[]): Promise<SessionState> {
-    const opened = await this.openAll(refs.map((r) => this.resolve(r)));
-    if (this.demo) await this.closeAll();
+  /**
+   * Opens `refs` in place of what is open, or beside it with `add`. A file already open (same
+   * path, size and modification time) is not opened again. When some files of a drop cannot be
+   * opened they are listed, ignored with the reason; when none can, the first error is thrown
+   * and the session stays as it was.
+   */
+  async open(refs: FileRef[], opts: { add?: boolean } = {}): Promise<SessionState> {
+    const add = opts.add === true && !this.demo;
+    const files = await Promise.all(refs.map(async (r) => this.identified(this.resolve(r))));
+    const kept = add ? this.files.map((f) => f.identity) : [];
+    const fresh = files.filter(
+      (f, i) =>
+        !kept.includes(f.identity) && files.findIndex((g) => g.identity === f.identity) === i,
+    );
+    const opened = await this.openAll(fresh, add ? this.files : []);
+    if (!add) await this.closeFiles();
     this.files.push(...opened);
+    this.demo = false;
+    return this.state();
+  }
+
+  /** Closes every file. */
+  async closeAll(): Promise<SessionState> {
+    await this.closeFiles();
     this.demo = false;
     return this.state();
   }
 
   /** Replaces the session with the demo's epoch bundles. */
   async openDemo(): Promise<SessionState> {
-    const opened = await this.openAll(demoFiles().map((path) => ({ path, name: basename(path) })));
-    await this.closeAll();
+    const demo = demoFiles().map((path) => this.identified({ path, name: basename(path) }));
+    const opened = await this.openAll(await Promise.all(demo), []);
+    await this.closeFiles();
     this.files = opened;
     this.result = null;
     this.demo = true;
@@ -190,8 +227,10 @@ export class Session implements NcLensApi {
     extra?: { viewPng?: Uint8Array; title?: string },
   ): Promise<{ name: string; mime: string; data: Uint8Array }> {
     if (!this.result) throw badInput(undefined, 'an analysis to export', 'none yet');
+    // The report lists the files the plan uses: an ignored file is not an input.
+    const fates = (await this.plan()).files;
     const files = this.files
-      .filter((f) => f.entry.arrays.some((a) => a.role !== 'ignore'))
+      .filter((_, i) => fates[i].used)
       .map((f) => ({ path: f.path, name: f.entry.name }));
     // The demo knows its training accuracy per epoch: the report marks the terminal phase.
     const trainAccuracyLog = this.demo ? demoInfo().log : undefined;
@@ -201,7 +240,26 @@ export class Session implements NcLensApi {
   /** Closes every file (the shells call this on exit). */
   async dispose(): Promise<void> {
     this.running?.abort();
-    await this.closeAll();
+    await this.closeFiles();
+  }
+
+  /** The analysis plan of the open files with their current roles (main/plan). */
+  private async plan(): Promise<Plan> {
+    return (await planner()).planOf(this.sources());
+  }
+
+  private sources(): PlanSource[] {
+    return this.files.map((f) => ({
+      key: f.entry.id,
+      name: f.entry.name,
+      path: f.path,
+      bytes: f.entry.bytes,
+      arrays: f.container.arrays,
+      roles: f.roles,
+      identity: f.identity,
+      model: f.model !== undefined,
+      problem: f.problem,
+    }));
   }
 
   /** `setRole('<model file id>:<tensor>', 'features')`: the model's features come from `tensor`. */
@@ -225,40 +283,63 @@ export class Session implements NcLensApi {
     return { path, name: basename(path) };
   }
 
-  /** Opens all or none: on the first bad file the others are closed and its error is thrown. */
-  private async openAll(files: ResolvedFile[]): Promise<OpenFile[]> {
-    const { guessRoles } = await io();
+  /** `f` with its identity: the same path, size and modification time, the same file. */
+  private async identified(f: ResolvedFile): Promise<ResolvedFile & { identity: string }> {
+    const info = await stat(f.path).catch(() => undefined);
+    if (!info) return { ...f, identity: `${f.path}|missing` };
+    // An upload is a new temp file each time: it is known by its name and size.
+    const upload = f.name !== basename(f.path);
+    const identity = upload
+      ? `upload|${f.name}|${info.size}`
+      : `${f.path}|${info.size}|${info.mtimeMs}`;
+    return { ...f, identity };
+  }
+
+  /**
+   * Opens `files` beside `open`. A file that cannot be opened is kept, ignored with the reason,
+   * when others of the drop open; when none does, its error is thrown and nothing stays open.
+   */
+  private async openAll(
+    files: (ResolvedFile & { identity: string })[],
+    open: OpenFile[],
+  ): Promise<OpenFile[]> {
     const opened: OpenFile[] = [];
-    try {
-      for (const f of files) {
-        const { container, model } = await renamed(f, () => this.openOne(f.path, opened));
+    const failures: unknown[] = [];
+    for (const f of files) {
+      try {
+        const { container, model } = await renamed(f, () =>
+          this.openOne(f.path, [...open, ...opened]),
+        );
         opened.push(this.fileOf(f, container, model));
+      } catch (e) {
+        failures.push(e);
+        opened.push(this.fileOf(f, unreadable(f.path), undefined, messageOf(e)));
       }
-    } catch (e) {
+    }
+    if (files.length && failures.length === files.length) {
       await Promise.allSettled(opened.map((o) => o.container.close()));
-      throw e;
+      throw failures[0];
     }
-    // Single-array files (features.npy, labels.npy, ...) are guessed together: their roles
-    // depend on each other. Bundles are guessed one by one: each is a complete dump.
-    const singles = opened.filter((o) => o.container.arrays.length === 1);
-    const groups = [singles, ...opened.filter((o) => !singles.includes(o)).map((o) => [o])];
-    // Beside a model, the arrays it accepts are its inputs (with their labels) first.
-    const model = [...this.files, ...opened].find((o) => o.model);
-    for (const group of groups) {
-      const arrays = group.flatMap((o) => o.container.arrays);
-      const byModel = model ? guessModelRoles(model.path, model.model!, arrays) : new Map();
-      const rest = arrays.filter((a) => !byModel.has(a));
-      const guessed = new Map([...(rest.length ? guessRoles(rest) : []), ...byModel]);
-      for (const o of group) for (const a of o.container.arrays) this.assign(o, a, guessed.get(a));
-    }
+    const { guessSetRoles } = await import('../io/roles.ts');
+    // Beside a model, the arrays it accepts are its inputs (with their labels) first; the rest
+    // are guessed as a set (io/roles.ts).
+    const model = [...open, ...opened].find((o) => o.model);
+    const arrays = opened.flatMap((o) => o.container.arrays);
+    const byModel = model ? guessModelRoles(model.path, model.model!, arrays) : new Map();
+    const guessed = guessSetRoles(
+      opened.map((o) => o.container.arrays),
+      byModel,
+    );
+    for (const o of opened) for (const a of o.container.arrays) this.assign(o, a, guessed.get(a));
     const brought = (o: OpenFile) => [...o.roles.values()].includes('inputs');
-    if (model && opened.includes(model) && !opened.some(brought)) this.guessEarlierInputs(model);
+    if (model && opened.includes(model) && !opened.some(brought))
+      this.guessEarlierInputs(model, open);
     return opened;
   }
 
   /** A model opened after its inputs: the one-array files already open become its inputs. */
-  private guessEarlierInputs(model: OpenFile): void {
-    const earlier = this.files.filter((f) => f.container.arrays.length === 1);
+  private guessEarlierInputs(model: OpenFile, open: OpenFile[]): void {
+    const earlier = open.filter((f) => f.container.arrays.length === 1);
     const arrays = earlier.map((f) => f.container.arrays[0]);
     const guessed = guessModelRoles(model.path, model.model!, arrays);
     for (const [i, f] of earlier.entries()) {
@@ -274,13 +355,18 @@ export class Session implements NcLensApi {
   ): Promise<{ container: Container; model?: OpenModel }> {
     const { fileFormat, openFile } = await io();
     if ((await fileFormat(path)) !== 'onnx-model') return { container: await openFile(path) };
-    const other = [...this.files, ...opening].find((o) => o.model);
+    const other = opening.find((o) => o.model);
     if (other)
       throw badInput(path, `one model at a time (close ${other.entry.name} first)`, 'a second');
     return openModel(path);
   }
 
-  private fileOf(f: ResolvedFile, container: Container, model?: OpenModel): OpenFile {
+  private fileOf(
+    f: ResolvedFile & { identity: string },
+    container: Container,
+    model?: OpenModel,
+    problem?: string,
+  ): OpenFile {
     const id = `f${this.nextFile++}`;
     const arrays: ArrayEntry[] = container.arrays.map((a) => ({
       id: `${id}:${a.name}`,
@@ -298,7 +384,15 @@ export class Session implements NcLensApi {
       arrays,
       ...(model ? { model: modelEntry(model) } : {}),
     };
-    return { entry, path: f.path, container, roles: new Map(), model };
+    return {
+      entry,
+      path: f.path,
+      container,
+      roles: new Map(),
+      model,
+      identity: f.identity,
+      problem,
+    };
   }
 
   private assign(o: OpenFile, a: ArraySource, role: Role | undefined): void {
@@ -308,7 +402,7 @@ export class Session implements NcLensApi {
     if (entry) entry.role = r;
   }
 
-  private async closeAll(): Promise<void> {
+  private async closeFiles(): Promise<void> {
     const files = this.files;
     this.files = [];
     this.result = null;
@@ -318,29 +412,34 @@ export class Session implements NcLensApi {
     await Promise.allSettled(files.map((f) => f.container.close()));
   }
 
+  /** The plan of the open files, carried out (main/plan: the same as `nc-lens analyze`). */
   private async analysis(opts: EngineOptions): Promise<AnalysisResult> {
-    const model = this.files.find((f) => f.model);
-    if (model) return this.modelAnalysis(model, opts);
-    const { analyzeDataset, analyzeLayers, analyzeSeries } = await engine();
-    const bundles = this.files.filter(isBundle);
-    if (bundles.length >= 2) {
-      const others = this.files.filter((f) => !isBundle(f));
-      const items = [];
-      for (const b of bundles) {
-        items.push({ label: stem(b.entry.name), dataset: await datasetOf([b], others) });
-      }
-      return analyzeSeries(items, opts);
+    const { runPlan, usedSources } = await planner();
+    const plan = await this.plan();
+    if (!plan.files.some((f) => f.used)) {
+      const reasons = plan.files.map((f) => `${f.name}: ${f.reason}`).join('; ');
+      throw badInput(undefined, 'a file to analyse', `every file ignored (${reasons})`);
     }
-    const ds = await datasetOf(this.files);
-    return ds.layers?.length ? analyzeLayers(ds, opts) : analyzeDataset(ds, opts);
+    if (plan.kind !== 'model') return runPlan(plan, this.sources(), opts);
+    const used = new Set(usedSources(plan, this.sources()).map((s) => s.key));
+    const files = this.files.filter((f) => used.has(f.entry.id));
+    return this.modelAnalysis(
+      files.find((f) => f.model)!,
+      files,
+      opts,
+    );
   }
 
   /**
    * The model run on the arrays with roles 'inputs' and 'labels' (and the test split's), then
    * the engine on what it computed: the same path as `nc-lens analyze --model`.
    */
-  private async modelAnalysis(model: OpenFile, opts: EngineOptions): Promise<MetricsResult> {
-    const arrays: RoleArray[] = this.files.flatMap((f) =>
+  private async modelAnalysis(
+    model: OpenFile,
+    files: OpenFile[],
+    opts: EngineOptions,
+  ): Promise<MetricsResult> {
+    const arrays: RoleArray[] = files.flatMap((f) =>
       f.container.arrays.map((array) => ({
         role: f.roles.get(array) ?? 'ignore',
         array,
@@ -393,26 +492,19 @@ type EngineOptions = {
   onProgress?: (p: Progress) => void;
 };
 
-function isBundle(f: OpenFile): boolean {
-  const roles = new Set(f.roles.values());
-  return roles.has('features') && roles.has('labels');
+/** A file that could not be opened: listed with no arrays. */
+function unreadable(path: string): Container {
+  return {
+    file: path,
+    format: 'unreadable' as Container['format'],
+    bytes: 0,
+    arrays: [],
+    close: async () => undefined,
+  };
 }
 
-/**
- * The dataset of `files`, plus from `fill` the arrays whose role `files` leave open (one
- * classifier saved beside per-epoch bundles serves each of them).
- */
-async function datasetOf(files: OpenFile[], fill: OpenFile[] = []): Promise<Dataset> {
-  const { datasetFromRoles } = await io();
-  const roles = new Map<ArraySource, Role>();
-  for (const f of files) for (const [a, r] of f.roles) roles.set(a, r);
-  const taken = new Set(roles.values());
-  for (const f of fill) for (const [a, r] of f.roles) if (!taken.has(r)) roles.set(a, r);
-  return datasetFromRoles([...roles.keys()], roles);
-}
-
-function stem(name: string): string {
-  return name.slice(0, name.length - extname(name).length);
+function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message.split('\n')[0] : String(e);
 }
 
 async function renamed<T>(f: ResolvedFile, work: () => Promise<T>): Promise<T> {

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { analyzePaths } from '../../main/engine/index.ts';
+import { analyzePaths } from '../../main/plan/run.ts';
 import type { SeriesResult } from '../../shared/schema.ts';
 import { CANVAS, canvasShot, comparePngs, viewAt } from './canvas.ts';
 import { shownValue, skipReason, startApp, waitForValue } from './harness.ts';

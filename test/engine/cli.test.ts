@@ -128,7 +128,7 @@ describe('nc-lens analyze', () => {
     rmSync(outdir, { recursive: true, force: true });
     expect(r.stderr).toBe('');
     const result = JSON.parse(r.stdout);
-    expect(result.engine).toMatchObject({ backend: 'wasm', threads: 2 });
+    expect(result.engine).toMatchObject({ threads: 2 });
     expect(mismatches(result, reference('mnist_small_epoch020'))).toEqual([]);
   });
 });

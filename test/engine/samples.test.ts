@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { analyzeDataset, analyzePaths, analyzeSeries } from '../../main/engine/index.ts';
+import { analyzeDataset, analyzeSeries } from '../../main/engine/index.ts';
+import { analyzePaths } from '../../main/plan/run.ts';
 import type { AnalyzeOptions } from '../../main/engine/index.ts';
 import { nc1Directions } from '../../main/engine/nc1.ts';
 import {
@@ -166,9 +167,8 @@ describe('the sample cloud of the mnist-mlp fixture', () => {
     }
   }
 
-  it('on wasm: every row, coordinates of h_i − μ_G within the float32 bound', async () => {
+  it('every row, coordinates of h_i − μ_G within the float32 bound', async () => {
     const { r, h, classes } = await fixture({ samples: true });
-    expect(r.engine?.backend).toBe('wasm');
     const cloud = cloudOf(r);
     expect(cloud.r).toBe(r.c - 1);
     expect(orthonormalityError(cloud.basis, cloud.r, r.d)).toBeLessThan(1e-12);

@@ -6,7 +6,7 @@ import { deflateSync, crc32 } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { METRICS } from '../../shared/metric-names.ts';
 import type { AnalysisResult, MetricsResult, SplitMetrics } from '../../shared/schema.ts';
-import { analyzePaths } from '../../main/engine/index.ts';
+import { analyzePaths } from '../../main/plan/run.ts';
 import { renderReport, type ReportOptions } from '../../main/report/index.ts';
 import { expectNumber, expectRenders as rendersIn, fourDigits, SECTIONS } from './checks.ts';
 import { fonts, imageCount, pdfText } from './poppler.ts';
@@ -80,7 +80,7 @@ describe('report of one epoch (mnist-mlp epoch 1)', () => {
     expect(text).toMatch(/N = 8000 samples, D = 32 features, C = 10 classes/);
     expect(text).toMatch(/test split: N = 2000 samples/);
     expect(text).toMatch(/NC Lens version\s+\d+\.\d+\.\d+/);
-    expect(text).toMatch(/(wasm|cpu|tensorflow) backend/);
+    expect(text).toContain(`${result.engine!.backend} backend`);
     expect(text).toContain('class-means');
     expect(text).toContain('2026-03-04');
   });

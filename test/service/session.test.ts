@@ -36,19 +36,43 @@ describe('Session: files and roles', () => {
     await s.dispose();
   });
 
-  it('refuses a bad file by name and leaves the session as it was', async () => {
+  it('refuses a drop where no file opens, by name, and leaves the session as it was', async () => {
     const s = new Session({ shell: 'browser' });
     await s.open([{ path: `${FORMATS}/bundle_stored.npz` }]);
     const before = await s.state();
-    const e = await rejection(
-      s.open([
-        { path: `${MNIST}/mnist_small_epoch001.npz` },
-        { path: `${FORMATS}/bad/truncated.npy` },
-      ]),
-    );
+    const e = await rejection(s.open([{ path: `${FORMATS}/bad/truncated.npy` }]));
     expect(e.message).toContain('truncated.npy');
     expect(e.code).toBe('bad-input');
     expect(await s.state()).toEqual(before);
+    await s.dispose();
+  });
+
+  it('lists an unusable file of a drop as ignored, with the reason, and opens the rest', async () => {
+    const s = new Session({ shell: 'browser' });
+    const { files } = await s.open([
+      { path: `${MNIST}/mnist_small_epoch001.npz` },
+      { path: `${FORMATS}/bad/truncated.npy` },
+    ]);
+    expect(files.map((f) => f.name)).toEqual(['mnist_small_epoch001.npz', 'truncated.npy']);
+    expect(files[0].ignored).toBeUndefined();
+    expect(files[1].ignored).toMatch(/^truncated\.npy: expected .*found/);
+    await s.dispose();
+  });
+
+  it('Open replaces, Add files adds, the same file is listed once, Close all empties', async () => {
+    const s = new Session({ shell: 'browser' });
+    const e001 = { path: `${MNIST}/mnist_small_epoch001.npz` };
+    const e005 = { path: `${MNIST}/mnist_small_epoch005.npz` };
+    await s.open([{ path: `${FORMATS}/features_f4.npy` }, { path: `${FORMATS}/labels_i8.npy` }]);
+    const names = (st: { files: { name: string }[] }) => st.files.map((f) => f.name);
+    expect(names(await s.open([e001, e001]))).toEqual(['mnist_small_epoch001.npz']);
+    expect(names(await s.open([e001, e005], { add: true }))).toEqual([
+      'mnist_small_epoch001.npz',
+      'mnist_small_epoch005.npz',
+    ]);
+    const closed = await s.closeAll();
+    expect(closed.files).toEqual([]);
+    expect(closed.result).toBeNull();
     await s.dispose();
   });
 

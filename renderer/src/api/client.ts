@@ -5,8 +5,11 @@ export type { ShellCommand };
 
 /** NcLensApi plus what differs between the shells: getting files in, saving exports, the menu. */
 export interface ClientApi extends NcLensApi {
-  /** Picked or dropped files into the session (browser: streamed upload; Electron: their paths). */
-  openFiles(files: File[]): Promise<SessionState>;
+  /**
+   * Picked or dropped files into the session (browser: streamed upload; Electron: their paths),
+   * in place of the open ones or, with `add`, beside them.
+   */
+  openFiles(files: File[], opts?: { add?: boolean }): Promise<SessionState>;
   /** Exports and saves: a download in the browser, a save dialog in Electron. */
   saveExport(format: ExportFormat, extra?: { viewPng?: Uint8Array; title?: string }): Promise<void>;
   /** Electron File-menu commands (never fired in the browser). Returns the unsubscribe. */
@@ -15,7 +18,15 @@ export interface ClientApi extends NcLensApi {
 
 type PlainMethods = Pick<
   NcLensApi,
-  'info' | 'state' | 'open' | 'openDemo' | 'closeFile' | 'setRole' | 'setCentering' | 'cancel'
+  | 'info'
+  | 'state'
+  | 'open'
+  | 'openDemo'
+  | 'closeFile'
+  | 'closeAll'
+  | 'setRole'
+  | 'setCentering'
+  | 'cancel'
 >;
 
 /** The API methods that are one request and one answer, the same over every transport. */
@@ -25,9 +36,10 @@ export function plainMethods(
   return {
     info: () => call('info'),
     state: () => call('state'),
-    open: (files) => call('open', files),
+    open: (files, opts) => call('open', files, opts ?? {}),
     openDemo: () => call('openDemo'),
     closeFile: (fileId) => call('closeFile', fileId),
+    closeAll: () => call('closeAll'),
     setRole: (arrayId, role) => call('setRole', arrayId, role),
     setCentering: (centering) => call('setCentering', centering),
     cancel: () => call('cancel'),

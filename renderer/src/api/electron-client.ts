@@ -32,7 +32,7 @@ export function createElectronClient(bridge: NcLensBridge): ClientApi {
         await bridge.exportResult(format, extra),
       );
     },
-    async openFiles(files: File[]): Promise<SessionState> {
+    async openFiles(files: File[], opts?: { add?: boolean }): Promise<SessionState> {
       const refs = files.map((f) => {
         const path = bridge.pathForFile(f);
         if (!path)
@@ -43,7 +43,7 @@ export function createElectronClient(bridge: NcLensBridge): ClientApi {
           );
         return { path };
       });
-      return api.open(refs);
+      return api.open(refs, opts);
     },
     async saveExport(format: ExportFormat, extra?: { viewPng?: Uint8Array; title?: string }) {
       unwrap(await bridge.saveExport(format, extra));

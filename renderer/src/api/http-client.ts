@@ -80,8 +80,8 @@ export function createHttpClient(options: HttpClientOptions): ClientApi {
       const mime = res.headers.get('content-type') ?? 'application/octet-stream';
       return { name, mime, data: new Uint8Array(await res.arrayBuffer()) };
     },
-    async openFiles(files: File[]): Promise<SessionState> {
-      return api.open(await Promise.all(files.map(upload)));
+    async openFiles(files: File[], opts?: { add?: boolean }): Promise<SessionState> {
+      return api.open(await Promise.all(files.map(upload)), opts);
     },
     async saveExport(format: ExportFormat, extra?: { viewPng?: Uint8Array; title?: string }) {
       const out = await api.exportResult(format, extra);
