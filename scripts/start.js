@@ -2,9 +2,10 @@
 // why, and the browser shell in the default browser. Never triggers Electron's download
 // (requiring the electron package would) and never prints a stack trace.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { electronZip, unreachable, userCacheDir } from './electron-zip.js';
 
 const root = new URL('..', import.meta.url).pathname;
 const require = createRequire(import.meta.url);
@@ -48,37 +49,83 @@ function noWindowReason(env = process.env) {
   return null;
 }
 
-/**
- * Electron 42+ fetches its binary on first start. Try that once (quietly, bounded in time);
- * offline it fails within seconds and the browser shell takes over.
- */
-function downloadElectron() {
-  let install;
-  try {
-    install = join(dirname(require.resolve('electron/package.json')), 'install.js');
-  } catch {
-    return electronBinary();
-  }
-  console.log('NC Lens: fetching the Electron binary (first start only)…');
-  const r = spawnSync(process.execPath, [install], {
-    cwd: root,
-    stdio: ['ignore', 'ignore', 'pipe'],
-    timeout: 5 * 60_000,
-  });
-  const found = electronBinary();
-  if (found.binary) return found;
-  const why = String(r.stderr ?? '')
-    .split('\n')
-    .find((l) => /error/i.test(l))
-    ?.trim();
-  return { reason: `Electron's binary could not be downloaded${why ? ` (${why})` : ''}` };
+/** How long a failed Electron download is remembered before the next start tries again. */
+const RETRY_AFTER_MS = 24 * 3600_000;
+const RETRY_FLAG = '--retry-electron';
+
+/** Where a failed download is remembered: a marker in the user's cache folder. */
+export function failureMarker(env = process.env) {
+  return join(userCacheDir(env), 'nc-lens', 'electron-download-failed.json');
 }
 
-function main() {
+/** The remembered failure for this Electron version, if it is recent enough to trust. */
+function recentFailure(version, env, now = Date.now()) {
+  try {
+    const m = JSON.parse(readFileSync(failureMarker(env), 'utf8'));
+    return m.version === version && now - m.time < RETRY_AFTER_MS ? m : null;
+  } catch {
+    return null;
+  }
+}
+
+function rememberFailure(version, reason, env) {
+  try {
+    mkdirSync(dirname(failureMarker(env)), { recursive: true });
+    writeFileSync(failureMarker(env), JSON.stringify({ version, reason, time: Date.now() }) + '\n');
+  } catch {
+    // An unwritable cache only means the next start tries again.
+  }
+}
+
+const LATER = `for the desktop window, run \`npm start -- ${RETRY_FLAG}\` once online (a start retries by itself a day later)`;
+
+/**
+ * Electron 42+ fetches its binary on first start. Check first that its host answers (offline
+ * this says why in words within seconds), then download once; a failure is remembered for a
+ * day so that later starts go straight to the browser shell.
+ */
+async function downloadElectron(retry, env = process.env) {
+  let install;
+  let zip;
+  try {
+    install = join(dirname(require.resolve('electron/package.json')), 'install.js');
+    zip = electronZip(env);
+  } catch {
+    return electronBinary(env);
+  }
+  const known = retry ? null : recentFailure(zip.version, env);
+  if (known) {
+    const when = new Date(known.time).toISOString().slice(0, 16).replace('T', ' ');
+    return { reason: `Electron's download failed at ${when} UTC (${known.reason}); ${LATER}` };
+  }
+  if (retry) rmSync(failureMarker(env), { force: true });
+  console.log(`NC Lens: fetching the Electron ${zip.version} binary (first start only)…`);
+  let why = await unreachable(zip.url);
+  if (!why) {
+    const r = spawnSync(process.execPath, [install], {
+      cwd: root,
+      stdio: ['ignore', 'ignore', 'pipe'],
+      timeout: 5 * 60_000,
+    });
+    const found = electronBinary(env);
+    if (found.binary) return found;
+    why =
+      String(r.stderr ?? '')
+        .split('\n')
+        .find((l) => /error/i.test(l))
+        ?.trim() ?? `the download stopped (exit ${r.status ?? r.signal})`;
+  }
+  rememberFailure(zip.version, why, env);
+  return { reason: `Electron's binary could not be downloaded: ${why}; ${LATER}` };
+}
+
+async function main() {
+  const retry = process.argv.includes(RETRY_FLAG);
+  const serveArgs = process.argv.slice(2).filter((a) => a !== RETRY_FLAG);
   const noWindow = noWindowReason();
   const override = Boolean(process.env.ELECTRON_OVERRIDE_DIST_PATH);
   let electron = noWindow && !override ? { reason: noWindow } : electronBinary();
-  if (!electron.binary && !noWindow && !override) electron = downloadElectron();
+  if (!electron.binary && !noWindow && !override) electron = await downloadElectron(retry);
   if (electron.binary && noWindow) electron = { reason: noWindow };
   if (!built(Boolean(electron.binary))) {
     console.log('NC Lens: building the app first (npm run build)…');
@@ -93,7 +140,7 @@ function main() {
   }
   const args = electron.binary
     ? [electron.binary, [root]]
-    : [process.execPath, [join(root, 'bin/nc-lens.js'), 'serve', ...process.argv.slice(2)]];
+    : [process.execPath, [join(root, 'bin/nc-lens.js'), 'serve', ...serveArgs]];
   if (!electron.binary)
     console.log(
       `NC Lens: no desktop window: ${electron.reason}; opening the browser shell instead.`,
@@ -107,4 +154,4 @@ function main() {
   for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
 }
 
-if (process.argv[1] && new URL(import.meta.url).pathname === process.argv[1]) main();
+if (process.argv[1] && new URL(import.meta.url).pathname === process.argv[1]) await main();

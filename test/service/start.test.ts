@@ -3,7 +3,7 @@
  * why, then the browser shell's URL; never a stack trace.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -49,6 +49,37 @@ describe('npm start without an Electron binary', () => {
     expect(lines.at(-1)).toMatch(/^NC Lens: http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]+$/);
     expect(out).not.toMatch(/\n\s+at /);
   }, 120_000);
+
+  it('offline: says so in words, remembers it for a day, and says how to get the window', async () => {
+    const cache = mkdtempSync(join(scratch, 'cache-'));
+    const offline = {
+      XDG_CACHE_HOME: cache,
+      DISPLAY: ':99',
+      NC_LENS_BROWSER: '',
+      ELECTRON_OVERRIDE_DIST_PATH: '',
+      // A name that never resolves (RFC 2606): what an offline machine sees, without the wait.
+      ELECTRON_MIRROR: 'http://nc-lens-offline.invalid/',
+    };
+    const why = (out: string) => out.split('\n').find((l) => l.startsWith('NC Lens: no desktop'));
+    const first = await startOutput(offline);
+    expect(first).toContain('fetching the Electron');
+    expect(why(first)).toMatch(
+      /could not be downloaded: nc-lens-offline\.invalid could not be found \(offline, or no DNS\); for the desktop window, run `npm start -- --retry-electron` once online/,
+    );
+    const marker = join(cache, 'nc-lens', 'electron-download-failed.json');
+    expect(JSON.parse(readFileSync(marker, 'utf8')).reason).toMatch(/offline/);
+
+    const second = await startOutput(offline);
+    expect(second).not.toContain('fetching the Electron');
+    expect(why(second)).toMatch(/Electron's download failed at \d{4}-\d\d-\d\d \d\d:\d\d UTC/);
+    expect(second).not.toMatch(/\n\s+at /);
+
+    // A day later (or with --retry-electron) it tries again.
+    const stale = { ...JSON.parse(readFileSync(marker, 'utf8')), time: Date.now() - 25 * 3600_000 };
+    writeFileSync(marker, JSON.stringify(stale));
+    expect(await startOutput(offline)).toContain('fetching the Electron');
+    expect(existsSync(marker)).toBe(true);
+  }, 200_000);
 
   it('finds an Electron binary through ELECTRON_OVERRIDE_DIST_PATH without downloading', async () => {
     const { electronBinary } = (await import(join(ROOT, 'scripts/start.js'))) as {
