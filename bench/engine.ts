@@ -424,6 +424,8 @@ interface RowResult {
   limit: Limit;
   tools: Partial<Record<Tool, ToolRow>>;
   projected?: boolean;
+  /** How the projection was made. */
+  basis?: string;
 }
 
 const s2 = (x: number | undefined) =>
@@ -467,13 +469,13 @@ function agreement(r: RowResult): string {
   return parts.join(', ') || '—';
 }
 
-function rowLine(r: RowResult): string {
+export function rowLine(r: RowResult): string {
   const nc = r.tools.nclens;
   const torch = r.tools.torch;
   const numpy = r.tools.numpy;
   const l = r.limit;
   const cells = [
-    `${r.projected ? 'projected: ' : ''}${shape(r)}`,
+    `${r.projected ? `projected (${r.basis}): ` : ''}${shape(r)}`,
     r.fileMB.toFixed(0),
     `${s2(l.seconds)} (${s2(l.gemmSeconds)} + ${(2 * l.readSeconds).toFixed(2)} + ${l.startSeconds.toFixed(2)})`,
     r.projected ? '—' : `${l.gflopsPass1.toFixed(0)}/${l.gflopsPass2.toFixed(0)}`,
@@ -494,15 +496,19 @@ function rowLine(r: RowResult): string {
 const headerLines = () => [`| ${HEADER.join(' | ')} |`, `|${HEADER.map(() => '---').join('|')}|`];
 
 /** Linear in N from the 50 000- and 200 000-row runs (fixed + slope·N), or proportional. */
-function projectImagenet(rows: RowResult[]): RowResult | undefined {
+export function projectImagenet(rows: RowResult[]): RowResult | undefined {
   const big = rows.find((r) => r.name === '200k-2048-c1000');
   if (!big) return undefined;
   const small = rows.find((r) => r.name === '50k-2048-c1000');
-  const project = (get: (r: RowResult) => number | undefined): number | undefined => {
+  // With one anchor: times proportional to N, memory as measured (it must not grow with N).
+  const project = (
+    get: (r: RowResult) => number | undefined,
+    memory = false,
+  ): number | undefined => {
     const y2 = get(big);
     if (y2 === undefined) return undefined;
     const y1 = small ? get(small) : undefined;
-    if (y1 === undefined || !small) return (y2 * IMAGENET.n) / big.n;
+    if (y1 === undefined || !small) return memory ? y2 : (y2 * IMAGENET.n) / big.n;
     const slope = (y2 - y1) / (big.n - small.n);
     return y1 + slope * (IMAGENET.n - small.n);
   };
@@ -517,7 +523,7 @@ function projectImagenet(rows: RowResult[]): RowResult | undefined {
     tools[tool] = {
       seconds: project((r) => r.tools[tool]?.seconds),
       inner: project((r) => r.tools[tool]?.inner ?? undefined) ?? null,
-      rssMB: project((r) => r.tools[tool]?.rssMB),
+      rssMB: project((r) => r.tools[tool]?.rssMB, true),
     };
   }
   const { pass1, pass2 } = flopsOf(IMAGENET.n, IMAGENET.d, IMAGENET.c);
@@ -531,6 +537,7 @@ function projectImagenet(rows: RowResult[]): RowResult | undefined {
     at: big.at,
     load: big.load,
     projected: true,
+    basis: small ? 'fixed + slope·N from the 50 000 and 200 000 rows' : '∝ N from the 200 000 row',
     limit: {
       ...l,
       flops: pass1 + pass2,
@@ -583,7 +590,14 @@ function writeResults(rows: RowResult[], meta: { blas: string } & Record<string,
 // ---------- the run ----------
 
 export async function run(args: string[]): Promise<void> {
-  const o = options(args);
+  let o: Options;
+  try {
+    o = options(args);
+  } catch (e) {
+    process.stderr.write(`bench engine: ${(e as Error).message}\n`);
+    process.exitCode = 2;
+    return;
+  }
   mkdirSync(WORK, { recursive: true });
   const log = (s: string) => process.stderr.write(`${s}\n`);
 
@@ -608,7 +622,12 @@ export async function run(args: string[]): Promise<void> {
   let cli = '';
   if (o.tools.includes('nclens')) {
     log(`bundling the CLI from ${o.ref ? `git ref ${o.ref}` : 'the work tree'} into ${WORK}/dist…`);
-    cli = await bundleCli(o.ref);
+    try {
+      cli = await bundleCli(o.ref);
+    } catch (e) {
+      skips.nclens = `bundle failed (${(e as Error).message.replace(/\s+/g, ' ').slice(0, 160)}; try --ref HEAD)`;
+      log(`NC Lens: skipped, ${skips.nclens}`);
+    }
   }
   // Process start: the CLI's own (--version), else plain node.
   const starts: number[] = [];
