@@ -25,7 +25,7 @@ interface Association {
 }
 const config = yaml.load(readFileSync(`${ROOT}electron-builder.yml`, 'utf8')) as {
   fileAssociations: Association[];
-  linux: { target: string; category: string; executableName: string };
+  linux: { target: string; category: string; executableName: string; icon: string };
 };
 
 describe('electron-builder.yml', () => {
@@ -49,6 +49,10 @@ describe('electron-builder.yml', () => {
     expect(config.linux.target).toBe('deb');
     expect(config.linux.category).toBe('Science');
     expect(config.linux.executableName).toBe('nc-lens');
+    // The desktop entry's icon: a 512×512 PNG (electron-builder scales it for the hicolor theme).
+    const icon = readFileSync(`${ROOT}${config.linux.icon}`);
+    expect(icon.subarray(1, 4).toString()).toBe('PNG');
+    expect([icon.readUInt32BE(16), icon.readUInt32BE(20)]).toEqual([512, 512]);
     const pkg = JSON.parse(readFileSync(`${ROOT}package.json`, 'utf8'));
     // electron-builder's .deb needs the maintainer's e-mail (from author) and a homepage.
     expect(pkg.author).toMatch(/<[^>]+@[^>]+>/);
