@@ -4,6 +4,7 @@
  * the same inputs and compute the same result from them.
  */
 import { existsSync, statSync } from 'node:fs';
+import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { badInput } from '../../shared/errors.ts';
 import type { AnalysisResult, Centering, MetricsResult } from '../../shared/schema.ts';
@@ -195,6 +196,17 @@ export async function analyzeInputs(
     centering: centeringOf(values),
     threads: threadsOf(values),
   };
+  const given = model ? undefined : await modelPositional(positionals);
+  if (given) {
+    const result = await analyzeModel(
+      given.model,
+      { ...values, ...given.values },
+      { ...overrides, ...given.overrides },
+      full,
+    );
+    result.warnings.push(...given.warnings);
+    return { result, files: given.used };
+  }
   if (model) {
     const result = await analyzeModel(model, values, overrides, full);
     const named = [
@@ -206,6 +218,73 @@ export async function analyzeInputs(
   const result = await analyzePaths(positionals, overrides, full);
   const read = filesRead(result);
   return { result, files: existingFiles([...positionals.filter((p) => read.has(p)), ...read]) };
+}
+
+/**
+ * `nc-lens analyze M.onnx X.npy Y.npy`: a model among the files makes a `model` plan, its
+ * inputs and labels guessed among the other files as the app guesses them (service/model.ts),
+ * the files it does not take ignored with the reason.
+ */
+async function modelPositional(positionals: string[]): Promise<
+  | {
+      model: string;
+      values: OptionValues;
+      overrides: RoleOverrides;
+      warnings: string[];
+      used: string[];
+    }
+  | undefined
+> {
+  const { fileFormat, openFile } = await import('../io/index.ts');
+  const formats = await Promise.all(positionals.map((p) => fileFormat(p).catch(() => undefined)));
+  const model = positionals.find((_, i) => formats[i] === 'onnx-model');
+  if (!model) return undefined;
+  const { openModel, guessModelRoles } = await import('../service/model.ts');
+  const { planOf, fileIdentity } = await import('../plan/run.ts');
+  const { ignoredWarnings } = await import('../plan/plan.ts');
+  const opened = await openModel(model);
+  const others = await Promise.all(
+    positionals.map(async (p, i) => {
+      if (p === model && formats[i] === 'onnx-model')
+        return { path: p, container: undefined, problem: undefined };
+      try {
+        return { path: p, container: await openFile(p), problem: undefined };
+      } catch (e) {
+        return { path: p, container: undefined, problem: (e as Error).message };
+      }
+    }),
+  );
+  try {
+    const arrays = others.flatMap((o) =>
+      o.container?.arrays.length === 1 ? o.container.arrays : [],
+    );
+    const roles = guessModelRoles(model, opened.model, arrays);
+    const sources = await Promise.all(
+      others.map(async (o, i) => ({
+        key: `${i}`,
+        name: basename(o.path),
+        path: o.path,
+        bytes: o.container?.bytes ?? 0,
+        arrays: o.container?.arrays ?? [],
+        roles,
+        identity: await fileIdentity(o.path),
+        model: o.path === model,
+        problem: o.problem,
+      })),
+    );
+    const plan = planOf(sources);
+    const fileOf = (role: string) =>
+      others.find((o) => o.container?.arrays.some((a) => roles.get(a) === role))?.path;
+    const values: OptionValues = { inputs: fileOf('inputs'), 'test-inputs': fileOf('test_inputs') };
+    const overrides: RoleOverrides = {
+      labels: fileOf('labels'),
+      test_labels: fileOf('test_labels'),
+    };
+    const used = sources.filter((_, i) => plan.files[i].used).map((s) => s.path);
+    return { model, values, overrides, warnings: ignoredWarnings(plan), used: [...new Set(used)] };
+  } finally {
+    await Promise.allSettled(others.map((o) => o.container?.close()));
+  }
 }
 
 /** `--model M.onnx --inputs X --labels Y`: features computed by running the model. */
