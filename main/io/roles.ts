@@ -106,7 +106,8 @@ export function guessRoles<T extends ArrayInfo>(
   labelsOverLetters(arrays, roles, weak, contextFeatures);
   const taken = (r: Role) => [...roles.values()].includes(r);
   const unnamed = () => arrays.filter((a) => !roles.has(a));
-  if (!taken('features') && !taken('layer')) {
+  // Beside a bundle's features (`contextFeatures`), loose files bring the rest, not features.
+  if (!taken('features') && !taken('layer') && !contextFeatures) {
     const candidates = unnamed().filter((a) => a.shape.length >= 2);
     const n = Math.max(0, ...candidates.map((a) => a.shape[0]));
     const biggest = candidates.filter((a) => a.shape[0] === n);

@@ -114,6 +114,8 @@ export function makePlan(files: readonly PlanFile[]): Plan {
     for (const f of live) {
       if (f === model) continue;
       if (f.model) ignore(f, `one model at a time: ${model.name} is analysed`);
+      else if (rolesOf(f).some((r) => r === 'features' || r === 'layer'))
+        ignore(f, `its features come from running the model ${model.name}`);
       else if (rolesOf(f).some((r) => MODEL_ROLES.includes(r))) {
         use(f);
         inputs.push(f.key);

@@ -2,7 +2,7 @@
  * ONNX models in the service: a model opened with its inputs and labels is analysed by running
  * it (real onnxruntime), giving what `nc-lens analyze --model` gives on the same files.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -83,8 +83,9 @@ describe('Session: an ONNX model with its inputs and labels', () => {
     const s = new Session({ shell: 'browser' });
     try {
       const before = await s.open([{ path: INPUTS }, { path: LABELS }]);
-      expect(before.files.map((f) => f.arrays[0].role)).toEqual(['features', 'test_labels']);
-      const after = await s.open([{ path: MODEL }]);
+      // The only split there is: its test-named labels label the features.
+      expect(before.files.map((f) => f.arrays[0].role)).toEqual(['features', 'labels']);
+      const after = await s.open([{ path: MODEL }], { add: true });
       expect(after.files.slice(0, 2).map((f) => f.arrays[0].role)).toEqual(['inputs', 'labels']);
       const r = (await s.analyze()).result as MetricsResult;
       expect(Math.abs(r.nc1! - cliNc1)).toBeLessThanOrEqual(1e-9 * Math.max(1, cliNc1));
@@ -213,8 +214,13 @@ describe('Session: a model with no linear classifier', () => {
     try {
       await s.open([{ path: `${MNIST}/mnist_small_epoch080.npz` }]);
       const before = (await s.analyze()).result;
-      const opened = await s.open([{ path: file }, { path: INPUTS }, { path: LABELS }]);
+      const opened = await s.open([{ path: file }, { path: INPUTS }, { path: LABELS }], {
+        add: true,
+      });
       const model = opened.files[1];
+      expect(opened.files[0].ignored).toBe(
+        'its features come from running the model relu_only.onnx',
+      );
       expect(model.model).toMatchObject({
         classifier: null,
         candidates: ['y'],
@@ -266,7 +272,11 @@ describe('Session: models that cannot be used', () => {
     const s = new Session({ shell: 'browser' });
     try {
       await s.open([{ path: MODEL }]);
-      const e = await rejection(s.open([{ path: MODEL }]));
+      // The same file again is listed once; another model is refused.
+      expect((await s.open([{ path: MODEL }], { add: true })).files).toHaveLength(1);
+      const other = join(tmp, 'other.onnx');
+      await copyFile(MODEL, other);
+      const e = await rejection(s.open([{ path: other }], { add: true }));
       expect(e.message).toContain('one model at a time (close mnist_small.onnx first)');
     } finally {
       await s.dispose();
