@@ -1,8 +1,9 @@
 /** The engine against a direct float64 computation, where the references do not reach. */
 import { describe, expect, it } from 'vitest';
 import { analyzeDataset, mergePartials } from '../../main/engine/index.ts';
-import { accumulateChunk, emptyPartial } from '../../main/engine/accumulate.ts';
-import { createProduct } from '../../main/engine/product.ts';
+import type { Chunk } from '../../main/engine/accumulate.ts';
+import { SecondPass } from '../../main/engine/accumulate.ts';
+import { Dense, defaultMachine } from '../../main/engine/ort.ts';
 import { symmetricEigen } from '../../main/engine/linalg.ts';
 import { firstPass, secondPassSetup } from '../../main/engine/passes.ts';
 import type { JobContext } from '../../main/engine/passes.ts';
@@ -76,34 +77,35 @@ describe('partial sums', () => {
   it('merge: two row ranges give the sums of the whole', async () => {
     const { train, w, b } = gaussianData(4, 6, 4, 0.5);
     const ds = memoryDataset(train, { w, b });
-    const job: JobContext = {
-      centering: 'class-means',
-      progress: () => {},
-      runner: () => Promise.reject(new Error('unused')),
-    };
+    const machine = defaultMachine(1);
+    const dense = new Dense(machine);
+    const job: JobContext = { centering: 'class-means', progress: () => {}, machine, dense };
     const first = await firstPass(ds.train, job, 'p1', []);
-    const { plan } = secondPassSetup(
-      first,
-      first,
-      { weight: ds.weight, bias: ds.bias },
-      undefined,
-      'x',
-      [],
-    );
-    const product = await createProduct('cpu');
-    product.setColumns(plan.cols, plan.k, plan.d);
-    const n = first.n;
-    const chunkOf = (s: number, e: number) => ({
-      rows: e - s,
-      features: Float64Array.from(train.h.slice(s, e).flat()),
-      classes: first.classes.slice(s, e),
+    const { plan } = await secondPassSetup({
+      own: first,
+      reference: first,
+      classifier: { weight: ds.weight, bias: ds.bias },
+      logits: undefined,
+      where: 'x',
+      warnings: [],
+      dense,
     });
-    const whole = emptyPartial(plan);
-    accumulateChunk(plan, product, chunkOf(0, n), whole);
-    const a = emptyPartial(plan);
-    const bb = emptyPartial(plan);
-    accumulateChunk(plan, product, chunkOf(0, 17), a);
-    accumulateChunk(plan, product, chunkOf(17, n), bb);
+    const n = first.n;
+    const partialOf = async (s: number, e: number) => {
+      const chunk: Chunk = {
+        rows: e - s,
+        features: Float64Array.from(train.h.slice(s, e).flat()),
+        classes: first.classes.slice(s, e),
+      };
+      const pass = new SecondPass(plan, machine);
+      pass.accumulate(chunk, await pass.run(chunk));
+      await pass.close();
+      return pass.acc;
+    };
+    const whole = await partialOf(0, n);
+    const a = await partialOf(0, 17);
+    const bb = await partialOf(17, n);
+    await dense.close();
     const merged = mergePartials(a, bb);
     expect(merged.rows).toBe(n);
     expect(merged.nccCorrect).toEqual(whole.nccCorrect);
