@@ -117,7 +117,7 @@ describe('nc-lens analyze', () => {
     }
   });
 
-  it('built as scripts/build.js does, finds its worker bundle beside it', async () => {
+  it('built as scripts/build.js does, runs from its bundle', async () => {
     mkdirSync(path.join(ROOT, 'test-results'), { recursive: true });
     const outdir = mkdtempSync(path.join(ROOT, 'test-results/engine-build-'));
     await bundleNode(outdir);

@@ -3,6 +3,7 @@ import { analyzeDataset, analyzeSeries } from '../../main/engine/index.ts';
 import { analyzePaths } from '../../main/plan/run.ts';
 import type { AnalyzeOptions } from '../../main/engine/index.ts';
 import { nc1Directions } from '../../main/engine/nc1.ts';
+import { Dense, defaultMachine } from '../../main/engine/ort.ts';
 import {
   classQuotas,
   MAX_SAMPLE_NUMBERS,
@@ -109,9 +110,6 @@ function coordinateErrors(
   return bad;
 }
 
-/** Error per unit of ‖r_i‖ of a float32 product over d terms (accumulate.ts), with slack. */
-const float32Bound = (d: number) => 2 * 1.01 * (d + 2) * 2 ** -24;
-
 describe('pick plan', () => {
   it('quotas are max-min fair: small classes give all they have, the rest within 1', () => {
     expect(Array.from(classQuotas([5, 100, 100, 3, 70], 100))).toEqual([5, 31, 31, 3, 30]);
@@ -130,12 +128,14 @@ describe('pick plan', () => {
     }
   });
 
-  it('the basis is orthonormal and equals T·E, T lower triangular', () => {
+  it('the basis is orthonormal and equals T·E, T lower triangular', async () => {
     const c = 6;
     const d = 9;
     const g = rng(3);
     const centred = Float64Array.from({ length: c * d }, () => g.normal());
-    const dirs = nc1Directions(centred, c, d);
+    const dense = new Dense(defaultMachine(1));
+    const dirs = await nc1Directions(centred, c, d, dense);
+    await dense.close();
     const { basis, transform, r } = orthonormalised(dirs, d)!;
     expect(r).toBe(dirs.count);
     expect(orthonormalityError(basis, r, d)).toBeLessThan(1e-13);
@@ -167,22 +167,14 @@ describe('the sample cloud of the mnist-mlp fixture', () => {
     }
   }
 
-  it('every row, coordinates of h_i − μ_G within the float32 bound', async () => {
+  it('every row, coordinates of h_i − μ_G to round-off (float64 products)', async () => {
     const { r, h, classes } = await fixture({ samples: true });
     const cloud = cloudOf(r);
     expect(cloud.r).toBe(r.c - 1);
     expect(orthonormalityError(cloud.basis, cloud.r, r.d)).toBeLessThan(1e-12);
     const all = Array.from({ length: r.n }, (_, i) => i);
-    expect(coordinateErrors(cloud, r, h, classes, all, float32Bound(r.d))).toEqual([]);
-    expect(countsOf(cloud, r.c)).toEqual(r.per_class.map((p) => p.count));
-  });
-
-  it('on the float64 backend: the same coordinates to round-off', async () => {
-    const { r, h, classes } = await fixture({ samples: true, backend: 'cpu' });
-    expect(r.engine?.backend).toBe('cpu');
-    const cloud = cloudOf(r);
-    const all = Array.from({ length: r.n }, (_, i) => i);
     expect(coordinateErrors(cloud, r, h, classes, all, 1e-12)).toEqual([]);
+    expect(countsOf(cloud, r.c)).toEqual(r.per_class.map((p) => p.count));
   });
 
   it('the basis spans the centred means (the view loses nothing)', async () => {
@@ -250,7 +242,7 @@ describe('bounds for C = 100', () => {
     expect(cloud.coords.every(Number.isFinite)).toBe(true);
     expect(orthonormalityError(cloud.basis, cloud.r, r.d)).toBeLessThan(1e-12);
     const picks = pickedRows(b.y, sizes, n);
-    const bad = coordinateErrors(cloud, r, b.h, b.y, picks, float32Bound(r.d));
+    const bad = coordinateErrors(cloud, r, b.h, b.y, picks, 1e-10);
     expect(bad).toEqual([]);
   });
 
