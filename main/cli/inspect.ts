@@ -8,6 +8,7 @@ import { badInput } from '../../shared/errors.ts';
 import { fileFormat, guessRoles, openFile } from '../io/index.ts';
 import type { ArraySource, Container, Role } from '../io/types.ts';
 import type { TensorInfo } from '../onnx/inspect.ts';
+import { didYouMean } from './suggest.ts';
 
 const USAGE = `usage: nc-lens inspect FILE... [--json]
 
@@ -76,7 +77,13 @@ function parseOptions(argv: string[]) {
       options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
     });
   } catch (e) {
-    throw badInput(undefined, 'options --json or --help', (e as Error).message.split('. ')[0]);
+    const message = (e as Error).message;
+    const unknown = /^Unknown option '(--?[^']*)'/.exec(message)?.[1];
+    if (unknown) {
+      const hint = didYouMean(unknown.replace(/^--?/, ''), ['json', 'help'], '--');
+      throw badInput(undefined, 'options --json or --help', `'${unknown}'${hint}`);
+    }
+    throw badInput(undefined, 'options --json or --help', message.split('. ')[0]);
   }
 }
 

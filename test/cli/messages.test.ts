@@ -34,6 +34,14 @@ describe('did-you-mean', () => {
     expect(r.stdout).toBe('');
   });
 
+  it('inspect too', async () => {
+    const r = await runCli(['inspect', EPOCH1, '--jsn']);
+    expect(r.code).toBe(2);
+    expect(lines(r.stderr)).toEqual([
+      "nc-lens inspect: expected options --json or --help, found '--jsn'; did you mean '--json'?",
+    ]);
+  });
+
   it('an option far from every known one is named without a guess', async () => {
     const r = await runCli(['report', '--colour', 'red']);
     expect(r.code).toBe(2);
