@@ -101,7 +101,7 @@ describe('nc-lens inspect', () => {
     expect(unknown.code).toBe(2);
     expectOneLineError(
       unknown.stderr,
-      /^nc-lens inspect: expected options --json or --help, found Unknown option '--frobnicate'$/,
+      /^nc-lens inspect: expected options --json or --help, found '--frobnicate'$/,
     );
   });
 });
