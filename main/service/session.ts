@@ -122,7 +122,9 @@ export class Session implements NcLensApi {
    */
   async open(refs: FileRef[], opts: { add?: boolean } = {}): Promise<SessionState> {
     const add = opts.add === true && !this.demo;
-    const files = await Promise.all(refs.map(async (r) => this.identified(this.resolve(r))));
+    const files = await Promise.all(
+      refs.map(async (r) => this.identified(this.resolve(r), 'uploadId' in r)),
+    );
     const kept = add ? this.files.map((f) => f.identity) : [];
     const fresh = files.filter(
       (f, i) =>
@@ -284,11 +286,13 @@ export class Session implements NcLensApi {
   }
 
   /** `f` with its identity: the same path, size and modification time, the same file. */
-  private async identified(f: ResolvedFile): Promise<ResolvedFile & { identity: string }> {
+  private async identified(
+    f: ResolvedFile,
+    upload = false,
+  ): Promise<ResolvedFile & { identity: string }> {
     const info = await stat(f.path).catch(() => undefined);
     if (!info) return { ...f, identity: `${f.path}|missing` };
     // An upload is a new temp file each time: it is known by its name and size.
-    const upload = f.name !== basename(f.path);
     const identity = upload
       ? `upload|${f.name}|${info.size}`
       : `${f.path}|${info.size}|${info.mtimeMs}`;

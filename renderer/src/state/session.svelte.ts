@@ -28,8 +28,26 @@ class Session {
   selectedIndex = $state(-1);
 
   selected: MetricsResult | null = $derived(metricsAt(this.result, this.selectedIndex));
-  /** True when the result on screen predates the current files or roles. */
-  stale = $derived(this.result !== null && this.state !== null && this.state.result === null);
+  /** How the last analysis ended: a failed or cancelled one leaves older numbers on screen. */
+  lastRun = $state<'ok' | 'failed' | 'cancelled'>('ok');
+  /**
+   * Why the result on screen may not match the files and roles, or null when it does: it is
+   * being replaced, the run that should have replaced it failed or was cancelled, or the
+   * files or roles changed since.
+   */
+  staleReason: string | null = $derived.by(() => {
+    if (this.result === null) return null;
+    if (this.busy?.kind === 'analyzing' || this.busy?.kind === 'opening')
+      return 'Analysing: the numbers shown are from the previous analysis.';
+    if (this.lastRun === 'failed')
+      return 'The last analysis failed: the numbers shown are from an earlier one.';
+    if (this.lastRun === 'cancelled')
+      return 'The last analysis was cancelled: the numbers shown are from an earlier one.';
+    if (this.state !== null && this.state.result === null)
+      return 'The numbers shown are from before the last change of files or roles.';
+    return null;
+  });
+  stale = $derived(this.staleReason !== null);
   files = $derived(this.state?.files ?? []);
   /** The compute backend: known to the service once its engine has started. */
   backend = $derived(
@@ -66,16 +84,31 @@ class Session {
     return this.#enqueue(() => this.#openDemo(), ['demo']);
   }
 
-  openFiles(files: File[]): Promise<void> {
+  /** Opens `files` in place of the open ones, or beside them with `add`. */
+  openFiles(files: File[], opts: { add?: boolean } = {}): Promise<void> {
     if (files.length === 0) return Promise.resolve();
     this.#interrupt();
     const names = files.map((f) => f.name);
     return this.#enqueue(async () => {
       this.busy = { kind: 'opening', phase: `Opening ${names.join(', ')}`, fraction: null };
-      // The service replaces the demo with the opened files, once they opened.
-      this.#apply(await this.api.openFiles(files));
+      this.#apply(await this.api.openFiles(files, opts));
+      this.#opened();
       await this.#analyze(names);
     }, names);
+  }
+
+  closeAll(): Promise<void> {
+    this.#interrupt();
+    return this.#enqueue(async () => {
+      this.#apply(await this.api.closeAll());
+      this.#opened();
+    }, []);
+  }
+
+  /** After a cancel: the same files and roles, analysed again. */
+  analyzeAgain(): Promise<void> {
+    this.notice = null;
+    return this.#enqueue(() => this.#analyze(), []);
   }
 
   /** Files chosen in Electron's File menu arrive as paths, not File objects. */
@@ -86,6 +119,7 @@ class Session {
     return this.#enqueue(async () => {
       this.busy = { kind: 'opening', phase: `Opening ${names.join(', ')}`, fraction: null };
       this.#apply(await this.api.open(refs));
+      this.#opened();
       await this.#analyze(names);
     }, names);
   }
@@ -154,6 +188,7 @@ class Session {
     this.busy = { kind: 'opening', phase: 'Opening the demo', fraction: null };
     const state = await this.api.openDemo();
     this.#apply(state);
+    this.#opened();
     if (!state.result) await this.#analyze();
   }
 
@@ -171,12 +206,15 @@ class Session {
             this.busy = { kind: 'analyzing', phase: p.phase, fraction: p.fraction };
         }),
       );
+      this.lastRun = 'ok';
     } catch (e) {
-      if (errorCode(e) !== 'cancelled') return this.#alert(e, files, 'analysis');
+      if (errorCode(e) !== 'cancelled') {
+        this.lastRun = 'failed';
+        return this.#alert(e, files, 'analysis');
+      }
       if (this.#interrupted) return;
-      this.notice = this.result
-        ? 'Analysis cancelled: the numbers shown are from the previous analysis.'
-        : 'Analysis cancelled.';
+      this.lastRun = 'cancelled';
+      this.notice = 'Analysis cancelled.';
     }
   }
 
@@ -200,8 +238,17 @@ class Session {
     }
   }
 
+  /** Files opened: the banners of earlier failed actions no longer apply. */
+  #opened(): void {
+    this.alerts = this.alerts.filter((a) => a.source !== 'action');
+    this.lastRun = 'ok';
+  }
+
+  /** One banner per problem: the same message again replaces the old one. */
   #alert(e: unknown, files: readonly string[], source: AlertMessage['source']): void {
-    this.alerts = [...this.alerts, { id: this.#nextAlert++, text: alertText(e, files), source }];
+    const text = alertText(e, files);
+    const others = this.alerts.filter((a) => a.text !== text);
+    this.alerts = [...others, { id: this.#nextAlert++, text, source }];
   }
 
   /**
