@@ -21,23 +21,28 @@ export function symmetricEigen(a: Float64Array, n: number): SymmetricEigen {
   }
   const d = new Float64Array(n);
   const e = new Float64Array(n);
+  // Both steps work on z = vᵀ (the input is symmetric): QL rotates pairs of its rows.
+  const z = v;
   if (n > 0) {
-    tridiagonalise(v, d, e, n);
-    diagonalise(v, d, e, n);
+    tridiagonalise(z, d, e, n);
+    diagonalise(z, d, e, n);
   }
   const order = Array.from(d.keys()).sort((x, y) => d[x] - d[y]);
   const values = new Float64Array(n);
   const vectors = new Float64Array(n * n);
   order.forEach((src, j) => {
     values[j] = d[src];
-    for (let i = 0; i < n; i++) vectors[i * n + j] = v[i][src];
+    for (let i = 0; i < n; i++) vectors[i * n + j] = z[src][i];
   });
   return { values, vectors };
 }
 
-/** tred2: Householder reduction to tridiagonal form, accumulating the transformations in v. */
-function tridiagonalise(v: Float64Array[], d: Float64Array, e: Float64Array, n: number): void {
-  for (let j = 0; j < n; j++) d[j] = v[n - 1][j];
+/**
+ * tred2: Householder reduction to tridiagonal form, accumulating the transformations in v,
+ * written on w = vᵀ so that every inner loop runs along a row (w[j][k] for v[k][j]).
+ */
+function tridiagonalise(w: Float64Array[], d: Float64Array, e: Float64Array, n: number): void {
+  for (let j = 0; j < n; j++) d[j] = w[j][n - 1];
   for (let i = n - 1; i > 0; i--) {
     let scale = 0;
     let h = 0;
@@ -45,9 +50,9 @@ function tridiagonalise(v: Float64Array[], d: Float64Array, e: Float64Array, n: 
     if (scale === 0) {
       e[i] = d[i - 1];
       for (let j = 0; j < i; j++) {
-        d[j] = v[i - 1][j];
-        v[i][j] = 0;
-        v[j][i] = 0;
+        d[j] = w[j][i - 1];
+        w[j][i] = 0;
+        w[i][j] = 0;
       }
     } else {
       for (let k = 0; k < i; k++) {
@@ -63,11 +68,11 @@ function tridiagonalise(v: Float64Array[], d: Float64Array, e: Float64Array, n: 
       for (let j = 0; j < i; j++) e[j] = 0;
       for (let j = 0; j < i; j++) {
         f = d[j];
-        v[j][i] = f;
-        g = e[j] + v[j][j] * f;
+        w[i][j] = f;
+        g = e[j] + w[j][j] * f;
         for (let k = j + 1; k <= i - 1; k++) {
-          g += v[k][j] * d[k];
-          e[k] += v[k][j] * f;
+          g += w[j][k] * d[k];
+          e[k] += w[j][k] * f;
         }
         e[j] = g;
       }
@@ -81,37 +86,37 @@ function tridiagonalise(v: Float64Array[], d: Float64Array, e: Float64Array, n: 
       for (let j = 0; j < i; j++) {
         f = d[j];
         g = e[j];
-        for (let k = j; k <= i - 1; k++) v[k][j] -= f * e[k] + g * d[k];
-        d[j] = v[i - 1][j];
-        v[i][j] = 0;
+        for (let k = j; k <= i - 1; k++) w[j][k] -= f * e[k] + g * d[k];
+        d[j] = w[j][i - 1];
+        w[j][i] = 0;
       }
     }
     d[i] = h;
   }
   for (let i = 0; i < n - 1; i++) {
-    v[n - 1][i] = v[i][i];
-    v[i][i] = 1;
+    w[i][n - 1] = w[i][i];
+    w[i][i] = 1;
     const h = d[i + 1];
     if (h !== 0) {
-      for (let k = 0; k <= i; k++) d[k] = v[k][i + 1] / h;
+      for (let k = 0; k <= i; k++) d[k] = w[i + 1][k] / h;
       for (let j = 0; j <= i; j++) {
         let g = 0;
-        for (let k = 0; k <= i; k++) g += v[k][i + 1] * v[k][j];
-        for (let k = 0; k <= i; k++) v[k][j] -= g * d[k];
+        for (let k = 0; k <= i; k++) g += w[i + 1][k] * w[j][k];
+        for (let k = 0; k <= i; k++) w[j][k] -= g * d[k];
       }
     }
-    for (let k = 0; k <= i; k++) v[k][i + 1] = 0;
+    for (let k = 0; k <= i; k++) w[i + 1][k] = 0;
   }
   for (let j = 0; j < n; j++) {
-    d[j] = v[n - 1][j];
-    v[n - 1][j] = 0;
+    d[j] = w[j][n - 1];
+    w[j][n - 1] = 0;
   }
-  v[n - 1][n - 1] = 1;
+  w[n - 1][n - 1] = 1;
   e[0] = 0;
 }
 
-/** tql2: implicit QL iterations on the tridiagonal (d, e), rotating v along. */
-function diagonalise(v: Float64Array[], d: Float64Array, e: Float64Array, n: number): void {
+/** tql2: implicit QL iterations on the tridiagonal (d, e), rotating z = vᵀ along. */
+function diagonalise(z: Float64Array[], d: Float64Array, e: Float64Array, n: number): void {
   for (let i = 1; i < n; i++) e[i - 1] = e[i];
   e[n - 1] = 0;
   let f = 0;
@@ -152,11 +157,7 @@ function diagonalise(v: Float64Array[], d: Float64Array, e: Float64Array, n: num
           c = p / r;
           p = c * d[i] - s * g;
           d[i + 1] = h + s * (c * g + s * d[i]);
-          for (let k = 0; k < n; k++) {
-            h = v[k][i + 1];
-            v[k][i + 1] = s * v[k][i] + c * h;
-            v[k][i] = c * v[k][i] - s * h;
-          }
+          rotate(z[i], z[i + 1], c, s, n);
         }
         p = (-s * s2 * c3 * el1 * e[l]) / dl1;
         e[l] = s * p;
@@ -166,6 +167,15 @@ function diagonalise(v: Float64Array[], d: Float64Array, e: Float64Array, n: num
     }
     d[l] += f;
     e[l] = 0;
+  }
+}
+
+/** The QL step's Givens rotation of two eigenvector rows, (a, b) ← (c·a − s·b, s·a + c·b). */
+function rotate(a: Float64Array, b: Float64Array, c: number, s: number, n: number): void {
+  for (let k = 0; k < n; k++) {
+    const h = b[k];
+    b[k] = s * a[k] + c * h;
+    a[k] = c * a[k] - s * h;
   }
 }
 
