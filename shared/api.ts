@@ -123,6 +123,11 @@ export interface NcLensApi {
   closeAll(): Promise<SessionState>;
   setRole(arrayId: string, role: Role): Promise<SessionState>;
   setCentering(centering: Centering): Promise<SessionState>;
+  /**
+   * The series point on screen (an index into the result's points; −1: the last): the
+   * per-class CSV and the report's 3D, heatmap, norm and per-class pages show it.
+   */
+  selectPoint(index: number): Promise<SessionState>;
   /** Analyses the current files with their roles. Progress arrives through `onProgress`. */
   analyze(onProgress?: (p: Progress) => void): Promise<SessionState>;
   /** Cancels a running analysis; `analyze` then rejects with code 'cancelled'. */

@@ -17,6 +17,7 @@ export const CALL_METHODS = [
   'closeAll',
   'setRole',
   'setCentering',
+  'selectPoint',
   'cancel',
 ] as const satisfies readonly (keyof NcLensApi)[];
 export type CallMethod = (typeof CALL_METHODS)[number];

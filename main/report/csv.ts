@@ -51,14 +51,23 @@ export function metricsCsv(result: AnalysisResult): string {
 
 const PER_CLASS_FIELDS = PER_CLASS_COLUMNS.map((c) => c.key);
 
-/** The per-class table of one result (training split), plus the test split's columns when present. */
-export function perClassCsv(result: MetricsResult): string {
+/**
+ * The per-class table of one result (training split), plus the test split's columns when
+ * present. `at` names the series point it belongs to: a first column (`epoch`, `layer`).
+ */
+export function perClassCsv(
+  result: MetricsResult,
+  at?: { column: string; value: string | number },
+): string {
   const test = result.test;
-  const header: string[] = [...PER_CLASS_FIELDS];
+  const header: string[] = [...(at ? [at.column] : []), ...PER_CLASS_FIELDS];
   if (test) header.push(...PER_CLASS_FIELDS.slice(1).map((f) => `test_${f}`));
   const byLabel = new Map(test?.per_class.map((r) => [r.label, r]) ?? []);
   const body = result.per_class.map((r) => {
-    const row: (number | null | undefined)[] = PER_CLASS_FIELDS.map((f) => r[f]);
+    const row: (string | number | null | undefined)[] = [
+      ...(at ? [at.value] : []),
+      ...PER_CLASS_FIELDS.map((f) => r[f]),
+    ];
     if (test) {
       const t = byLabel.get(r.label);
       row.push(...PER_CLASS_FIELDS.slice(1).map((f) => (t ? t[f] : null)));

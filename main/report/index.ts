@@ -6,7 +6,7 @@
  */
 import type { AnalysisResult } from '../../shared/schema.ts';
 import { version } from '../version.ts';
-import { isSeries, lastPoint, pointMetrics, reportPoints } from './points.ts';
+import { isSeries, lastPoint, pointMetrics, reportPoints, shownPoint } from './points.ts';
 import {
   appendix,
   cosines,
@@ -36,6 +36,8 @@ export interface ReportOptions {
    * else today at 00:00 UTC, so renders on the same day give identical bytes.
    */
   date?: Date;
+  /** The series point shown on the 3D, heatmap, norm and per-class pages (−1: the last). */
+  point?: number;
 }
 
 function reportDate(opts: ReportOptions): Date {
@@ -61,6 +63,7 @@ function contextOf(result: AnalysisResult, opts: ReportOptions): ReportContext {
     result,
     points,
     last: lastPoint(result),
+    shown: shownPoint(result, opts.point),
     kind: isSeries(result) ? result.kind : 'single',
     title: opts.title?.trim() || 'Neural Collapse report',
     date: reportDate(opts),

@@ -34,8 +34,23 @@ export function pointMetrics(result: AnalysisResult): MetricsResult[] {
   return isSeries(result) ? result.points.map((p) => p.metrics) : [result];
 }
 
-/** The point whose geometry, heatmap and per-class table the report shows: the last one. */
+/** The last point of a result (a single result's only one). */
 export function lastPoint(result: AnalysisResult): ReportPoint {
   const points = reportPoints(result);
   return points[points.length - 1];
+}
+
+/**
+ * The point on screen, whose geometry, heatmap and per-class table the exports show: the one
+ * at `index` (a position in the result's points), the last one for −1 or out of range.
+ */
+export function shownPoint(result: AnalysisResult, index = -1): ReportPoint {
+  const points = reportPoints(result);
+  return points[index >= 0 && index < points.length ? index : points.length - 1];
+}
+
+/** How a point is named in file names and captions: `epoch 20`, `layer block3`, or ''. */
+export function pointName(result: AnalysisResult, point: ReportPoint): string {
+  if (!isSeries(result)) return '';
+  return result.kind === 'epochs' ? `epoch ${point.x}` : `layer ${point.label}`;
 }

@@ -41,6 +41,8 @@ export interface ReportContext {
   result: AnalysisResult;
   points: ReportPoint[];
   last: ReportPoint;
+  /** The point the 3D, heatmap, norm and per-class pages show (the one on screen in the app). */
+  shown: ReportPoint;
   kind: 'single' | 'epochs' | 'layers';
   title: string;
   date: Date;
@@ -52,11 +54,11 @@ export interface ReportContext {
 
 const hasTest = (ctx: ReportContext) => ctx.points.some((p) => p.metrics.test);
 
+/** Where the per-point pages stand: ` at epoch 20 (the last point)`, or '' for one result. */
 function where(ctx: ReportContext): string {
   if (ctx.kind === 'single') return '';
-  return ctx.kind === 'epochs'
-    ? ` at epoch ${ctx.last.x} (the last point)`
-    : ` at layer ${ctx.last.label} (the last point)`;
+  const at = ctx.kind === 'epochs' ? `epoch ${ctx.shown.x}` : `layer ${ctx.shown.label}`;
+  return ` at ${at} (${ctx.shown === ctx.last ? 'the last point' : 'the point selected in the app'})`;
 }
 
 function formatBytes(bytes: number): string {
@@ -303,7 +305,7 @@ export function trajectories(w: ReportWriter, ctx: ReportContext): void {
 export function view3d(w: ReportWriter, ctx: ReportContext): void {
   w.newPage();
   w.heading('The simplex ETF in 3D');
-  const m = ctx.last.metrics;
+  const m = ctx.shown.metrics;
   if (ctx.viewPng) {
     w.paragraph(`The 3D view as it was left in the app${where(ctx)}.`, { size: 9 });
     w.image(ctx.viewPng, 420);
@@ -334,7 +336,7 @@ export function view3d(w: ReportWriter, ctx: ReportContext): void {
 }
 
 export function cosines(w: ReportWriter, ctx: ReportContext): void {
-  const m = ctx.last.metrics;
+  const m = ctx.shown.metrics;
   const g = m.geometry;
   w.newPage();
   w.heading('Cosines between class means');
@@ -359,7 +361,7 @@ export function cosines(w: ReportWriter, ctx: ReportContext): void {
 }
 
 export function norms(w: ReportWriter, ctx: ReportContext): void {
-  const m = ctx.last.metrics;
+  const m = ctx.shown.metrics;
   w.heading('Norms of class means and classifier rows');
   w.paragraph(
     `NC2 predicts equal norms: one narrow bar. Dashed line: the mean; std/mean is the equinorm metric${where(ctx)}.`,
@@ -386,7 +388,7 @@ export function norms(w: ReportWriter, ctx: ReportContext): void {
 export function perClass(w: ReportWriter, ctx: ReportContext): void {
   w.newPage();
   w.heading('Per-class table');
-  const m = ctx.last.metrics;
+  const m = ctx.shown.metrics;
   const test = m.test;
   w.paragraph(
     `All ${m.per_class.length} classes${where(ctx)}, training split${test ? '; the test split’s accuracies beside' : ''}. Accuracies as fractions.`,

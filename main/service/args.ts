@@ -78,6 +78,11 @@ export function callArgs(method: CallMethod, body: unknown): unknown[] {
         throw badInput(undefined, `a role (${ROLES.join(', ')})`, describe(role));
       return [id, role];
     }
+    case 'selectPoint':
+      count(1);
+      if (!Number.isInteger(args[0]) || (args[0] as number) < -1)
+        throw badInput(undefined, 'a point index (an integer, −1 for the last)', describe(args[0]));
+      return [args[0]];
     case 'setCentering':
       count(1);
       if (!CENTERINGS.includes(args[0] as string))

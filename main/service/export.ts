@@ -37,6 +37,8 @@ export interface ExportSources {
   files?: AnalysedFile[];
   /** Training accuracy per epoch, to mark the terminal phase when the metrics cannot. */
   trainAccuracyLog?: TrainAccuracy[];
+  /** The series point on screen (−1 or absent: the last): what per-point exports show. */
+  point?: number;
 }
 
 export async function exportBytes(
@@ -49,10 +51,15 @@ export async function exportBytes(
   const title = typeof extra?.title === 'string' ? extra.title : undefined;
   const png = extra?.viewPng instanceof Uint8Array ? extra.viewPng : undefined;
   const viewPng = png && format === 'pdf' ? checkedViewPng(png) : undefined;
-  const base = fileStem(title);
   const text = (s: string) => new TextEncoder().encode(s);
   // pdfkit and its fonts load only when someone exports.
   const report = await import('../report/index.ts');
+  const { shownPoint, pointName, isSeries } = await import('../report/points.ts');
+  const shown = shownPoint(result, sources.point);
+  const at = pointName(result, shown);
+  // File names carry the run (the title, else the series' common name) and the point shown.
+  const base = fileStem(title ?? runName(result));
+  const tagged = at ? `${base}-${fileStem(at)}` : base;
   switch (format) {
     case 'json':
       return {
@@ -63,20 +70,37 @@ export async function exportBytes(
     case 'csv':
       return { name: `${base}.csv`, mime: 'text/csv', data: text(report.metricsCsv(result)) };
     case 'csv-per-class': {
-      // A series exports the table of its last point, the one the app shows first.
-      const { lastPoint } = await import('../report/points.ts');
-      const data = text(report.perClassCsv(lastPoint(result).metrics));
-      return { name: `${base}-per-class.csv`, mime: 'text/csv', data };
+      // The table of the point on screen, with a column naming it.
+      const column = isSeries(result) ? (result.kind === 'epochs' ? 'epoch' : 'layer') : '';
+      const value = column === 'epoch' ? shown.x : shown.label;
+      const data = text(report.perClassCsv(shown.metrics, column ? { column, value } : undefined));
+      return { name: `${tagged}-per-class.csv`, mime: 'text/csv', data };
     }
     case 'pdf': {
       const { files, trainAccuracyLog } = sources;
       const inputs = files ? await describeInputs(files) : undefined;
-      const data = await report.renderReport(result, { viewPng, title, inputs, trainAccuracyLog });
-      return { name: `${base}.pdf`, mime: 'application/pdf', data };
+      const data = await report.renderReport(result, {
+        viewPng,
+        title,
+        inputs,
+        trainAccuracyLog,
+        point: sources.point,
+      });
+      return { name: `${tagged}.pdf`, mime: 'application/pdf', data };
     }
     default:
       throw badInput(undefined, 'export format json, csv, csv-per-class or pdf', `'${format}'`);
   }
+}
+
+/** A series' run name: what its point labels share before the epoch (`mnist_small`). */
+function runName(result: AnalysisResult): string | undefined {
+  if (result.schema !== 'nc-lens/series@1' || result.kind !== 'epochs') return undefined;
+  const labels = result.points.map((p) => p.label);
+  let prefix = labels[0] ?? '';
+  for (const l of labels) while (!l.startsWith(prefix)) prefix = prefix.slice(0, -1);
+  const name = prefix.replace(/[_-]*(epoch|ep|e|step)?[_-]*\d*$/i, '');
+  return name || undefined;
 }
 
 function fileStem(title: string | undefined): string {

@@ -84,6 +84,8 @@ export class Session implements NcLensApi {
   private result: AnalysisResult | null = null;
   private centering: Centering = 'class-means';
   private demo = false;
+  /** The series point on screen (−1: the last): exports show it. */
+  private point = -1;
   private nextFile = 1;
   private running: AbortController | null = null;
   /** The latest model run, kept while its model, inputs and features tensor stay the same. */
@@ -183,6 +185,13 @@ export class Session implements NcLensApi {
     throw badInput(undefined, 'an array id of an open file', `'${arrayId}'`);
   }
 
+  async selectPoint(index: number): Promise<SessionState> {
+    if (!Number.isInteger(index) || index < -1)
+      throw badInput(undefined, 'a point index (an integer, −1 for the last)', `${index}`);
+    this.point = index;
+    return this.state();
+  }
+
   async setCentering(centering: Centering): Promise<SessionState> {
     if (centering !== 'class-means' && centering !== 'samples')
       throw badInput(undefined, "centering 'class-means' or 'samples'", `'${String(centering)}'`);
@@ -236,7 +245,7 @@ export class Session implements NcLensApi {
       .map((f) => ({ path: f.path, name: f.entry.name }));
     // The demo knows its training accuracy per epoch: the report marks the terminal phase.
     const trainAccuracyLog = this.demo ? demoInfo().log : undefined;
-    return exportBytes(this.result, format, extra, { files, trainAccuracyLog });
+    return exportBytes(this.result, format, extra, { files, trainAccuracyLog, point: this.point });
   }
 
   /** Closes every file (the shells call this on exit). */

@@ -1,9 +1,12 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { MetricsResult, SeriesResult } from '../../shared/schema.ts';
 import { Session } from '../../main/service/session.ts';
 import { rejection } from './rejection.ts';
 import { FORMATS, MNIST } from '../fixtures.ts';
+import { pdfText } from '../report/poppler.ts';
 
 const reference = (name: string) =>
   JSON.parse(readFileSync(`${MNIST}/reference/${name}.json`, 'utf8')) as MetricsResult;
@@ -145,6 +148,36 @@ describe('Session: analysis', () => {
     await s.setRole(files[2].arrays.find((a) => a.name === 'features')!.id, 'ignore');
     const fewer = (await s.analyze()).result as SeriesResult;
     expect(fewer.points).toHaveLength(2);
+    await s.dispose();
+  });
+
+  it('exports the point on screen: per-class CSV with an epoch column, PDF pages name it', async () => {
+    const s = new Session({ shell: 'browser' });
+    await s.open(
+      ['001', '005', '080'].map((e) => ({ path: `${MNIST}/mnist_small_epoch${e}.npz` })),
+    );
+    await s.analyze();
+    await s.selectPoint(1);
+    const csv = await s.exportResult('csv-per-class');
+    expect(csv.name).toBe('mnist_small-epoch-5-per-class.csv');
+    const [header, ...rows] = new TextDecoder().decode(csv.data).trim().split('\n');
+    const cols = header.split(',');
+    expect(cols.slice(0, 3)).toEqual(['epoch', 'label', 'count']);
+    const ref = reference('mnist_small_epoch005').per_class;
+    expect(rows).toHaveLength(ref.length);
+    for (const [i, row] of rows.entries()) {
+      const cells = row.split(',');
+      expect(cells[0]).toBe('5');
+      expect(Number(cells[cols.indexOf('within_var')])).toBeCloseTo(ref[i].within_var, 6);
+    }
+    const pdf = await s.exportResult('pdf');
+    expect(pdf.name).toBe('mnist_small-epoch-5.pdf');
+    const file = join(tmpdir(), `nc-lens-shown-${process.pid}.pdf`);
+    writeFileSync(file, pdf.data);
+    const text = pdfText(file);
+    rmSync(file);
+    expect(text).toContain('at epoch 5 (the point selected in the app)');
+    expect(text).not.toContain('at epoch 80 (the last point)');
     await s.dispose();
   });
 

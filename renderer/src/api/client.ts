@@ -26,6 +26,7 @@ type PlainMethods = Pick<
   | 'closeAll'
   | 'setRole'
   | 'setCentering'
+  | 'selectPoint'
   | 'cancel'
 >;
 
@@ -42,6 +43,7 @@ export function plainMethods(
     closeAll: () => call('closeAll'),
     setRole: (arrayId, role) => call('setRole', arrayId, role),
     setCentering: (centering) => call('setCentering', centering),
+    selectPoint: (index) => call('selectPoint', index),
     cancel: () => call('cancel'),
   };
 }

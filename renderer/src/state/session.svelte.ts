@@ -167,6 +167,8 @@ class Session {
   exportAs(format: ExportFormat): Promise<void> {
     return this.#enqueue(async () => {
       this.busy = { kind: 'exporting', phase: `Exporting ${format.toUpperCase()}`, fraction: null };
+      // Exports follow the screen: the point selected is the one they show.
+      await this.api.selectPoint(clampIndex(this.result, this.selectedIndex));
       const viewPng = format === 'pdf' ? await this.viewSnapshot?.() : undefined;
       await this.api.saveExport(format, viewPng ? { viewPng } : undefined);
     }, []);
