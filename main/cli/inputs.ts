@@ -9,7 +9,8 @@ import { parseArgs } from 'node:util';
 import { badInput } from '../../shared/errors.ts';
 import type { AnalysisResult, Centering, MetricsResult } from '../../shared/schema.ts';
 import { FILE_ARRAY, type RoleOverrides } from '../io/index.ts';
-import { analyzeDataset, type AnalyzeOptions } from '../engine/index.ts';
+import { analyzeDataset, checkDevice, type AnalyzeOptions } from '../engine/index.ts';
+import type { Device } from '../engine/index.ts';
 import { analyzePaths } from '../plan/run.ts';
 import { pointMetrics } from '../report/points.ts';
 import { didYouMean } from './suggest.ts';
@@ -64,7 +65,12 @@ export const INPUT_OPTIONS: OptionTable = {
     aliases: ['centring'],
     help: 'global mean: class-means (default) or samples',
   },
-  threads: { type: 'string', arg: 'N', help: 'worker threads (default: all cores for big inputs)' },
+  threads: { type: 'string', arg: 'N', help: 'compute threads (default: all cores)' },
+  device: {
+    type: 'string',
+    arg: 'DEVICE',
+    help: 'where the products run: cpu (default) or cuda (ONNX Runtime CUDA provider)',
+  },
 };
 
 export type OptionValues = Record<string, string | boolean | undefined>;
@@ -147,6 +153,16 @@ function centeringOf(values: OptionValues): Centering {
   return centering;
 }
 
+/** --device, checked: cuda only where onnxruntime-node has its CUDA provider. */
+function deviceOf(values: OptionValues): Device {
+  const device = str(values, 'device') ?? 'cpu';
+  if (device !== 'cpu' && device !== 'cuda') {
+    throw badInput(undefined, '--device cpu or cuda', `'${device}'`);
+  }
+  checkDevice(device);
+  return device;
+}
+
 /** --threads, checked; undefined leaves the choice to the engine. */
 function threadsOf(values: OptionValues): number | undefined {
   if (values.threads === undefined) return undefined;
@@ -180,7 +196,7 @@ export async function analyzeInputs(
   command: string,
   values: OptionValues,
   positionals: string[],
-  opts: Omit<AnalyzeOptions, 'centering' | 'threads'> = {},
+  opts: Omit<AnalyzeOptions, 'centering' | 'threads' | 'device'> = {},
 ): Promise<AnalyzedInputs> {
   const overrides = overridesOf(values);
   const model = str(values, 'model');
@@ -195,6 +211,7 @@ export async function analyzeInputs(
     ...opts,
     centering: centeringOf(values),
     threads: threadsOf(values),
+    device: deviceOf(values),
   };
   const given = model ? undefined : await modelPositional(positionals);
   if (given) {

@@ -24,6 +24,8 @@ import type { Device, Machine } from './ort.ts';
 import { Dense, checkDevice, defaultMachine } from './ort.ts';
 
 export { parseEpoch } from './epochs.ts';
+export { checkDevice } from './ort.ts';
+export type { Device } from './ort.ts';
 export { mergePartials } from './accumulate.ts';
 
 export interface AnalyzeOptions {

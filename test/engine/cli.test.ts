@@ -100,6 +100,24 @@ describe('nc-lens analyze', () => {
     }
   });
 
+  it('--device: cpu computes; cuda without its provider, or an unknown device, is exit 2 in one line', async () => {
+    const file = `${MNIST}/mnist_small_epoch080.npz`;
+    const cpu = await nclens([file, '--device', 'cpu', '--json', '-']);
+    expect(cpu.code).toBe(0);
+    expect(JSON.parse(cpu.stdout).engine).toMatchObject({ backend: 'onnxruntime', device: 'cpu' });
+    // These machines have no CUDA provider: the request is refused before any work.
+    const cuda = await nclens([file, '--device', 'cuda', '--json', '-']);
+    expect(cuda.code).toBe(2);
+    expect(cuda.stdout).toBe('');
+    expect(cuda.stderr.trim().split('\n')).toHaveLength(1);
+    expect(cuda.stderr).toMatch(
+      /--device cuda where onnxruntime-node has its CUDA execution provider/,
+    );
+    const tpu = await nclens([file, '--device', 'tpu']);
+    expect(tpu.code).toBe(2);
+    expect(tpu.stderr.trim()).toBe("nc-lens analyze: expected --device cpu or cuda, found 'tpu'");
+  });
+
   it('--help lists every option', async () => {
     const r = await nclens(['--help']);
     expect(r.code).toBe(0);
