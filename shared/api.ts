@@ -102,7 +102,7 @@ export interface SessionState {
 
 export interface AppInfo {
   version: string;
-  /** tfjs backend in use: 'tensorflow' | 'wasm' | 'cpu'. */
+  /** Compute backend in use ('onnxruntime': float64 ONNX Runtime graphs). */
   backend: string;
   shell: 'electron' | 'browser';
 }

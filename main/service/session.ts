@@ -71,7 +71,7 @@ type Engine = typeof import('../engine/index.ts');
 type Planner = typeof import('../plan/run.ts');
 
 // The readers and the engine load on first use: `serve` prints its URL without waiting for
-// tfjs, and the service module stays importable where they are still being built.
+// onnxruntime, and the service module stays importable where they are still being built.
 let ioModule: Promise<Io> | undefined;
 let engineModule: Promise<Engine> | undefined;
 const io = (): Promise<Io> => (ioModule ??= import('../io/index.ts'));
