@@ -11,6 +11,7 @@ import {
   seriesColor,
   type LineSeries,
 } from '../../shared/charts/index.ts';
+import { formatBytes } from '../../shared/format.ts';
 import { centredMeans, cosineMatrix, etfScene } from '../../shared/geometry.ts';
 import {
   PER_CLASS_COLUMNS,
@@ -59,18 +60,6 @@ function where(ctx: ReportContext): string {
   if (ctx.kind === 'single') return '';
   const at = ctx.kind === 'epochs' ? `epoch ${ctx.shown.x}` : `layer ${ctx.shown.label}`;
   return ` at ${at} (${ctx.shown === ctx.last ? 'the last point' : 'the point selected in the app'})`;
-}
-
-function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  const units = ['KB', 'MB', 'GB', 'TB'];
-  let v = bytes;
-  let u = -1;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return `${v.toFixed(v < 10 ? 2 : 1)} ${units[u]}`;
 }
 
 function inputLines(ctx: ReportContext): string {

@@ -1,4 +1,4 @@
-import { formatTick, formatValue } from './format.ts';
+import { formatNumber as formatValue, formatTick } from '../format.ts';
 import { chartPalette, divergingColor, type ChartPalette, type ChartTheme } from './palette.ts';
 import { FONT, el, num, svgRoot, text } from './svg.ts';
 

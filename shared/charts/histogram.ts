@@ -1,4 +1,4 @@
-import { formatTick, formatValue } from './format.ts';
+import { formatNumber as formatValue, formatTick } from '../format.ts';
 import { chartPalette, type ChartTheme } from './palette.ts';
 import { linearTicks } from './scale.ts';
 import { FONT, el, svgRoot, text } from './svg.ts';

@@ -5,7 +5,7 @@
 export { lineChart, type LineChartOptions, type LineSeries } from './line-chart.ts';
 export { heatmap, heatmapSpread, type HeatmapOptions } from './heatmap.ts';
 export { histogram, binValues, type HistogramOptions, type Bin } from './histogram.ts';
-export { formatValue, formatTick } from './format.ts';
+export { formatNumber as formatValue, formatTick } from '../format.ts';
 export {
   classColor,
   seriesColor,

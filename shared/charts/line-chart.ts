@@ -1,4 +1,4 @@
-import { formatTick } from './format.ts';
+import { formatTick } from '../format.ts';
 import { chartPalette, seriesColor, type ChartPalette, type ChartTheme } from './palette.ts';
 import { linearScale, logScale, type Scale } from './scale.ts';
 import { FONT, el, num, svgRoot, text, textWidth } from './svg.ts';

@@ -35,18 +35,19 @@ function attrs(svg: string, element: string, name: string): string[] {
 describe('formatValue', () => {
   it('writes 4 significant digits, exponent form outside [1e-3, 1e5)', () => {
     expect(formatValue(0.2752436768460785)).toBe('0.2752');
-    expect(formatValue(1)).toBe('1.000');
+    expect(formatValue(1)).toBe('1');
     expect(formatValue(0.007019398255988899)).toBe('0.007019');
-    expect(formatValue(-0.39178985535490085)).toBe('-0.3918');
-    expect(formatValue(1.23456e-5)).toBe('1.235e-5');
-    expect(formatValue(123456)).toBe('1.235e5');
+    expect(formatValue(-0.39178985535490085)).toBe('−0.3918');
+    expect(formatValue(1.23456e-5)).toBe('1.23e−5');
+    expect(formatValue(123456)).toBe('1.23e5');
+    expect(formatValue(Number.NaN)).toBe('NaN');
     expect(formatValue(0)).toBe('0');
     expect(formatValue(null)).toBe('—');
   });
   it('writes short ticks', () => {
     expect(formatTick(0.05)).toBe('0.05');
     expect(formatTick(20)).toBe('20');
-    expect(formatTick(1e-6)).toBe('1e-6');
+    expect(formatTick(1e-6)).toBe('1e−6');
   });
 });
 
@@ -178,8 +179,8 @@ describe('heatmap', () => {
     expect(heatmapSpread(v)).toBeCloseTo(0.2, 12);
     expect(heatmapSpread(values)).toBe(0.01);
     const s = heatmap({ values: v, labels: ['0', '1', '2'] });
-    expect(s).toContain('>-0.7<');
-    expect(s).toContain('>-0.3<');
+    expect(s).toContain('>−0.7<');
+    expect(s).toContain('>−0.3<');
   });
   it('colours pairs closer than ideal red and further blue', () => {
     const v = [
@@ -207,7 +208,7 @@ describe('histogram', () => {
     assertWellFormed(svg);
     const counts = attrs(svg, 'rect', 'data-count').map(Number);
     expect(counts.reduce((a, b) => a + b, 0)).toBe(values.length);
-    expect(svg).toContain('mean 2.780');
+    expect(svg).toContain('mean 2.78');
   });
   it('bins equal values into one widened bin', () => {
     const bins = binValues([2, 2, 2], 5);

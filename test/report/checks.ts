@@ -18,11 +18,16 @@ export const SECTIONS = [
   'References',
 ];
 
-/** The contract for printed values: 4 significant digits (0 printed as "0"). */
+/**
+ * The contract for printed values (shared/format.ts): 4 significant digits with trailing zeros
+ * dropped, 3 in exponent form outside [1e-3, 1e5), a true minus sign, 0 printed as "0".
+ */
 export function fourDigits(v: number): string {
   if (v === 0) return '0';
   const a = Math.abs(v);
-  return (a < 1e-3 || a >= 1e5 ? v.toExponential(3) : v.toPrecision(4)).replace('e+', 'e');
+  const s =
+    a < 1e-3 || a >= 1e5 ? v.toExponential(2).replace('e+', 'e') : String(Number(v.toPrecision(4)));
+  return s.replace(/-/g, '\u2212');
 }
 
 /** `text` shows `value` as a whole number token (so 0.27524 does not pass for 0.2752). */

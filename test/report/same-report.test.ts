@@ -98,7 +98,7 @@ describe('the CLI report and the app export', () => {
     // The CLI names the file it read; the app lists its files once the session hands them to
     // exportBytes (else "not recorded"). Everything else must match to the character.
     const listed = /mnist_small_epoch080\.npz: [^\n]*\n *[0-9a-f]{16}…|not recorded/;
-    expect(cli).toMatch(/mnist_small_epoch080\.npz: 1\.68 MB \(1763328 bytes\), SHA-256/);
+    expect(cli).toMatch(/mnist_small_epoch080\.npz: 1\.7 MB \(1763328 bytes\), SHA-256/);
     expect(app).toMatch(listed);
     expect(app.replace(listed, '<inputs>')).toBe(cli.replace(listed, '<inputs>'));
     expect(app).toContain('Summary');

@@ -168,7 +168,7 @@ describe('Session: analysis', () => {
     for (const [i, row] of rows.entries()) {
       const cells = row.split(',');
       expect(cells[0]).toBe('5');
-      expect(Number(cells[cols.indexOf('within_var')])).toBeCloseTo(ref[i].within_var, 6);
+      expect(Number(cells[cols.indexOf('within_var')])).toBeCloseTo(ref[i].within_var!, 6);
     }
     const pdf = await s.exportResult('pdf');
     expect(pdf.name).toBe('mnist_small-epoch-5.pdf');

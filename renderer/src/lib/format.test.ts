@@ -17,7 +17,7 @@ describe('formatNumber', () => {
 
   it('switches to scientific notation for tiny and huge magnitudes', () => {
     expect(formatNumber(0.000123456)).toBe('1.23e−4');
-    expect(formatNumber(123456)).toBe('1.23e+5');
+    expect(formatNumber(123456)).toBe('1.23e5');
     expect(formatNumber(0.001)).toBe('0.001');
   });
 
