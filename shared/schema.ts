@@ -76,6 +76,25 @@ export interface Geometry {
   weights: number[] | null;
   /** Optional subsample of the features for the 3-D view's sample cloud (NC1 made visible). */
   samples?: SampleCloud;
+  /**
+   * For C > 512 only: the cosine matrix of the centred means as a bounded summary (a full
+   * C×C picture would not fit), for the heatmap.
+   */
+  cosine_summary?: CosineSummary;
+}
+
+/**
+ * A block-averaged C×C cosine matrix: classes in `order` (class positions), cut into
+ * `blocks` runs `order[starts[b] .. starts[b+1])`; `cos` is blocks×blocks, row-major, the mean
+ * cosine of the centred means between two blocks (within a block: over pairs k ≠ l).
+ */
+export interface CosineSummary {
+  order: number[];
+  starts: number[];
+  blocks: number;
+  cos: number[];
+  /** How the order was chosen (for the axis label). */
+  ordering: string;
 }
 
 /**

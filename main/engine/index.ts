@@ -8,6 +8,7 @@ import { cancelled } from '../../shared/errors.ts';
 import type {
   AnalysisResult,
   Centering,
+  CosineSummary,
   EngineInfo,
   Geometry,
   MetricsResult,
@@ -115,11 +116,17 @@ async function withJob<T>(opts: AnalyzeOptions, work: (job: Job) => Promise<T>):
   }
 }
 
-function geometryOf(
-  first: FirstPass,
-  weights: Float64Array | null,
-  samples: SampleCloud | undefined,
-): Geometry {
+function geometryOf({
+  first,
+  weights,
+  samples,
+  cosine,
+}: {
+  first: FirstPass;
+  weights: Float64Array | null;
+  samples?: SampleCloud;
+  cosine?: CosineSummary;
+}): Geometry {
   const geometry: Geometry = {
     labels: first.labels,
     means: Array.from(first.means),
@@ -127,6 +134,7 @@ function geometryOf(
     weights: weights ? Array.from(weights) : null,
   };
   if (samples) geometry.samples = samples;
+  if (cosine) geometry.cosine_summary = cosine;
   return geometry;
 }
 
@@ -157,6 +165,7 @@ async function datasetMetrics(
     name: 'train',
     warnings,
     samples: geometry && opts.samples ? 1 / points : 0,
+    summary: geometry,
   });
   const result: MetricsResult = {
     schema: 'nc-lens/metrics@1',
@@ -176,7 +185,7 @@ async function datasetMetrics(
     result.test = t.metrics;
     warnings.push(...testWarnings.map((w) => `test split: ${w}`));
   }
-  if (geometry) result.geometry = geometryOf(train.first, train.weights, train.samples);
+  if (geometry) result.geometry = geometryOf(train);
   return result;
 }
 

@@ -10,6 +10,7 @@
 import type { Constant, Feeds, GraphNode, GraphSpec } from './ort.ts';
 import { DataType, Graph, f64 } from './ort.ts';
 import type { Dense } from './ort.ts';
+import type { CosineSummary } from '../../shared/schema.ts';
 
 /** Rows of a tile: a 1 024 × 1 024 tile is 8 MB per float64 intermediate. */
 export const TILE = 1024;
@@ -223,5 +224,96 @@ export async function pairSums(input: PairInput, dense: Dense): Promise<PairSums
     };
   } finally {
     await graph.close();
+  }
+}
+
+/** Classes beyond which the geometry carries a block summary of the cosines (the heatmap). */
+export const HEATMAP_CLASSES = 512;
+
+/**
+ * A bounded picture of the C×C cosine matrix of the centred means for C > HEATMAP_CLASSES:
+ * classes ordered by their angle in the plane of the means' two leading principal
+ * directions (so neighbouring rows hold similar classes), cut into at most HEATMAP_CLASSES
+ * blocks of consecutive classes, each block pair holding its mean cosine (diagonal blocks:
+ * over pairs k ≠ l). Computed from tiles of the Gram matrix, never the whole matrix.
+ */
+export async function cosineSummary(
+  centred: Float64Array,
+  c: number,
+  d: number,
+  norms: Float64Array,
+  /** Leading principal directions (rows of d), most significant first; one or two. */
+  leading: Float64Array[],
+  dense: Dense,
+): Promise<CosineSummary> {
+  const coord = (k: number, e: Float64Array | undefined) => {
+    if (!e) return 0;
+    let s = 0;
+    for (let t = 0; t < d; t++) s += centred[k * d + t] * e[t];
+    return s;
+  };
+  const angle = Float64Array.from({ length: c }, (_, k) =>
+    Math.atan2(coord(k, leading[1]), coord(k, leading[0])),
+  );
+  const order = Int32Array.from({ length: c }, (_, k) => k).sort((a, b) => angle[a] - angle[b]);
+  const blocks = Math.min(HEATMAP_CLASSES, c);
+  const starts = Array.from({ length: blocks + 1 }, (_, b) => Math.round((b * c) / blocks));
+  const blockOf = new Int32Array(c);
+  for (let b = 0; b < blocks; b++) blockOf.fill(b, starts[b], starts[b + 1]);
+  // Unit rows in display order.
+  const u = new Float64Array(c * d);
+  order.forEach((k, i) => {
+    const inv = norms[k] > 0 ? 1 / norms[k] : 0;
+    for (let t = 0; t < d; t++) u[i * d + t] = centred[k * d + t] * inv;
+  });
+  const sums = new Float64Array(blocks * blocks);
+  for (let i0 = 0; i0 < c; i0 += TILE) {
+    const a = Math.min(TILE, c - i0);
+    for (let j0 = 0; j0 < c; j0 += TILE) {
+      const b = Math.min(TILE, c - j0);
+      const g = await dense.mulT(
+        u.subarray(i0 * d, (i0 + a) * d),
+        a,
+        d,
+        u.subarray(j0 * d, (j0 + b) * d),
+        b,
+      );
+      addBlockSums(g, i0, a, j0, b, blockOf, blocks, sums);
+    }
+  }
+  const cos = new Array<number>(blocks * blocks);
+  for (let p = 0; p < blocks; p++) {
+    const np = starts[p + 1] - starts[p];
+    for (let q = 0; q < blocks; q++) {
+      const nq = starts[q + 1] - starts[q];
+      const count = p === q ? np * (np - 1) : np * nq;
+      cos[p * blocks + q] = count > 0 ? sums[p * blocks + q] / count : 1;
+    }
+  }
+  return {
+    order: Array.from(order),
+    starts,
+    blocks,
+    cos,
+    ordering: 'angle in the plane of the two leading principal directions of the centred means',
+  };
+}
+
+/** Adds a tile of cosines to its block sums, leaving out k = l. */
+function addBlockSums(
+  g: Float64Array,
+  i0: number,
+  a: number,
+  j0: number,
+  b: number,
+  blockOf: Int32Array,
+  blocks: number,
+  sums: Float64Array,
+): void {
+  for (let i = 0; i < a; i++) {
+    const row = blockOf[i0 + i] * blocks;
+    for (let j = 0; j < b; j++) {
+      if (i0 + i !== j0 + j) sums[row + blockOf[j0 + j]] += g[i * b + j];
+    }
   }
 }

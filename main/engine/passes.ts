@@ -10,13 +10,15 @@
  * run of the current one. Memory: O(C·D) plus one chunk (plus the sample cloud, bounded),
  * whatever N and C are.
  */
-import type { Centering, SampleCloud, SplitMetrics } from '../../shared/schema.ts';
+import type { Centering, CosineSummary, SampleCloud, SplitMetrics } from '../../shared/schema.ts';
 import { badInput, cancelled } from '../../shared/errors.ts';
 import { arrayLabel, assertFinite } from '../io/index.ts';
 import type { ArraySource, Matrix } from '../io/types.ts';
 import type { Chunk, LogitsPlan, Pass2Partial, Pass2Plan } from './accumulate.ts';
 import { SecondPass, runRows } from './accumulate.ts';
+import { rowNorms } from './linalg.ts';
 import { splitMetrics } from './metrics.ts';
+import { HEATMAP_CLASSES, cosineSummary } from './pairs.ts';
 import type { Nc1Directions } from './nc1.ts';
 import { nc1Directions } from './nc1.ts';
 import type { Dense, Machine } from './ort.ts';
@@ -402,12 +404,20 @@ export async function analyzeSplit(
   split: SplitInput,
   classifier: ClassifierInput,
   job: JobContext,
-  opts: { reference?: FirstPass; name: string; warnings: string[]; samples?: number },
+  opts: {
+    reference?: FirstPass;
+    name: string;
+    warnings: string[];
+    samples?: number;
+    /** Also the bounded cosine summary, when C is beyond HEATMAP_CLASSES. */
+    summary?: boolean;
+  },
 ): Promise<{
   first: FirstPass;
   metrics: SplitMetrics;
   weights: Float64Array | null;
   samples?: SampleCloud;
+  cosine?: CosineSummary;
 }> {
   const { name, warnings } = opts;
   const first = await firstPass(split, job, `${name}: pass 1`, warnings);
@@ -449,5 +459,28 @@ export async function analyzeSplit(
     job.dense,
   );
   const samples = cloud ? sampleCloud(cloud, first.classes, partial.samples) : undefined;
-  return { first, metrics, weights: setup.weights, samples };
+  const c = first.labels.length;
+  const cosine =
+    opts.summary && c > HEATMAP_CLASSES
+      ? await cosineSummary(
+          first.centred,
+          c,
+          first.d,
+          rowNorms(first.centred, c, first.d),
+          leadingDirections(setup.nc1, first.d),
+          job.dense,
+        )
+      : undefined;
+  return { first, metrics, weights: setup.weights, samples, cosine };
+}
+
+/** The two most significant NC1 directions (they come ascending), normalised. */
+function leadingDirections(nc1: Nc1Directions, d: number): Float64Array[] {
+  const out: Float64Array[] = [];
+  for (let j = nc1.count - 1; j >= Math.max(0, nc1.count - 2); j--) {
+    const e = nc1.directions.slice(j * d, (j + 1) * d);
+    const norm = Math.hypot(...e);
+    out.push(norm > 0 ? e.map((x) => x / norm) : e);
+  }
+  return out;
 }

@@ -251,20 +251,21 @@ function direct(data: Data) {
     },
     within_var: sigma2,
     mean_norm: ms.norms,
+    centred: mt,
   };
 }
 
-async function engine(name: string, data: Data): Promise<MetricsResult> {
+async function engine(name: string, data: Data, geometry = false): Promise<MetricsResult> {
   const opened = await openDataset(write(name, data));
   try {
-    return await analyzeDataset(opened.dataset, { geometry: false });
+    return await analyzeDataset(opened.dataset, { geometry });
   } finally {
     await opened.close();
   }
 }
 
 function expectDirect(r: MetricsResult, expected: ReturnType<typeof direct>) {
-  const { within_var, mean_norm, ...headline } = expected;
+  const { within_var, mean_norm, centred: _centred, ...headline } = expected;
   expect(mismatches(r, headline)).toEqual([]);
   expect(r.per_class).toHaveLength(expected.c);
   const perClass = r.per_class.map((row) => ({ w: row.within_var, m: row.mean_norm }));
@@ -285,4 +286,37 @@ describe('many classes against a direct float64 computation', () => {
     const data = generate(10_000, 8, 2, 12);
     expectDirect(await engine('c10000', data), direct(data));
   }, 240_000);
+
+  it('C = 600: the heatmap gets a bounded block summary equal to direct block means', async () => {
+    const data = generate(600, 16, 3, 13);
+    const r = await engine('c600', data, true);
+    const summary = r.geometry!.cosine_summary!;
+    expect(summary.blocks).toBe(512);
+    expect([...summary.order].sort((a, b) => a - b)).toEqual(
+      Array.from({ length: 600 }, (_, k) => k),
+    );
+    const { c, d } = data;
+    const mt = direct(data).centred;
+    const unit = (k: number) => {
+      const row = mt.subarray(k * d, (k + 1) * d);
+      const n = Math.hypot(...row);
+      return Array.from(row, (x) => x / n);
+    };
+    const u = Array.from({ length: c }, (_, k) => unit(summary.order[k]));
+    const want: number[] = [];
+    for (let p = 0; p < summary.blocks; p++) {
+      for (let q = 0; q < summary.blocks; q++) {
+        let s = 0;
+        let count = 0;
+        for (let k = summary.starts[p]; k < summary.starts[p + 1]; k++)
+          for (let l = summary.starts[q]; l < summary.starts[q + 1]; l++) {
+            if (k === l) continue;
+            s += u[k].reduce((a, x, t) => a + x * u[l][t], 0);
+            count++;
+          }
+        want.push(count ? s / count : 1);
+      }
+    }
+    expect(mismatches(summary.cos, want, 1e-9, 1e-12)).toEqual([]);
+  });
 });
