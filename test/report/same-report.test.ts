@@ -95,11 +95,15 @@ describe('the CLI report and the app export', () => {
     } finally {
       await session.dispose();
     }
-    // The CLI names the file it read; the app lists its files once the session hands them to
-    // exportBytes (else "not recorded"). Everything else must match to the character.
-    const listed = /mnist_small_epoch080\.npz: [^\n]*\n *[0-9a-f]{16}…|not recorded/;
-    expect(cli).toMatch(/mnist_small_epoch080\.npz: 1\.7 MB \(1763328 bytes\), SHA-256/);
+    // Both list the file the plan used, with its size and hash (the same SHA-256 prefix);
+    // everything else must match to the character.
+    const listed = /mnist_small_epoch080\.npz: 1\.7 MB \(1763328 bytes\), SHA-256\s+[0-9a-f]{16}…/;
+    expect(cli).toMatch(listed);
     expect(app).toMatch(listed);
+    expect(app.match(listed)![0].replace(/\s+/g, ' ')).toBe(
+      cli.match(listed)![0].replace(/\s+/g, ' '),
+    );
+    expect(app).not.toContain('not recorded');
     expect(app.replace(listed, '<inputs>')).toBe(cli.replace(listed, '<inputs>'));
     expect(app).toContain('Summary');
   }, 120_000);
