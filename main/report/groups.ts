@@ -1,57 +1,8 @@
 /**
- * How the report groups the metrics of shared/metric-names.ts (which owns every label,
- * meaning and definition): into summary-table groups and one trajectory chart per family,
- * plus the full references behind the families' short citations.
+ * The full references behind the metric families' short citations. Which metrics go in which
+ * chart (and summary group) is the chart registry, shared/charts/registry.ts.
  */
 import type { MetricKey } from '../../shared/metric-names.ts';
-
-export interface MetricGroup {
-  title: string;
-  keys: MetricKey[];
-  /** Log axis for shrinking errors; linear for the signed log-kernel energy. */
-  yScale: 'log' | 'linear';
-  /** Whether the test split adds its own line (false for metrics of W alone). */
-  testLines: boolean;
-}
-
-export const GROUPS: readonly MetricGroup[] = [
-  {
-    title: 'NC1: within-class variability',
-    keys: ['nc1', 'nc1_quotient', 'cdnv'],
-    yScale: 'log',
-    testLines: true,
-  },
-  {
-    title: 'NC2: class means against a simplex ETF',
-    keys: ['equinorm_means', 'equiangular_means', 'maxangle_means', 'etf_error_means'],
-    yScale: 'log',
-    testLines: true,
-  },
-  {
-    title: 'NC2: hyperspherical log-kernel of the means',
-    keys: ['log_kernel_mean', 'log_kernel_var'],
-    yScale: 'linear',
-    testLines: true,
-  },
-  {
-    title: 'NC2: classifier rows against a simplex ETF',
-    keys: ['equinorm_weights', 'equiangular_weights', 'maxangle_weights', 'etf_error_weights'],
-    yScale: 'log',
-    testLines: false,
-  },
-  {
-    title: 'NC3: self-duality of classifier and means',
-    keys: ['self_duality', 'duality_cos_mean', 'duality_cos_cov'],
-    yScale: 'log',
-    testLines: true,
-  },
-  {
-    title: 'NC4: classifier against nearest class centre',
-    keys: ['ncc_mismatch', 'classifier_accuracy', 'ncc_accuracy'],
-    yScale: 'log',
-    testLines: true,
-  },
-];
 
 export interface Reference {
   id: number;

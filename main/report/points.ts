@@ -1,4 +1,5 @@
 /** A result as the report walks it: a list of points (one for a single result) and their x. */
+import { seriesX } from '../../shared/charts/registry.ts';
 import type { AnalysisResult, MetricsResult } from '../../shared/schema.ts';
 
 export interface ReportPoint {
@@ -19,9 +20,11 @@ export function isSeries(
 
 export function reportPoints(result: AnalysisResult): ReportPoint[] {
   if (!isSeries(result)) return [{ index: 0, x: 0, label: 'result', metrics: result }];
-  return result.points.map((p) => ({
+  // The x axis rule of the chart registry, so the app and the report place points alike.
+  const { x } = seriesX(result);
+  return result.points.map((p, i) => ({
     index: p.index,
-    x: result.kind === 'epochs' ? (p.epoch ?? p.step ?? p.index) : p.index,
+    x: x[i],
     epoch: p.epoch,
     layer: p.layer,
     label: p.label,

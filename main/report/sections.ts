@@ -21,7 +21,8 @@ import {
 } from '../../shared/metric-names.ts';
 import type { AnalysisResult, MetricsResult } from '../../shared/schema.ts';
 import { FONTS } from './fonts.ts';
-import { GROUPS, METRIC_REFERENCES, REFERENCES, type MetricGroup } from './groups.ts';
+import { CHARTS, type ChartDef } from '../../shared/charts/registry.ts';
+import { METRIC_REFERENCES, REFERENCES } from './groups.ts';
 import type { ReportPoint } from './points.ts';
 import type { Column, ReportWriter } from './writer.ts';
 
@@ -134,7 +135,7 @@ export function titleBlock(w: ReportWriter, ctx: ReportContext): void {
   w.fields(rows);
 }
 
-function groupMetrics(group: MetricGroup): MetricName[] {
+function groupMetrics(group: ChartDef): MetricName[] {
   return group.keys.map(metricName);
 }
 
@@ -171,7 +172,7 @@ export function summary(w: ReportWriter, ctx: ReportContext): void {
   ];
   const rows: string[][] = [];
   const groupRows = new Set<number>();
-  for (const g of GROUPS) {
+  for (const g of CHARTS) {
     groupRows.add(rows.length);
     rows.push([g.title]);
     for (const def of groupMetrics(g)) {
@@ -223,7 +224,7 @@ function terminalPhase(
   return hit ? { x: hit.epoch, source: 'the training log' } : null;
 }
 
-function groupSeries(group: MetricGroup, ctx: ReportContext, test: boolean): LineSeries[] {
+function groupSeries(group: ChartDef, ctx: ReportContext, test: boolean): LineSeries[] {
   const out: LineSeries[] = [];
   groupMetrics(group).forEach((def, i) => {
     const train = ctx.points.map((p) => def.value(p.metrics));
@@ -269,7 +270,7 @@ export function trajectories(w: ReportWriter, ctx: ReportContext): void {
         : ` The dashed vertical line marks the terminal phase of training, from epoch ${phase.x}, where training accuracy first reaches 100% (from ${phase.source}).`;
   w.paragraph(note, { size: 9 });
   const x = ctx.points.map((p) => p.x);
-  for (const g of GROUPS) {
+  for (const g of CHARTS) {
     const series = groupSeries(g, ctx, test);
     if (series.length === 0) continue;
     const svg = lineChart({
@@ -422,7 +423,7 @@ export function appendix(w: ReportWriter, ctx: ReportContext): void {
       'W holds the classifier rows w_k of the present classes, b their bias. Standard deviations are population ones; “over pairs” means over the C(C−1)/2 pairs k < l. All sums in float64.',
     { size: 9 },
   );
-  for (const g of GROUPS) {
+  for (const g of CHARTS) {
     w.heading(g.title, 2);
     for (const def of groupMetrics(g)) definition(w, def);
   }

@@ -162,7 +162,8 @@ describe('trajectoryCharts', () => {
   it('plots one point per epoch for each family with values', () => {
     const s = syntheticSeries({ c: 4, d: 8, samples: 40, epochs });
     const charts = trajectoryCharts(s, 2);
-    expect(charts.map((c) => c.family)).toEqual(['nc1', 'nc2']);
+    // The registry's charts that have values (shared/charts/registry.ts), in its order.
+    expect(charts.map((c) => c.family)).toEqual(['nc1', 'nc2', 'nc2-weights']);
     const nc1 = charts[0].options;
     expect(nc1.x).toEqual(epochs);
     expect(nc1.series.map((l) => l.key)).toEqual(['nc1_quotient:train']);
