@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { analyzeDataset, analyzeSeries, backendInfo, parseEpoch } from '../../main/engine/index.ts';
 import { analyzePaths } from '../../main/plan/run.ts';
 import { isNcLensError } from '../../shared/errors.ts';
-import { rng } from './direct.ts';
+import { directMetrics, mismatches, rng } from './direct.ts';
+import { openFile } from '../../main/io/index.ts';
 import { memoryDataset } from './data.ts';
 import { FORMATS } from '../fixtures.ts';
 
@@ -60,7 +61,30 @@ describe('series', () => {
       ['layer1', 16],
       ['layer2', 32],
     ]);
-    expect(r.points.every((p) => p.metrics.nc1 !== null && p.metrics.n === 8000)).toBe(true);
+    expect(r.points.every((p) => p.metrics.n === 8000)).toBe(true);
+    // Each layer's NC1 family against a float64 computation straight from the arrays.
+    const c = await openFile(`${FORMATS}/bundle_layers.npz`);
+    try {
+      const rows = async (name: string) => {
+        const a = c.arrays.find((x) => x.name === name)!;
+        const v = await a.readRows(0, a.rows);
+        return Array.from({ length: a.rows }, (_, i) =>
+          Array.from(v.subarray(i * a.rowSize, (i + 1) * a.rowSize)),
+        );
+      };
+      const y = (await rows('labels')).map((r) => r[0]);
+      for (const p of r.points) {
+        const direct = directMetrics({ h: await rows(p.layer!), y });
+        const nc1 = (m: { nc1: unknown; nc1_quotient: unknown; cdnv: unknown }) => ({
+          nc1: m.nc1,
+          nc1_quotient: m.nc1_quotient,
+          cdnv: m.cdnv,
+        });
+        expect(mismatches(nc1(p.metrics), nc1(direct)), p.layer).toEqual([]);
+      }
+    } finally {
+      await c.close();
+    }
   });
 
   it('backendInfo names the backend in use', async () => {
