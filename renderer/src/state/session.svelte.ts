@@ -16,7 +16,8 @@ export interface Busy {
   fraction: number | null;
 }
 
-class Session {
+/** What the UI shows and the actions it takes (one instance: `session`). */
+class AppState {
   info = $state.raw<AppInfo | null>(null);
   state = $state.raw<SessionState | null>(null);
   /** The result on screen: kept when a later analysis fails or is cancelled. */
@@ -272,4 +273,4 @@ class Session {
   }
 }
 
-export const session = new Session();
+export const session = new AppState();
