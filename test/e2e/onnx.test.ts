@@ -81,6 +81,11 @@ describe.skipIf(reason)('an ONNX model in the browser shell', () => {
     await picker.selectOption(hidden);
     await waitForClose(app, 'nc1', fromHidden.nc1!, 60_000);
     expect(fromHidden.d).toBe(256);
+    // No array role can help here: the card says which tensor the classifier applies to.
+    const reason = app.page.locator('[data-family="nc3"] [data-testid="empty-reason"]');
+    expect((await reason.textContent())?.replace(/\s+/g, ' ')).toContain(
+      "the model's classifier applies only to its input; pick features as the features tensor",
+    );
     expect(app.errors).toEqual([]);
   }, 180_000);
 
@@ -102,6 +107,10 @@ describe.skipIf(reason)('an ONNX model in the browser shell', () => {
     await picker.selectOption('y');
     await waitForClose(app, 'nc1', expected.nc1!, 60_000);
     expect(expected.nc3.self_duality).toBeNull();
+    const reason = app.page.locator('[data-family="nc3"] [data-testid="empty-reason"]');
+    expect((await reason.textContent())?.replace(/\s+/g, ' ')).toContain(
+      'the model has no final linear classifier',
+    );
     await alert.waitFor({ state: 'detached', timeout: 10_000 });
   }, 180_000);
 });
