@@ -136,7 +136,7 @@ describe.skipIf(reason)('browser shell end to end', () => {
     it('shows analysis progress, and Cancel stops it', async () => {
       const paths = syntheticDump(dir, 200_000, 512, 10);
       app = await startApp();
-      await demoShown(app);
+      const demoNc1 = await demoShown(app);
       await openThroughInput(app, paths);
       const progress = app.page.locator('[data-testid="analyze-progress"]');
       await progress.waitFor({ state: 'visible', timeout: 60_000 });
@@ -153,7 +153,16 @@ describe.skipIf(reason)('browser shell end to end', () => {
       const state = await serverState(app.served);
       expect(state.files.map((f) => f.name)).toEqual(paths.map((p) => p.split('/').pop()));
       expect(state.result).toBeNull();
-    }, 180_000);
+      // The demo's numbers stay, dimmed and labelled as such, and cannot be exported as these.
+      const label = app.page.locator('[data-testid="stale-label"]');
+      expect(await label.textContent()).toMatch(/cancelled/);
+      expect(await app.page.locator('[data-testid="export-button"]').isDisabled()).toBe(true);
+      // Analyse again: the same files, analysed to the end this time.
+      await app.page.click('[data-testid="analyze-again"]');
+      await waitForValue(app.page, 'nc1', { not: demoNc1, timeout: 150_000 });
+      await label.waitFor({ state: 'detached' });
+      expect(await app.page.locator('[data-testid="export-button"]').isDisabled()).toBe(false);
+    }, 240_000);
   });
 });
 
