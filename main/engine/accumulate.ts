@@ -3,7 +3,7 @@
  * (m×D, float32 as read from the file or float64) and its class indices y:
  *
  *   Z = X − c₀                      c₀: the split's global mean
- *   P = Z · [E; M_ref − c₀; W_ref]ᵀ  ONE float64 product (m × (r + 2C))
+ *   Z·[E; M_ref − c₀; W_ref]ᵀ        float64 products sharing Z (m × (r + 2C) in all)
  *   e_j·r_i = P_E − E·(μ_y − c₀)    the NC1 projections of the residual r_i = h_i − μ_y
  *   ‖r_i‖²  from X − μ_y             (gathered means: exact, no cancellation)
  *   NCC:        argmax_j 2 Z·(μ_j − c₀) − ‖μ_j − c₀‖²   (= argmin_j ‖h − μ_j‖², ties lowest j)
@@ -23,7 +23,7 @@ import { DataType, Graph, f64, tensor } from './ort.ts';
 import type { SampleBlock, SamplePlan } from './samples.ts';
 import { pickedCoordinates } from './samples.ts';
 
-/** Numbers of the m×K product (and of its slices) per run: 32 MB of float64. */
+/** Numbers of the m×K products per run: 32 MB of float64. */
 const ROW_BUDGET = 2 ** 22;
 
 /** What pass 2 needs to process the rows of one split. */
@@ -123,25 +123,19 @@ export function mergePartials(a: Pass2Partial, b: Pass2Partial): Pass2Partial {
   };
 }
 
-/** Columns of the fused product: [E; M_ref − c₀; W_ref], as the D×K matrix MatMul takes. */
-function productMatrix(plan: Pass2Plan): { data: Float64Array; k: number } {
-  const { d, r, candidates } = plan;
-  const blocks: [Float64Array, number][] = [
-    [plan.directions, r],
-    [plan.nccColumns, candidates],
-  ];
-  if (plan.weightColumns) blocks.push([plan.weightColumns, candidates]);
-  const k = blocks.reduce((s, [, rows]) => s + rows, 0);
-  const out = new Float64Array(d * k);
-  let at = 0;
-  for (const [block, rows] of blocks) {
-    for (let j = 0; j < rows; j++) {
-      const o = j * d;
-      for (let t = 0; t < d; t++) out[t * k + at + j] = block[o + t];
-    }
-    at += rows;
+/**
+ * A block of product columns as the D′×K matrix MatMul takes: rows of `block` (K×D) as
+ * columns, and with `last`, one more row that multiplies the constant 1 appended to Z.
+ */
+function columnsOf(block: Float64Array, k: number, d: number, scale = 1, last?: Float64Array) {
+  const rows = last ? d + 1 : d;
+  const out = new Float64Array(rows * k);
+  for (let j = 0; j < k; j++) {
+    const o = j * d;
+    for (let t = 0; t < d; t++) out[t * k + j] = scale * block[o + t];
+    if (last) out[d * k + j] = last[j];
   }
-  return { data: out, k };
+  return { data: out, dims: [rows, k] };
 }
 
 const i64 = (values: number[]) => ({
@@ -149,38 +143,44 @@ const i64 = (values: number[]) => ({
   dims: [values.length],
 });
 
-/** The pass-2 graph of a plan, for features stored as float32 or float64. */
+/**
+ * The pass-2 graph of a plan, for features stored as float32 or float64. The chunk is read
+ * once as Z = X − c₀; the score blocks multiply Z with a constant 1 appended, so each
+ * block's product is already its score (2Z·m̃_j − ‖m̃_j‖², Z·w_j + shift_j) and goes straight
+ * to ArgMax: no slice, no elementwise pass over the m×C scores.
+ */
 function pass2Graph(plan: Pass2Plan, input: 'float32' | 'float64'): GraphSpec {
   const { d, c, r, candidates } = plan;
-  const product = productMatrix(plan);
-  const k = product.k;
   const nodes: GraphNode[] = [];
   const add = (op: string, inputs: string[], outputs: string[], attrs?: GraphNode['attrs']) =>
     nodes.push({ op, inputs, outputs, attrs });
+  const nccSq = new Float64Array(candidates);
+  for (let j = 0; j < candidates; j++) {
+    let sq = 0;
+    for (let t = 0; t < d; t++) sq += plan.nccColumns[j * d + t] ** 2;
+    nccSq[j] = -sq;
+  }
   const constants: Record<string, { data: Constant; dims: number[] }> = {
     center: { data: plan.center, dims: [d] },
     means: { data: plan.means, dims: [c, d] },
-    product: { data: product.data, dims: [d, k] },
-    axis1: i64([1]),
+    pads: i64([0, 0, 0, 1]),
+    one: { data: Float64Array.of(1), dims: [] },
+    nccCols: columnsOf(plan.nccColumns, candidates, d, 2, nccSq),
   };
   const outputs: GraphValue[] = [];
   if (input === 'float32') add('Cast', ['X'], ['Xd'], { to: DataType.DOUBLE });
   const x = input === 'float32' ? 'Xd' : 'X';
   add('Sub', [x, 'center'], ['Z']);
-  add('MatMul', ['Z', 'product'], ['P']);
+  add('Pad', ['Z', 'pads', 'one'], ['Z1'], { mode: 'constant' });
   // ‖r_i‖² from the gathered class means.
   add('Gather', ['means', 'Y'], ['MY'], { axis: 0 });
   add('Sub', [x, 'MY'], ['R']);
   add('ReduceSumSquare', ['R'], ['rowSq'], { axes: [1], keepdims: 0 });
   outputs.push({ name: 'rowSq', type: DataType.DOUBLE, dims: ['m'] });
-  const slice = (name: string, from: number, to: number) => {
-    constants[`${name}_from`] = i64([from]);
-    constants[`${name}_to`] = i64([to]);
-    add('Slice', ['P', `${name}_from`, `${name}_to`, 'axis1'], [name]);
-  };
   if (r > 0) {
+    constants.directions = columnsOf(plan.directions, r, d);
     constants.offsets = { data: plan.offsets, dims: [c, r] };
-    slice('PE', 0, r);
+    add('MatMul', ['Z', 'directions'], ['PE']);
     add('Gather', ['offsets', 'Y'], ['OY'], { axis: 0 });
     add('Sub', ['PE', 'OY'], ['proj']);
     add('ReduceSumSquare', ['proj'], ['projSq'], { axes: [0], keepdims: 0 });
@@ -189,23 +189,13 @@ function pass2Graph(plan: Pass2Plan, input: 'float32' | 'float64'): GraphSpec {
       { name: 'proj', type: DataType.DOUBLE, dims: ['m', r] },
     );
   }
-  const nccSq = new Float64Array(candidates);
-  for (let j = 0; j < candidates; j++) {
-    let s = 0;
-    for (let t = 0; t < d; t++) s += plan.nccColumns[j * d + t] ** 2;
-    nccSq[j] = s;
-  }
-  constants.nccSq = { data: nccSq, dims: [candidates] };
-  slice('PN', r, r + candidates);
-  add('Add', ['PN', 'PN'], ['PN2']);
-  add('Sub', ['PN2', 'nccSq'], ['nccScore']);
+  add('MatMul', ['Z1', 'nccCols'], ['nccScore']);
   add('ArgMax', ['nccScore'], ['nccArg'], { axis: 1, keepdims: 0 });
   add('Cast', ['nccArg'], ['ncc'], { to: DataType.INT32 });
   outputs.push({ name: 'ncc', type: DataType.INT32, dims: ['m'] });
   if (plan.weightColumns) {
-    constants.shift = { data: plan.weightShift!, dims: [candidates] };
-    slice('PW', r + candidates, r + 2 * candidates);
-    add('Add', ['PW', 'shift'], ['clsScore']);
+    constants.weightCols = columnsOf(plan.weightColumns, candidates, d, 1, plan.weightShift!);
+    add('MatMul', ['Z1', 'weightCols'], ['clsScore']);
     add('ArgMax', ['clsScore'], ['clsArg'], { axis: 1, keepdims: 0 });
     add('Cast', ['clsArg'], ['cls'], { to: DataType.INT32 });
     outputs.push({ name: 'cls', type: DataType.INT32, dims: ['m'] });
@@ -221,7 +211,7 @@ function pass2Graph(plan: Pass2Plan, input: 'float32' | 'float64'): GraphSpec {
   };
 }
 
-/** Rows per graph run: the product and its slices stay within ROW_BUDGET numbers. */
+/** Rows per graph run: the products stay within ROW_BUDGET numbers. */
 export function runRows(plan: Pass2Plan): number {
   const k = plan.r + plan.candidates * (plan.weightColumns ? 2 : 1);
   return Math.max(16, Math.floor(ROW_BUDGET / Math.max(k, 1)));
