@@ -11,6 +11,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
+import '../onnx/no-telemetry.ts';
 import * as ort from 'onnxruntime-node';
 import onnxProto from 'onnx-proto';
 import { NcLensError, badInput } from '../../shared/errors.ts';
