@@ -1,34 +1,19 @@
 /**
  * The machine's float64 GEMM rate as ONNX Runtime's CPU kernels (MLAS) reach it: a one-node
- * `MatMul` graph built in memory with the ONNX schema (onnx-proto, as main/onnx/ builds its
- * graphs), `M×D` times `D×K`, both fed as inputs, `threads` intra-op threads.
+ * `MatMul` graph built in memory by the engine's own graph encoder (main/engine/ort.ts),
+ * `M×D` times `D×K`, both fed as inputs, `threads` intra-op threads.
  */
-import onnxProto from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
+import { DataType, encodeGraph } from '../../main/engine/ort.ts';
 
-const { onnx } = onnxProto;
-const DOUBLE = onnx.TensorProto.DataType.DOUBLE;
-
-function valueInfo(name: string, dims: number[]) {
-  return {
-    name,
-    type: { tensorType: { elemType: DOUBLE, shape: { dim: dims.map((d) => ({ dimValue: d })) } } },
-  };
-}
-
-/** The ModelProto bytes of `Y = A·B` (float64, opset 17). */
+/** The ModelProto bytes of `Y = A·B` (float64), built as the engine builds its graphs. */
 export function matMulModel(m: number, d: number, k: number): Uint8Array {
-  return onnx.ModelProto.encode({
-    irVersion: 8,
-    producerName: 'nc-lens-bench',
-    opsetImport: [{ domain: '', version: 17 }],
-    graph: {
-      name: 'gemm',
-      node: [{ name: 'mm', opType: 'MatMul', input: ['A', 'B'], output: ['Y'] }],
-      input: [valueInfo('A', [m, d]), valueInfo('B', [d, k])],
-      output: [valueInfo('Y', [m, k])],
-    },
-  }).finish();
+  const value = (name: string, dims: number[]) => ({ name, type: DataType.DOUBLE, dims });
+  return encodeGraph({
+    nodes: [{ op: 'MatMul', inputs: ['A', 'B'], outputs: ['Y'] }],
+    inputs: [value('A', [m, d]), value('B', [d, k])],
+    outputs: [value('Y', [m, k])],
+  });
 }
 
 export interface GemmRate {

@@ -245,21 +245,17 @@ export class Dense {
   }
 
   /** A·B with A m×k and B k×n (row-major); → m×n. */
-  async mul(
-    a: Float64Array,
-    m: number,
-    k: number,
-    b: Float64Array,
-    n: number,
-  ): Promise<Float64Array> {
-    if (m === 0 || n === 0) return new Float64Array(m * n);
-    if (k === 0) return new Float64Array(m * n);
-    const out = await (await this.graph(false)).run({ A: f64(a, [m, k]), B: f64(b, [k, n]) });
-    return out.P.data as Float64Array;
+  mul(a: Float64Array, m: number, k: number, b: Float64Array, n: number): Promise<Float64Array> {
+    return this.product(false, a, m, k, b, n);
   }
 
   /** A·Bᵀ with A m×k and B n×k (row-major); → m×n. */
-  async mulT(
+  mulT(a: Float64Array, m: number, k: number, b: Float64Array, n: number): Promise<Float64Array> {
+    return this.product(true, a, m, k, b, n);
+  }
+
+  private async product(
+    transB: boolean,
     a: Float64Array,
     m: number,
     k: number,
@@ -267,7 +263,8 @@ export class Dense {
     n: number,
   ): Promise<Float64Array> {
     if (m === 0 || n === 0 || k === 0) return new Float64Array(m * n);
-    const out = await (await this.graph(true)).run({ A: f64(a, [m, k]), B: f64(b, [n, k]) });
+    const B = f64(b, transB ? [n, k] : [k, n]);
+    const out = await (await this.graph(transB)).run({ A: f64(a, [m, k]), B });
     return out.P.data as Float64Array;
   }
 
