@@ -22,6 +22,8 @@ import {
   writeSync,
 } from 'node:fs';
 import path from 'node:path';
+// The same generator and .npy writer as the e2e synthetic dumps.
+import { uniform, writeNpy } from '../../test/e2e/synthetic.ts';
 
 export const BENCH_DIR = path.resolve(import.meta.dirname, '../../.bench');
 export const DATA_DIR = path.join(BENCH_DIR, 'data');
@@ -128,24 +130,6 @@ function npyHeader(descr: string, shape: number[]): Buffer {
   return out;
 }
 
-/** xorshift32 in [0, 1): fast, and the same file every time. */
-function uniform(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 4294967296;
-  };
-}
-
-function writeArray(file: string, descr: string, shape: number[], data: ArrayBufferView): void {
-  const fd = openSync(file, 'w');
-  writeSync(fd, npyHeader(descr, shape));
-  writeSync(fd, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-  closeSync(fd);
-}
-
 function generate(s: DumpSpec, f: DumpFiles): void {
   const { n, d, c } = s;
   const radius = s.radius ?? 8;
@@ -195,13 +179,13 @@ function generate(s: DumpSpec, f: DumpFiles): void {
     writeSync(fd, new Uint8Array(chunk.buffer, 0, m * d * 4));
   }
   closeSync(fd);
-  writeArray(f.labels, '<i8', [n], labels);
+  writeNpy(f.labels, '<i8', [n], labels);
   const w = new Float32Array(c * d);
   for (let i = 0; i < c * d; i++) w[i] = means[i] / radius + 0.05 * normal();
-  writeArray(f.weight, '<f4', [c, d], w);
+  writeNpy(f.weight, '<f4', [c, d], w);
   const b = new Float32Array(c);
   for (let k = 0; k < c; k++) b[k] = 0.01 * normal();
-  writeArray(f.bias, '<f4', [c], b);
+  writeNpy(f.bias, '<f4', [c], b);
 }
 
 /**

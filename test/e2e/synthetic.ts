@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { npyHeader } from '../../main/io/write-npz.ts';
 
 /** xorshift32 in [0, 1): fast, and the same file every time. */
-function uniform(seed: number): () => number {
+export function uniform(seed: number): () => number {
   let s = seed >>> 0 || 1;
   return () => {
     s ^= s << 13;
@@ -19,7 +19,12 @@ function uniform(seed: number): () => number {
   };
 }
 
-function writeNpy(file: string, descr: string, shape: number[], data: ArrayBufferView): void {
+export function writeNpy(
+  file: string,
+  descr: string,
+  shape: number[],
+  data: ArrayBufferView,
+): void {
   const fd = openSync(file, 'w');
   writeSync(fd, npyHeader(descr, shape));
   writeSync(fd, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
