@@ -15,3 +15,30 @@ export function parseEpoch(name: string): { epoch?: number; step?: number } {
   if (s) out.step = Number(s[1]);
   return out;
 }
+
+export interface SeriesEntry {
+  label: string;
+  epoch?: number;
+  step?: number;
+  /** The epoch (or step) when every label has one, else the position given. */
+  index: number;
+  /** Position in the list given. */
+  position: number;
+}
+
+/** Epoch (or step) order of dumps named like `run_epoch012`; the order given otherwise. */
+export function seriesOrder(labels: string[]): SeriesEntry[] {
+  const entries = labels.map((label, i) => ({
+    label,
+    ...parseEpoch(label),
+    index: i,
+    position: i,
+  }));
+  const key = entries.every((e) => e.epoch !== undefined)
+    ? 'epoch'
+    : entries.every((e) => e.step !== undefined)
+      ? 'step'
+      : null;
+  if (!key) return entries;
+  return [...entries].sort((a, b) => a[key]! - b[key]!).map((e) => ({ ...e, index: e[key]! }));
+}

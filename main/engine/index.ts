@@ -18,13 +18,14 @@ import type {
   SeriesResult,
 } from '../../shared/schema.ts';
 import type { ArraySource, Dataset } from '../io/types.ts';
-import { parseEpoch } from './epochs.ts';
+import type { SeriesEntry } from './epochs.ts';
+import { seriesOrder } from './epochs.ts';
 import type { FirstPass, JobContext } from './passes.ts';
 import { analyzeSplit, splitProblem } from './passes.ts';
 import type { Device, Machine } from './ort.ts';
 import { Dense, checkDevice, defaultMachine } from './ort.ts';
 
-export { parseEpoch } from './epochs.ts';
+export { parseEpoch, seriesOrder } from './epochs.ts';
 export { checkDevice } from './ort.ts';
 export type { Device } from './ort.ts';
 export { mergePartials } from './accumulate.ts';
@@ -237,32 +238,6 @@ function seriesResult(kind: 'epochs' | 'layers', job: Job, points: SeriesPoint[]
     points,
     warnings: [],
   };
-}
-
-interface SeriesEntry {
-  label: string;
-  epoch?: number;
-  step?: number;
-  index: number;
-  /** Position in the list given. */
-  position: number;
-}
-
-/** Epoch (or step) order of dumps named like `run_epoch012`; the order given otherwise. */
-function seriesOrder(labels: string[]): SeriesEntry[] {
-  const entries = labels.map((label, i) => ({
-    label,
-    ...parseEpoch(label),
-    index: i,
-    position: i,
-  }));
-  const key = entries.every((e) => e.epoch !== undefined)
-    ? 'epoch'
-    : entries.every((e) => e.step !== undefined)
-      ? 'step'
-      : null;
-  if (!key) return entries;
-  return [...entries].sort((a, b) => a[key]! - b[key]!).map((e) => ({ ...e, index: e[key]! }));
 }
 
 /** Training dynamics: one point per dump, sorted by the epoch/step in its label. */

@@ -17,7 +17,7 @@
  * are left to `datasetFromRoles`, which names the candidates.
  */
 import type { Role } from '../../shared/api.ts';
-import { parseEpoch } from '../engine/epochs.ts';
+import { parseEpoch, seriesOrder } from '../engine/epochs.ts';
 
 export type PlanKind = 'single' | 'epochs' | 'layers' | 'model';
 
@@ -154,19 +154,12 @@ export function makePlan(files: readonly PlanFile[]): Plan {
 
 /** Epoch (or step) order of the bundles, from their names; the order given otherwise. */
 function epochPoints(bundles: PlanFile[], fill: string[]): PlanPoint[] {
-  const points = bundles.map((b, i) => ({
-    label: stem(b.name),
-    ...parseEpoch(stem(b.name)),
-    index: i,
-    files: [b.key, ...fill],
+  return seriesOrder(bundles.map((b) => stem(b.name))).map((e) => ({
+    label: e.label,
+    ...parseEpoch(e.label),
+    index: e.index,
+    files: [bundles[e.position].key, ...fill],
   }));
-  const key = points.every((p) => p.epoch !== undefined)
-    ? 'epoch'
-    : points.every((p) => p.step !== undefined)
-      ? 'step'
-      : null;
-  if (!key) return points;
-  return [...points].sort((a, b) => a[key]! - b[key]!).map((p) => ({ ...p, index: p[key]! }));
 }
 
 /** The ignored files of a plan as result warnings: `name ignored: reason`. */
