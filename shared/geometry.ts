@@ -5,8 +5,10 @@
  *
  * Pure TypeScript on plain arrays (no DOM, no Node): the renderer draws it with three.js and the
  * PDF report draws it as vectors. Matrices are arrays of rows. Sizes are C×D with C up to a few
- * hundred, so one-sided work through C×C Gram matrices and Jacobi eigen-solvers is fast enough.
+ * hundred, so one-sided work through C×C Gram matrices and the one eigensolver (shared/linalg.ts) is fast
+ * enough.
  */
+import { symmetricEigen } from './linalg.ts';
 import { RANK_TOL } from './numerics.ts';
 
 /** Rows μ_k − μ_G of the row-major C×D `means`. */
@@ -100,61 +102,18 @@ function padColumns(rows: number[][], m: number): number[][] {
 }
 
 /**
- * Eigen-decomposition of a symmetric matrix by cyclic Jacobi rotations: accurate to round-off
- * and simple, fine up to a few hundred rows. Values in descending order; `vectors[i]` is the
- * unit eigenvector of `values[i]`.
+ * The eigenpairs of a symmetric matrix given as rows, largest first, each eigenvector as a row:
+ * the one eigensolver (shared/linalg.ts, ascending, columns) read in the order PCA wants.
  */
-export function symmetricEigen(a: number[][]): { values: number[]; vectors: number[][] } {
+function eigenDescending(a: number[][]): { values: number[]; vectors: number[][] } {
   const n = a.length;
-  const m = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) m[i * n + j] = (a[i][j] + a[j][i]) / 2;
-  const v = new Float64Array(n * n); // column i accumulates eigenvector i
-  for (let i = 0; i < n; i++) v[i * n + i] = 1;
-  for (let sweep = 0; sweep < 60; sweep++) {
-    let off = 0;
-    let diag = 0;
-    for (let p = 0; p < n; p++) {
-      diag += m[p * n + p] ** 2;
-      for (let q = p + 1; q < n; q++) off += m[p * n + q] ** 2;
-    }
-    if (off <= 1e-30 * diag || off === 0) break;
-    for (let p = 0; p < n - 1; p++) {
-      for (let q = p + 1; q < n; q++) {
-        const apq = m[p * n + q];
-        if (apq === 0) continue;
-        // Rotation that zeroes m[p][q] (Golub & Van Loan, Alg. 8.4.1), the stable branch of t.
-        const theta = (m[q * n + q] - m[p * n + p]) / (2 * apq);
-        const t = (theta >= 0 ? 1 : -1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
-        const c = 1 / Math.sqrt(t * t + 1);
-        const s = t * c;
-        for (let k = 0; k < n; k++) {
-          if (k === p || k === q) continue;
-          const akp = m[k * n + p];
-          const akq = m[k * n + q];
-          const np = c * akp - s * akq;
-          const nq = s * akp + c * akq;
-          m[k * n + p] = np;
-          m[p * n + k] = np;
-          m[k * n + q] = nq;
-          m[q * n + k] = nq;
-        }
-        m[p * n + p] -= t * apq;
-        m[q * n + q] += t * apq;
-        m[p * n + q] = 0;
-        m[q * n + p] = 0;
-        for (let k = 0; k < n; k++) {
-          const vkp = v[k * n + p];
-          const vkq = v[k * n + q];
-          v[k * n + p] = c * vkp - s * vkq;
-          v[k * n + q] = s * vkp + c * vkq;
-        }
-      }
-    }
-  }
-  const order = Array.from({ length: n }, (_, i) => i).sort((i, j) => m[j * n + j] - m[i * n + i]);
+  const flat = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) flat[i * n + j] = a[i][j];
+  const { values, vectors } = symmetricEigen(flat, n);
+  const order = Array.from({ length: n }, (_, i) => n - 1 - i);
   return {
-    values: order.map((i) => m[i * n + i]),
-    vectors: order.map((i) => Array.from({ length: n }, (_, k) => v[k * n + i])),
+    values: order.map((j) => values[j]),
+    vectors: order.map((j) => Array.from({ length: n }, (_, i) => vectors[i * n + j])),
   };
 }
 
@@ -168,11 +127,11 @@ export function rowSpace(rows: number[][]): { coords: number[][]; basis: number[
   const d = n ? rows[0].length : 0;
   if (n === 0 || d === 0) return { coords: rows.map(() => []), basis: [] };
   if (d < n) {
-    const { values, vectors } = symmetricEigen(gram(transpose(rows)));
+    const { values, vectors } = eigenDescending(gram(transpose(rows)));
     const keep = vectors.filter((_, i) => values[i] > RANK_TOL * Math.max(values[0], 0));
     return { coords: rows.map((r) => keep.map((b) => dot(r, b))), basis: keep };
   }
-  const { values, vectors } = symmetricEigen(gram(rows));
+  const { values, vectors } = eigenDescending(gram(rows));
   const basis: number[][] = [];
   const cols: number[][] = [];
   for (let i = 0; i < n; i++) {
@@ -252,7 +211,7 @@ export function simplexEtf(c: number, radius: number): number[][] {
  */
 export function svdSquare(m: number[][]): { u: number[][]; s: number[]; v: number[][] } {
   const n = m.length;
-  const { values, vectors } = symmetricEigen(matMul(transpose(m), m));
+  const { values, vectors } = eigenDescending(matMul(transpose(m), m));
   const s = values.map((x) => Math.sqrt(Math.max(x, 0)));
   const uCols: number[][] = [];
   for (let i = 0; i < n; i++) {

@@ -6,7 +6,7 @@
  */
 import type { Nc2, Nc3, Nc4, PerClassRow, SplitMetrics } from '../../shared/schema.ts';
 import type { Pass2Partial } from './accumulate.ts';
-import { rowNorms } from './linalg.ts';
+import { rowNorms } from '../../shared/linalg.ts';
 import type { Nc1Directions } from './nc1.ts';
 import { nc1FromProjections } from './nc1.ts';
 import type { Dense } from './ort.ts';

@@ -11,7 +11,7 @@
  * along in the same matrix product as the NCC and classifier scores.
  */
 import { RANK_TOL } from '../../shared/numerics.ts';
-import { symmetricEigen } from './linalg.ts';
+import { symmetricEigen } from '../../shared/linalg.ts';
 import type { Dense } from './ort.ts';
 
 export interface Nc1Directions {

@@ -16,7 +16,7 @@ import { arrayLabel, assertFinite } from '../io/index.ts';
 import type { ArraySource, Matrix } from '../io/types.ts';
 import type { Chunk, LogitsPlan, Pass2Partial, Pass2Plan } from './accumulate.ts';
 import { SecondPass, runRows } from './accumulate.ts';
-import { rowNorms } from './linalg.ts';
+import { rowNorms } from '../../shared/linalg.ts';
 import { splitMetrics } from './metrics.ts';
 import { HEATMAP_CLASSES, cosineSummary } from './pairs.ts';
 import type { Nc1Directions } from './nc1.ts';

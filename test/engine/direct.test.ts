@@ -4,7 +4,7 @@ import { analyzeDataset, mergePartials } from '../../main/engine/index.ts';
 import type { Chunk } from '../../main/engine/accumulate.ts';
 import { SecondPass } from '../../main/engine/accumulate.ts';
 import { Dense, defaultMachine } from '../../main/engine/ort.ts';
-import { symmetricEigen } from '../../main/engine/linalg.ts';
+import { symmetricEigen } from '../../shared/linalg.ts';
 import { firstPass, secondPassSetup } from '../../main/engine/passes.ts';
 import type { JobContext } from '../../main/engine/passes.ts';
 import type { MetricsResult } from '../../shared/schema.ts';

@@ -1,7 +1,9 @@
 /**
  * Small dense float64 linear algebra for C×C and D×D matrices (row-major Float64Array).
  * The eigensolver is the Householder tridiagonalisation + implicit QL of EISPACK tred2/tql2
- * (as in JAMA): O(n³) with a small constant, accurate to round-off for symmetric input.
+ * (as in JAMA): O(n³) with a small constant, accurate to round-off for symmetric input. It is
+ * the one eigensolver: the engine (NC1, NC2 spectra) and shared/geometry.ts (PCA, Procrustes)
+ * both call it. Pure code, no Node or DOM.
  */
 
 export interface SymmetricEigen {
