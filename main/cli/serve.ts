@@ -6,8 +6,8 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { badInput } from '../../shared/errors.ts';
-import { startServer } from '../service/http.ts';
-import { DEFAULT_MAX_UPLOAD } from '../service/uploads.ts';
+import { startServer } from '../shells/browser/http.ts';
+import { DEFAULT_MAX_UPLOAD } from '../shells/browser/uploads.ts';
 
 const HELP = `usage: nc-lens serve [--port N] [--no-open] [--max-upload MB]
 

@@ -8,11 +8,11 @@ import { CALL_METHODS } from '../../shared/transport.ts';
 import type { CallMethod, Envelope } from '../../shared/transport.ts';
 import { checkedFilePath } from '../service/paths.ts';
 import { envelopeOf } from '../service/rpc.ts';
-import type { RemoteSession } from '../service/rpc.ts';
+import type { RemoteService } from '../service/rpc.ts';
 import { CHANNELS } from './channels.ts';
 
 export interface MainDeps {
-  remote: RemoteSession;
+  remote: RemoteService;
   /** Asks the user where to save; null when the dialog was cancelled. */
   chooseSavePath(defaultName: string): Promise<string | null>;
   writeFile(path: string, data: Uint8Array): Promise<void>;

@@ -10,11 +10,11 @@ import { join, normalize, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ExportFormat } from '../../shared/api.ts';
 import type { ShellCommand } from '../../shared/transport.ts';
-import { RemoteSession } from '../service/rpc.ts';
+import { RemoteService } from '../service/rpc.ts';
 import { CHANNELS } from './channels.ts';
 import { FILE_EXTENSIONS, fileArguments, ipcHandlers } from './ipc.ts';
 import { saveDialogFilters, saveDialogPath, ShellStore, withOpened, withSaved } from './store.ts';
-import { CSP } from '../service/csp.ts';
+import { CSP } from '../shells/csp.ts';
 
 const SCHEME = 'app';
 const ORIGIN = `${SCHEME}://nc-lens`;
@@ -29,11 +29,11 @@ let window: BrowserWindow | null = null;
 let store: ShellStore | null = null;
 const pendingOpen: string[] = fileArguments(process.argv.slice(1));
 
-function startService(): RemoteSession {
+function startService(): RemoteService {
   const child = utilityProcess.fork(join(__dirname, '..', 'service-host.js'), [], {
     serviceName: 'NC Lens service',
   });
-  const remote = new RemoteSession({
+  const remote = new RemoteService({
     post: (m) => child.postMessage(m),
     listen: (cb) => child.on('message', cb),
   });
@@ -163,7 +163,7 @@ function buildMenu(): void {
   );
 }
 
-function registerIpc(remote: RemoteSession): void {
+function registerIpc(remote: RemoteService): void {
   const handlers = ipcHandlers({
     remote,
     chooseSavePath,

@@ -11,7 +11,7 @@ import { product } from '../io/decode.ts';
 import { assertFinite } from '../io/validate.ts';
 import type { ArraySource } from '../io/types.ts';
 import { feedValues, type FeedArray, type InputPlan } from './feed.ts';
-import { runError } from './session.ts';
+import { runError, type ModelSession } from './model-session.ts';
 import {
   MEMORY_LIMIT_BYTES,
   memoryStore,
@@ -22,7 +22,7 @@ import {
 } from './store.ts';
 
 export interface ExtractJob {
-  session: ort.InferenceSession;
+  session: ModelSession;
   modelFile: string;
   plan: InputPlan;
   source: ArraySource;

@@ -17,7 +17,7 @@ import { extractRows, type Extracted } from './extract.ts';
 import { planInput } from './feed.ts';
 import { describeModel, type ModelInfo } from './inspect.ts';
 import { loadModel } from './model.ts';
-import { createSession } from './session.ts';
+import { createModelSession } from './model-session.ts';
 
 export { inspectModel, type ModelInfo } from './inspect.ts';
 
@@ -136,7 +136,7 @@ export async function openModelDataset(opts: ModelDatasetOptions): Promise<Model
     const splits = test ? [train, test] : [train];
     const plans = splits.map((s) => planInput(model.file, info.inputs, s.inputs));
     const totalRows = splits.reduce((sum, s) => sum + s.inputs.rows, 0);
-    const session = await createSession(model, tensors);
+    const session = await createModelSession(model, tensors);
     try {
       let rowsBefore = 0;
       for (const [i, split] of splits.entries()) {

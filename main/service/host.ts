@@ -5,9 +5,9 @@
  */
 import '../onnx/no-telemetry.ts';
 import { parentPort as workerPort } from 'node:worker_threads';
-import { serveSession } from './rpc.ts';
+import { serveService } from './rpc.ts';
 import type { Port } from './rpc.ts';
-import { Session } from './session.ts';
+import { AnalysisService } from './session.ts';
 
 interface ElectronParentPort {
   on(event: 'message', listener: (e: { data: unknown }) => void): void;
@@ -29,4 +29,4 @@ function hostPort(): Port {
   throw new Error('service host: started without a parent port');
 }
 
-serveSession(hostPort(), new Session({ shell: 'electron' }));
+serveService(hostPort(), new AnalysisService({ shell: 'electron' }));

@@ -8,7 +8,7 @@ import { toErrorValue } from '../../shared/errors.ts';
 import type { Progress } from '../../shared/schema.ts';
 import { CALL_METHODS } from '../../shared/transport.ts';
 import type { CallMethod, Envelope } from '../../shared/transport.ts';
-import type { Session } from './session.ts';
+import type { AnalysisService } from './session.ts';
 
 /** The two ends differ (Electron's parentPort, a worker_threads port); this is what both do. */
 export interface Port {
@@ -26,7 +26,7 @@ interface Request {
 type Reply = { id: number; progress: Progress } | { id: number; envelope: Envelope<unknown> };
 
 /** Answers requests arriving on `port` with `session`. */
-export function serveSession(port: Port, session: Session): void {
+export function serveService(port: Port, session: AnalysisService): void {
   port.listen((message) => {
     const { id, method, args } = message as Request;
     const progress = (p: Progress) => port.post({ id, progress: p } satisfies Reply);
@@ -37,7 +37,7 @@ export function serveSession(port: Port, session: Session): void {
 }
 
 function dispatch(
-  session: Session,
+  session: AnalysisService,
   method: RemoteMethod,
   args: unknown[],
   onProgress: (p: Progress) => void,
@@ -63,7 +63,7 @@ export async function envelopeOf<T>(work: () => Promise<T>): Promise<Envelope<T>
 }
 
 /** The calling end: each request resolves with its envelope; progress goes to its listener. */
-export class RemoteSession {
+export class RemoteService {
   private nextId = 1;
   private readonly pending = new Map<
     number,

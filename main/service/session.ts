@@ -79,7 +79,7 @@ const engine = (): Promise<Engine> => (engineModule ??= import('../engine/index.
 let planModule: Promise<Planner> | undefined;
 const planner = (): Promise<Planner> => (planModule ??= import('../plan/run.ts'));
 
-export class Session implements NcLensApi {
+export class AnalysisService implements NcLensApi {
   private files: OpenFile[] = [];
   private result: AnalysisResult | null = null;
   private centering: Centering = 'class-means';

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { MetricsResult, SeriesResult } from '../../shared/schema.ts';
-import { Session } from '../../main/service/session.ts';
+import { AnalysisService } from '../../main/service/session.ts';
 import {
   waitForClose,
   dropFiles,
@@ -57,7 +57,7 @@ describe.skipIf(reason)('browser shell end to end', () => {
   it("opens the demo on first start with the engine's metrics", async () => {
     app = await startApp();
     await demoShown(app);
-    const session = new Session({ shell: 'browser' });
+    const session = new AnalysisService({ shell: 'browser' });
     await session.openDemo();
     const series = (await session.analyze()).result as SeriesResult;
     await session.dispose();

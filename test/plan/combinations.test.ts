@@ -1,14 +1,14 @@
 /**
  * The combination table (issue 11): each set of input files gives the same plan and the same
  * numbers through the CLI (`nc-lens analyze --json -`, a child process), the app's service
- * (Session) and the report, and the fixture references where they apply.
+ * (AnalysisService) and the report, and the fixture references where they apply.
  */
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AnalysisResult, MetricsResult, SeriesResult } from '../../shared/schema.ts';
 import { openFile } from '../../main/io/index.ts';
 import { encodeNpy, writeNpz } from '../../main/io/write-npz.ts';
-import { Session } from '../../main/service/session.ts';
+import { AnalysisService } from '../../main/service/session.ts';
 import { runCli } from '../cli.ts';
 import { FORMATS, MNIST } from '../fixtures.ts';
 import { tempDir } from '../io/tmp.ts';
@@ -164,7 +164,7 @@ async function viaCli(files: string[]): Promise<AnalysisResult> {
 }
 
 async function viaService(files: string[]) {
-  const s = new Session({ shell: 'electron' });
+  const s = new AnalysisService({ shell: 'electron' });
   try {
     const opened = await s.open(files.map((p) => ({ path: p })));
     const { result } = await s.analyze();
@@ -197,7 +197,7 @@ describe('the combination table: CLI, service and references agree', () => {
     const files = [tmp.file('features.npy'), tmp.file('short_labels.npy')];
     const cli = await runCli(['analyze', ...files, '--json', '-']);
     expect(cli.code).toBe(2);
-    const s = new Session({ shell: 'electron' });
+    const s = new AnalysisService({ shell: 'electron' });
     await s.open(files.map((p) => ({ path: p })));
     const err = await s.analyze().then(
       () => null,
@@ -216,7 +216,7 @@ describe('the report lists the files the plan uses, never the ignored ones', () 
     const out = tmp.file('cli.pdf');
     const r = await runCli(['report', ...files, '-o', out]);
     expect(r.code).toBe(0);
-    const s = new Session({ shell: 'electron' });
+    const s = new AnalysisService({ shell: 'electron' });
     await s.open(files.map((p) => ({ path: p })));
     await s.analyze();
     const pdf = await s.exportResult('pdf');

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { exportBytes } from '../../main/service/export.ts';
-import { Session } from '../../main/service/session.ts';
+import { AnalysisService } from '../../main/service/session.ts';
 import { pdfText } from './poppler.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -37,8 +37,8 @@ function cliReport(files: string[], title: string): Buffer {
 }
 
 /** The app's session: open the files, analyse, and hand back the session for exporting. */
-async function appSession(files: string[]): Promise<Session> {
-  const session = new Session({ shell: 'browser' });
+async function appSession(files: string[]): Promise<AnalysisService> {
+  const session = new AnalysisService({ shell: 'browser' });
   await session.open(files.map((path) => ({ path })));
   await session.analyze();
   return session;

@@ -12,19 +12,19 @@ import type { ShellCommand } from '../../shared/transport.ts';
 import { createBridge } from '../../main/electron/bridge.ts';
 import { CHANNELS } from '../../main/electron/channels.ts';
 import { fileArguments, ipcHandlers, recentFiles } from '../../main/electron/ipc.ts';
-import { RemoteSession, serveSession } from '../../main/service/rpc.ts';
-import { Session } from '../../main/service/session.ts';
+import { RemoteService, serveService } from '../../main/service/rpc.ts';
+import { AnalysisService } from '../../main/service/session.ts';
 import { createElectronClient } from '../../renderer/src/api/electron-client.ts';
 import { MNIST } from '../fixtures.ts';
 
 function wired() {
   const { port1, port2 } = new MessageChannel();
-  const session = new Session({ shell: 'electron' });
-  serveSession(
+  const session = new AnalysisService({ shell: 'electron' });
+  serveService(
     { post: (m) => port2.postMessage(m), listen: (cb) => port2.on('message', cb) },
     session,
   );
-  const remote = new RemoteSession({
+  const remote = new RemoteService({
     post: (m) => port1.postMessage(m),
     listen: (cb) => port1.on('message', cb),
   });

@@ -6,7 +6,7 @@ import { Worker } from 'node:worker_threads';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { SessionState } from '../../shared/api.ts';
 import type { MetricsResult } from '../../shared/schema.ts';
-import { RemoteSession } from '../../main/service/rpc.ts';
+import { RemoteService } from '../../main/service/rpc.ts';
 import { MNIST } from '../fixtures.ts';
 
 describe('service host process', () => {
@@ -16,7 +16,7 @@ describe('service host process', () => {
     `import('tsx/esm/api').then((t) => { t.register(); return import(${JSON.stringify(host)}); });`,
     { eval: true },
   );
-  const remote = new RemoteSession({
+  const remote = new RemoteService({
     post: (m) => worker.postMessage(m),
     listen: (cb) => worker.on('message', cb),
   });

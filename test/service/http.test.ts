@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NcLensError } from '../../shared/errors.ts';
 import type { MetricsResult } from '../../shared/schema.ts';
-import { startServer } from '../../main/service/http.ts';
-import type { RunningServer } from '../../main/service/http.ts';
+import { startServer } from '../../main/shells/browser/http.ts';
+import type { RunningServer } from '../../main/shells/browser/http.ts';
 import { createHttpClient } from '../../renderer/src/api/http-client.ts';
 import { FORMATS, MNIST } from '../fixtures.ts';
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../cli.ts';
 import type { MetricsResult, Progress } from '../../shared/schema.ts';
-import { Session } from '../../main/service/session.ts';
+import { AnalysisService } from '../../main/service/session.ts';
 import { openFile } from '../../main/io/index.ts';
 import { memoryArray } from '../../main/io/memory.ts';
 import { guessModelRoles, openModel } from '../../main/service/model.ts';
@@ -50,9 +50,9 @@ afterAll(async () => {
   await rm(tmp, { recursive: true, force: true });
 });
 
-describe('Session: an ONNX model with its inputs and labels', () => {
+describe('AnalysisService: an ONNX model with its inputs and labels', () => {
   it('lists what the model offers and guesses the inputs and labels', async () => {
-    const s = new Session({ shell: 'browser' });
+    const s = new AnalysisService({ shell: 'browser' });
     try {
       const state = await s.open([{ path: MODEL }, { path: INPUTS }, { path: LABELS }]);
       const [model, inputs, labels] = state.files;
@@ -80,7 +80,7 @@ describe('Session: an ONNX model with its inputs and labels', () => {
   });
 
   it('makes inputs of the files opened before the model', async () => {
-    const s = new Session({ shell: 'browser' });
+    const s = new AnalysisService({ shell: 'browser' });
     try {
       const before = await s.open([{ path: INPUTS }, { path: LABELS }]);
       // The only split there is: its test-named labels label the features.
@@ -110,7 +110,7 @@ describe('Session: an ONNX model with its inputs and labels', () => {
   });
 
   it('gives the NC1 of nc-lens analyze --model, reporting the model run as progress', async () => {
-    const s = new Session({ shell: 'browser' });
+    const s = new AnalysisService({ shell: 'browser' });
     try {
       await s.open([{ path: MODEL }, { path: INPUTS }, { path: LABELS }]);
       const phases = new Set<string>();
@@ -145,7 +145,7 @@ describe('Session: an ONNX model with its inputs and labels', () => {
       images: { data: Float32Array.from(xs), shape: [2000, 784] },
       targets: { data: BigInt64Array.from(ys, (v) => BigInt(v)), shape: [2000] },
     });
-    const s = new Session({ shell: 'browser' });
+    const s = new AnalysisService({ shell: 'browser' });
     try {
       const opened = await s.open([{ path: MODEL }, { path: npz }]);
       const roles = Object.fromEntries(opened.files[1].arrays.map((a) => [a.name, a.role]));
@@ -158,7 +158,7 @@ describe('Session: an ONNX model with its inputs and labels', () => {
   }, 60_000);
 
   it('analyses another features tensor picked by name, with the classifier left out', async () => {
-    const s = new Session({ shell: 'browser' });
+    const s = new AnalysisService({ shell: 'browser' });
     try {
       const opened = await s.open([{ path: MODEL }, { path: INPUTS }, { path: LABELS }]);
       const id = opened.files[0].id;
@@ -176,7 +176,7 @@ describe('Session: an ONNX model with its inputs and labels', () => {
   }, 60_000);
 
   it('cancels while the model runs and keeps the earlier result', async () => {
-    const s = new Session({ shell: 'browser' });
+    const s = new AnalysisService({ shell: 'browser' });
     try {
       const opened = await s.open([{ path: MODEL }, { path: INPUTS }, { path: LABELS }]);
       const first = (await s.analyze()).result;
@@ -195,7 +195,7 @@ describe('Session: an ONNX model with its inputs and labels', () => {
   }, 60_000);
 });
 
-describe('Session: a model with no linear classifier', () => {
+describe('AnalysisService: a model with no linear classifier', () => {
   it('opens it, asks for a features tensor, then gives the NC1 of nc-lens analyze --features-tensor', async () => {
     const file = writeNoClassifierModel(tmp);
     const cli = await cliResult([
@@ -210,7 +210,7 @@ describe('Session: a model with no linear classifier', () => {
       '--json',
       '-',
     ]);
-    const s = new Session({ shell: 'browser' });
+    const s = new AnalysisService({ shell: 'browser' });
     try {
       await s.open([{ path: `${MNIST}/mnist_small_epoch080.npz` }]);
       const before = (await s.analyze()).result;
@@ -248,11 +248,11 @@ describe('Session: a model with no linear classifier', () => {
   }, 120_000);
 });
 
-describe('Session: models that cannot be used', () => {
+describe('AnalysisService: models that cannot be used', () => {
   it('names the inputs file whose shape the model rejects', async () => {
     const wrong = join(tmp, 'wrong_inputs.npy');
     await writeFile(wrong, encodeNpy(new Float32Array(2000 * 700), [2000, 700]));
-    const s = new Session({ shell: 'browser' });
+    const s = new AnalysisService({ shell: 'browser' });
     try {
       const opened = await s.open([{ path: MODEL }, { path: wrong }, { path: LABELS }]);
       const e1 = await rejection(s.analyze());
@@ -269,7 +269,7 @@ describe('Session: models that cannot be used', () => {
   }, 60_000);
 
   it('takes one model at a time', async () => {
-    const s = new Session({ shell: 'browser' });
+    const s = new AnalysisService({ shell: 'browser' });
     try {
       await s.open([{ path: MODEL }]);
       // The same file again is listed once; another model is refused.

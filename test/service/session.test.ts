@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { MetricsResult, SeriesResult } from '../../shared/schema.ts';
-import { Session } from '../../main/service/session.ts';
+import { AnalysisService } from '../../main/service/session.ts';
 import { rejection } from './rejection.ts';
 import { FORMATS, MNIST } from '../fixtures.ts';
 import { pdfText } from '../report/poppler.ts';
@@ -11,9 +11,9 @@ import { pdfText } from '../report/poppler.ts';
 const reference = (name: string) =>
   JSON.parse(readFileSync(`${MNIST}/reference/${name}.json`, 'utf8')) as MetricsResult;
 
-describe('Session: files and roles', () => {
+describe('AnalysisService: files and roles', () => {
   it('opens a bundle and guesses the role of each array', async () => {
-    const s = new Session({ shell: 'browser' });
+    const s = new AnalysisService({ shell: 'browser' });
     const state = await s.open([{ path: `${MNIST}/mnist_small_epoch080.npz` }]);
     expect(state.files).toHaveLength(1);
     const f = state.files[0];
@@ -30,7 +30,7 @@ describe('Session: files and roles', () => {
   });
 
   it('guesses separate one-array files together', async () => {
-    const s = new Session({ shell: 'browser' });
+    const s = new AnalysisService({ shell: 'browser' });
     const state = await s.open([
       { path: `${FORMATS}/features_f4.npy` },
       { path: `${FORMATS}/labels_i8.npy` },
@@ -40,7 +40,7 @@ describe('Session: files and roles', () => {
   });
 
   it('refuses a drop where no file opens, by name, and leaves the session as it was', async () => {
-    const s = new Session({ shell: 'browser' });
+    const s = new AnalysisService({ shell: 'browser' });
     await s.open([{ path: `${FORMATS}/bundle_stored.npz` }]);
     const before = await s.state();
     const e = await rejection(s.open([{ path: `${FORMATS}/bad/truncated.npy` }]));
@@ -51,7 +51,7 @@ describe('Session: files and roles', () => {
   });
 
   it('lists an unusable file of a drop as ignored, with the reason, and opens the rest', async () => {
-    const s = new Session({ shell: 'browser' });
+    const s = new AnalysisService({ shell: 'browser' });
     const { files } = await s.open([
       { path: `${MNIST}/mnist_small_epoch001.npz` },
       { path: `${FORMATS}/bad/truncated.npy` },
@@ -63,7 +63,7 @@ describe('Session: files and roles', () => {
   });
 
   it('Open replaces, Add files adds, the same file is listed once, Close all empties', async () => {
-    const s = new Session({ shell: 'browser' });
+    const s = new AnalysisService({ shell: 'browser' });
     const e001 = { path: `${MNIST}/mnist_small_epoch001.npz` };
     const e005 = { path: `${MNIST}/mnist_small_epoch005.npz` };
     await s.open([{ path: `${FORMATS}/features_f4.npy` }, { path: `${FORMATS}/labels_i8.npy` }]);
@@ -80,7 +80,7 @@ describe('Session: files and roles', () => {
   });
 
   it('shows uploads by their name, never their temp path', async () => {
-    const s = new Session({
+    const s = new AnalysisService({
       shell: 'browser',
       resolveUpload: () => ({ path: `${FORMATS}/bad/not_npy.npy`, name: 'mine.npy' }),
     });
@@ -91,7 +91,7 @@ describe('Session: files and roles', () => {
   });
 
   it('rejects relative paths, folders and unknown ids', async () => {
-    const s = new Session({ shell: 'electron' });
+    const s = new AnalysisService({ shell: 'electron' });
     expect((await rejection(s.open([{ path: 'features.npy' }]))).message).toMatch(/absolute path/);
     expect((await rejection(s.open([{ path: FORMATS }]))).message).toMatch(/a folder/);
     expect((await rejection(s.open([{ uploadId: 'u', name: 'a.npy' }]))).message).toMatch(/a.npy/);
@@ -100,7 +100,7 @@ describe('Session: files and roles', () => {
   });
 
   it('changes a role and closes a file', async () => {
-    const s = new Session({ shell: 'browser' });
+    const s = new AnalysisService({ shell: 'browser' });
     const { files } = await s.open([{ path: `${FORMATS}/bundle_stored.npz` }]);
     const bias = files[0].arrays.find((a) => a.name === 'bias')!;
     const after = await s.setRole(bias.id, 'ignore');
@@ -110,9 +110,9 @@ describe('Session: files and roles', () => {
   });
 });
 
-describe('Session: analysis', () => {
+describe('AnalysisService: analysis', () => {
   it('shows the reference NC1 of a bundle and exports it', async () => {
-    const s = new Session({ shell: 'browser' });
+    const s = new AnalysisService({ shell: 'browser' });
     await s.open([{ path: `${MNIST}/mnist_small_epoch080.npz` }]);
     const { result } = await s.analyze();
     const m = result as MetricsResult;
@@ -134,7 +134,7 @@ describe('Session: analysis', () => {
   });
 
   it('treats several bundles as an epoch series and a changed role re-analyses', async () => {
-    const s = new Session({ shell: 'browser' });
+    const s = new AnalysisService({ shell: 'browser' });
     const { files } = await s.open(
       ['001', '020', '080'].map((e) => ({ path: `${MNIST}/mnist_small_epoch${e}.npz` })),
     );
@@ -152,7 +152,7 @@ describe('Session: analysis', () => {
   });
 
   it('exports the point on screen: per-class CSV with an epoch column, PDF pages name it', async () => {
-    const s = new Session({ shell: 'browser' });
+    const s = new AnalysisService({ shell: 'browser' });
     await s.open(
       ['001', '005', '080'].map((e) => ({ path: `${MNIST}/mnist_small_epoch${e}.npz` })),
     );
@@ -182,7 +182,7 @@ describe('Session: analysis', () => {
   });
 
   it('analyses layers of one bundle as a layer series', async () => {
-    const s = new Session({ shell: 'browser' });
+    const s = new AnalysisService({ shell: 'browser' });
     await s.open([{ path: `${FORMATS}/bundle_layers.npz` }]);
     const series = (await s.analyze()).result as SeriesResult;
     expect(series.kind).toBe('layers');
@@ -191,7 +191,7 @@ describe('Session: analysis', () => {
   });
 
   it('cancels an analysis and keeps the earlier result', async () => {
-    const s = new Session({ shell: 'browser' });
+    const s = new AnalysisService({ shell: 'browser' });
     await s.open([{ path: `${MNIST}/mnist_small_epoch080.npz` }]);
     const first = (await s.analyze()).result;
     const running = s.analyze();
@@ -202,7 +202,7 @@ describe('Session: analysis', () => {
   });
 
   it('opens the demo as an epoch series', async () => {
-    const s = new Session({ shell: 'browser' });
+    const s = new AnalysisService({ shell: 'browser' });
     const state = await s.openDemo();
     expect(state.demo).toBe(true);
     expect(state.files.length).toBeGreaterThanOrEqual(2);

@@ -1,5 +1,5 @@
 /**
- * onnxruntime sessions over a model whose graph outputs may have been extended in memory
+ * ModelSession: an onnxruntime session over a user's model whose graph outputs may have been extended in memory
  * (the features tensor is often an internal value). The model file is never written.
  */
 import './no-telemetry.ts';
@@ -29,10 +29,13 @@ const SESSION_OPTIONS: ort.InferenceSession.SessionOptions = {
   extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
 };
 
-export async function createSession(
+/** A model's onnxruntime session (not the app's AnalysisService, nor the renderer's state). */
+export type ModelSession = ort.InferenceSession;
+
+export async function createModelSession(
   model: LoadedModel,
   outputs: string[],
-): Promise<ort.InferenceSession> {
+): Promise<ModelSession> {
   try {
     return await ort.InferenceSession.create(withOutputs(model, outputs), SESSION_OPTIONS);
   } catch (e) {

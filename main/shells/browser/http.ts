@@ -10,15 +10,15 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, sep } from 'node:path';
-import { badInput, toErrorValue } from '../../shared/errors.ts';
-import type { ErrorValue } from '../../shared/errors.ts';
-import type { Progress } from '../../shared/schema.ts';
-import { CALL_METHODS, ROUTES, TOKEN_HEADER } from '../../shared/transport.ts';
-import type { CallMethod } from '../../shared/transport.ts';
-import { Session } from './session.ts';
+import { badInput, toErrorValue } from '../../../shared/errors.ts';
+import type { ErrorValue } from '../../../shared/errors.ts';
+import type { Progress } from '../../../shared/schema.ts';
+import { CALL_METHODS, ROUTES, TOKEN_HEADER } from '../../../shared/transport.ts';
+import type { CallMethod } from '../../../shared/transport.ts';
+import { AnalysisService } from '../../service/session.ts';
 import { UploadQuotaFull, UploadStore, UploadTooLarge } from './uploads.ts';
-import { CSP } from './csp.ts';
-import { callArgs, exportArgs } from './args.ts';
+import { CSP } from '../csp.ts';
+import { callArgs, exportArgs } from '../../service/args.ts';
 
 export interface ServerOptions {
   /** 0 picks a free port. */
@@ -34,7 +34,7 @@ export interface RunningServer {
   url: string;
   port: number;
   token: string;
-  session: Session;
+  session: AnalysisService;
   uploads: UploadStore;
   close(): Promise<void>;
 }
@@ -47,7 +47,7 @@ const MAX_JSON_BYTES = 32 * 1024 * 1024;
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const token = randomBytes(24).toString('base64url');
   const uploads = new UploadStore(opts.maxUploadBytes, opts.maxTotalUploadBytes);
-  const session = new Session({
+  const session = new AnalysisService({
     shell: 'browser',
     resolveUpload: (id) => uploads.resolve(id),
   });
@@ -83,7 +83,7 @@ function listen(server: Server, port: number): Promise<void> {
 interface Context {
   token: string;
   port: number;
-  session: Session;
+  session: AnalysisService;
   uploads: UploadStore;
   staticDir: string | null;
 }

@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
-import { NcLensError, badInput } from '../../shared/errors.ts';
-import type { ResolvedFile } from './session.ts';
+import { NcLensError, badInput } from '../../../shared/errors.ts';
+import type { ResolvedFile } from '../../service/session.ts';
 
 /** 8 GiB: larger than any dump we expect, small enough to stop a runaway upload filling the disk. */
 export const DEFAULT_MAX_UPLOAD = 8 * 1024 ** 3;
