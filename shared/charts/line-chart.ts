@@ -152,18 +152,32 @@ function markerLine(
   );
 }
 
+/** What one series' marks are drawn with: the series, its place and colour, the axes. */
+interface SeriesMarksInput {
+  series: LineSeries;
+  /** Its index in the chart, the `data-series` key when it has no key of its own. */
+  index: number;
+  color: string;
+  opts: LineChartOptions;
+  sx: (v: number) => number;
+  sy: Scale;
+  /** The plot's bottom edge: where values off a log axis are marked. */
+  floorY: number;
+  palette: ChartPalette;
+}
+
 /** The polyline pieces of one series (broken at missing values) and its points. */
-function seriesMarks(
-  s: LineSeries,
-  si: number,
-  color: string,
-  opts: LineChartOptions,
-  sx: (v: number) => number,
-  sy: Scale,
-  floorY: number,
-  p: ChartPalette,
-): string {
-  const key = s.key ?? String(si);
+function seriesMarks({
+  series: s,
+  index,
+  color,
+  opts,
+  sx,
+  sy,
+  floorY,
+  palette: p,
+}: SeriesMarksInput): string {
+  const key = s.key ?? String(index);
   let lines = '';
   let points = '';
   let run: string[] = [];
@@ -291,7 +305,16 @@ export function lineChart(opts: LineChartOptions): string {
     if (m && m.x >= Math.min(...opts.x) && m.x <= Math.max(...opts.x))
       body += markerLine(m, sx, plotTop, plotBottom, plotRight, p);
     opts.series.forEach((s, i) => {
-      body += seriesMarks(s, i, items[i].color, opts, sx, sy, plotBottom, p);
+      body += seriesMarks({
+        series: s,
+        index: i,
+        color: items[i].color,
+        opts,
+        sx,
+        sy,
+        floorY: plotBottom,
+        palette: p,
+      });
     });
   } else {
     body += text((plotLeft + plotRight) / 2, (plotTop + plotBottom) / 2, 'no values to plot', {
