@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   FAMILIES,
@@ -39,12 +40,21 @@ describe('metric names', () => {
     }
   });
 
-  it('give each metric a family, a meaning and a definition', () => {
+  it('give each metric a family, its own meaning and definition, and a row in docs/metrics.md', () => {
+    const doc = readFileSync(new URL('../../../docs/metrics.md', import.meta.url), 'utf8');
+    // Each key, or its family name for the `*_means`/`*_weights` pairs, opens a `code` span.
+    const documented = new Set([...doc.matchAll(/`([a-z0-9_]+)[ `]/g)].map((m) => m[1]));
     for (const m of METRICS) {
       expect(FAMILIES.map((f) => f.key)).toContain(m.family);
-      expect(m.meaning.length).toBeGreaterThan(10);
-      expect(m.definition.length).toBeGreaterThan(3);
+      const base = m.key.replace(/_(means|weights)$/, '');
+      expect(documented, `${m.key} is not defined in docs/metrics.md`).toContain(base);
+      // A meaning is a sentence about the metric, not its name again.
+      expect(m.meaning.toLowerCase()).not.toContain(m.key.replaceAll('_', ' '));
+      expect(m.meaning.trim().split(/\s+/).length, m.key).toBeGreaterThanOrEqual(4);
     }
+    // Two metrics never share a meaning or a definition (a copied entry is a wrong one).
+    expect(new Set(METRICS.map((m) => m.meaning)).size).toBe(METRICS.length);
+    expect(new Set(METRICS.map((m) => m.definition)).size).toBe(METRICS.length);
   });
 
   it('pair each NC2 means metric with its classifier counterpart', () => {
