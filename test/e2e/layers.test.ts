@@ -12,6 +12,8 @@ import { CANVAS, canvasShot, comparePngs, viewAt } from './canvas.ts';
 import { shownValue, skipReason, startApp, waitForValue } from './harness.ts';
 import type { App } from './harness.ts';
 import { FORMATS } from '../fixtures.ts';
+import { openFile } from '../../main/io/index.ts';
+import { directMetrics } from '../engine/direct.ts';
 
 const LAYERS = `${FORMATS}/bundle_layers.npz`;
 const SLIDER = '[data-testid="epoch-slider"]';
@@ -20,15 +22,37 @@ const reason = skipReason();
 if (reason) console.warn(reason);
 
 /** Relative 1e-9: the app's engine may split the sums over other threads than the test's. */
-function expectClose(shown: number | null, expected: number): void {
+function expectClose(shown: number | null, expected: number, rel = 1e-9): void {
   expect(shown).not.toBeNull();
-  expect(Math.abs(shown! - expected)).toBeLessThanOrEqual(1e-9 * Math.abs(expected));
+  expect(Math.abs(shown! - expected)).toBeLessThanOrEqual(rel * Math.abs(expected));
+}
+
+/** NC1 of each layer computed in float64 straight from the bundle's arrays (not the engine). */
+async function directNc1(): Promise<Record<string, number>> {
+  const c = await openFile(LAYERS);
+  try {
+    const rows = async (name: string) => {
+      const a = c.arrays.find((x) => x.name === name)!;
+      const v = await a.readRows(0, a.rows);
+      return Array.from({ length: a.rows }, (_, i) =>
+        Array.from(v.subarray(i * a.rowSize, (i + 1) * a.rowSize)),
+      );
+    };
+    const y = (await rows('labels')).map((r) => r[0]);
+    const out: Record<string, number> = {};
+    for (const layer of ['layer1', 'layer2'])
+      out[layer] = directMetrics({ h: await rows(layer), y }).nc1 as number;
+    return out;
+  } finally {
+    await c.close();
+  }
 }
 
 describe.skipIf(reason)('layer series end to end', () => {
   let app: App;
   let page: Page;
   let engine: SeriesResult;
+  let direct: Record<string, number>;
 
   beforeAll(async () => {
     const computed = analyzePaths([LAYERS]);
@@ -45,6 +69,7 @@ describe.skipIf(reason)('layer series end to end', () => {
     const result = await computed;
     if (result.schema !== 'nc-lens/series@1') throw new Error('the engine gave no series');
     engine = result;
+    direct = await directNc1();
   }, 240_000);
 
   afterAll(async () => {
@@ -61,6 +86,8 @@ describe.skipIf(reason)('layer series end to end', () => {
     const rows = page.locator('[data-testid="series-table"] tbody th');
     expect(await rows.allTextContents()).toEqual(['layer1', 'layer2']);
     expectClose(await shownValue(page, 'nc1'), engine.points[1].metrics.nc1!);
+    // …and against the independent float64 computation from the arrays.
+    expectClose(await shownValue(page, 'nc1'), direct.layer2, 1e-6);
     await expect(page.locator('[data-testid="result-summary"]').textContent()).resolves.toMatch(
       /32\s+dimensions/,
     );
@@ -81,6 +108,7 @@ describe.skipIf(reason)('layer series end to end', () => {
       'Layer layer1',
     );
     expectClose(await shownValue(page, 'nc1'), engine.points[0].metrics.nc1!);
+    expectClose(await shownValue(page, 'nc1'), direct.layer1, 1e-6);
     await expect(page.locator('[data-testid="result-summary"]').textContent()).resolves.toMatch(
       /16\s+dimensions/,
     );
@@ -111,6 +139,7 @@ describe.skipIf(reason)('layer series end to end', () => {
     await expect.poll(() => page.locator(SLIDER).inputValue()).toBe('0');
     await viewAt(page, 0);
     expectClose(await shownValue(page, 'nc1'), engine.points[0].metrics.nc1!);
+    expectClose(await shownValue(page, 'nc1'), direct.layer1, 1e-6);
     // Page errors only: the console also carries SwiftShader's performance notes.
     expect(
       app.errors.filter((e) => !/GL Driver|GPU stall|Failed to load resource/.test(e)),
