@@ -63,8 +63,15 @@ export function formatTick(x: number): string {
   return String(Number(x.toPrecision(3))).replace('-', '−');
 }
 
-/** A shape for people: `8000 × 32`, or `scalar`. */
-export function formatShape(shape: readonly (number | string)[]): string {
+/**
+ * A shape for people: `8000 × 32`, or `scalar`; in the one-line messages of errors and
+ * warnings (`style: 'message'`) tighter, to sit inside a sentence: `8000×32`, `a scalar`.
+ */
+export function formatShape(
+  shape: readonly (number | string)[],
+  style: 'display' | 'message' = 'display',
+): string {
+  if (style === 'message') return shape.length === 0 ? 'a scalar' : shape.join('×');
   return shape.length === 0 ? 'scalar' : shape.join(' × ');
 }
 

@@ -17,6 +17,7 @@ import {
   type OptionTable,
 } from './inputs.ts';
 import { checkOutputPaths } from './outputs.ts';
+import { formatMetric } from '../../shared/format.ts';
 
 const OPTIONS: OptionTable = {
   ...INPUT_OPTIONS,
@@ -125,11 +126,9 @@ function warningsOf(result: AnalysisResult): string[] {
   return [...result.warnings, ...new Set(each)];
 }
 
-function fmt(x: number | null | undefined): string {
-  if (x === null || x === undefined) return '—';
-  if (x === 0) return '0';
-  const a = Math.abs(x);
-  return a >= 1e4 || a < 1e-3 ? x.toExponential(2) : x.toPrecision(4);
+/** A metric in the table: the one formatter, fractions as fractions (the JSON's numbers). */
+function fmt(m: MetricName, x: number | null | undefined): string {
+  return formatMetric(x, m.kind, { fractions: 'fraction' });
 }
 
 function engineLine(r: AnalysisResult): string {
@@ -164,8 +163,8 @@ function renderMetrics(r: MetricsResult, files: string[], width: number): string
   const test = r.test;
   const rows = METRICS.map((m) => [
     m.key,
-    fmt(m.value(r)),
-    ...(test ? [m.splitFree ? '' : fmt(m.value(test))] : []),
+    fmt(m, m.value(r)),
+    ...(test ? [m.splitFree ? '' : fmt(m, m.value(test))] : []),
     m.meaning,
   ]);
   const header = ['metric', ...(test ? ['train', 'test'] : ['value']), 'meaning'];
@@ -233,9 +232,15 @@ function renderSeries(s: SeriesResult, width: number): string {
     const header = [by, ...cols.map((m) => m.key), ...(hasTest ? ['test_accuracy'] : [])];
     const rows = s.points.map((p) => [
       s.kind === 'layers' ? p.label : String(p.epoch ?? p.step ?? p.index),
-      ...cols.map((m) => fmt(m.value(p.metrics))),
+      ...cols.map((m) => fmt(m, m.value(p.metrics))),
       ...(hasTest
-        ? [fmt(p.metrics.test?.nc4.classifier_accuracy ?? p.metrics.test?.nc4.ncc_accuracy)]
+        ? [
+            formatMetric(
+              p.metrics.test?.nc4.classifier_accuracy ?? p.metrics.test?.nc4.ncc_accuracy,
+              'fraction',
+              { fractions: 'fraction' },
+            ),
+          ]
         : []),
     ]);
     return table(header, rows);

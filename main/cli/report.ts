@@ -16,6 +16,7 @@ import {
   type OptionTable,
 } from './inputs.ts';
 import { checkOutputPaths } from './outputs.ts';
+import { formatBytes } from '../../shared/format.ts';
 
 const OPTIONS: OptionTable = {
   output: { type: 'string', short: 'o', arg: 'FILE', help: 'the PDF to write (required)' },
@@ -97,7 +98,7 @@ export async function run(argv: string[]): Promise<number> {
       if (code) throw badInput(output, 'a writable file path', code);
       throw e;
     }
-    process.stdout.write(`wrote ${output} (${(data.length / 1024).toFixed(0)} KB)\n`);
+    process.stdout.write(`wrote ${output} (${formatBytes(data.length)})\n`);
     return 0;
   } finally {
     process.off('SIGINT', onSigint);

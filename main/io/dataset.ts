@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import { badInput } from '../../shared/errors.ts';
+import { formatShape } from '../../shared/format.ts';
 import { memoryArray } from './memory.ts';
 import type { ArraySource, Dataset, Matrix, Role, Split } from './types.ts';
 import { assertFinite, readLabelValues } from './validate.ts';
@@ -36,11 +37,6 @@ export function briefJson(v: unknown, max = 60): string {
     text = Array.isArray(v) ? '[[[… (nested too deep)' : typeof v;
   }
   return text.length > max ? `${text.slice(0, max)}…` : text;
-}
-
-/** A shape as messages print it: `N×D`, or `a scalar`. */
-export function formatShape(shape: readonly (number | string)[]): string {
-  return shape.length === 0 ? 'a scalar' : shape.join('×');
 }
 
 export async function datasetFromRoles(
@@ -107,7 +103,11 @@ function missing(arrays: ArraySource[], expected: string): Error {
 /** Features are N×… with N = `n`; returns D (trailing dimensions flattened). */
 function checkFeatures(a: ArraySource, n: number): number {
   if (a.shape.length < 2 || a.rows === 0 || a.rowSize === 0) {
-    throw badInput(arrayLabel(a), 'features of shape N×D', `shape ${formatShape(a.shape)}`);
+    throw badInput(
+      arrayLabel(a),
+      'features of shape N×D',
+      `shape ${formatShape(a.shape, 'message')}`,
+    );
   }
   if (a.rows !== n) {
     throw badInput(arrayLabel(a), `${n} rows like the other feature layers`, `${a.rows}`);
@@ -123,7 +123,7 @@ async function readLabels(
 ): Promise<{ array: ArraySource; max: number }> {
   const where = arrayLabel(a);
   if (a.shape.length === 0 || a.shape.length > 2 || a.rowSize !== 1) {
-    throw badInput(where, 'labels of shape (N,)', `shape ${formatShape(a.shape)}`);
+    throw badInput(where, 'labels of shape (N,)', `shape ${formatShape(a.shape, 'message')}`);
   }
   if (a.rows !== n) {
     throw badInput(where, `${n} labels, one per row of ${featuresLabel}`, `${a.rows}`);
@@ -151,7 +151,7 @@ async function readWeight(a: ArraySource, d: number, warnings: string[]): Promis
     throw badInput(
       where,
       `classifier weight C×${d} or ${d}×C to match the features' width D=${d}`,
-      formatShape(a.shape),
+      formatShape(a.shape, 'message'),
     );
   }
   const data = await a.readRows(0, r);
@@ -177,7 +177,11 @@ async function readBias(a: ArraySource, weight: Matrix | undefined): Promise<Flo
   const length = a.rows * a.rowSize;
   if (a.shape.length !== 1 || (weight && length !== weight.rows)) {
     const c = weight ? `${weight.rows}` : 'C';
-    throw badInput(where, `a bias of length ${c} (one per class)`, `shape ${formatShape(a.shape)}`);
+    throw badInput(
+      where,
+      `a bias of length ${c} (one per class)`,
+      `shape ${formatShape(a.shape, 'message')}`,
+    );
   }
   const data = await a.readRows(0, a.rows);
   assertFinite(data, 0, 1, where, 'bias');
@@ -192,7 +196,11 @@ function checkLogits(
   if (!a) return undefined;
   const c = classes ?? a.shape[1];
   if (a.shape.length !== 2 || a.rows !== n || a.shape[1] !== c) {
-    throw badInput(arrayLabel(a), `logits of shape ${n}×${classes ?? 'C'}`, formatShape(a.shape));
+    throw badInput(
+      arrayLabel(a),
+      `logits of shape ${n}×${classes ?? 'C'}`,
+      formatShape(a.shape, 'message'),
+    );
   }
   return a;
 }
@@ -218,7 +226,7 @@ async function testSplit(
     throw badInput(
       arrayLabel(features),
       `test features N×${d} like the training features`,
-      formatShape(features.shape),
+      formatShape(features.shape, 'message'),
     );
   }
   const n = features.rows;

@@ -4,7 +4,7 @@
  * instead of an onnxruntime message halfway through a long run.
  */
 import { badInput } from '../../shared/errors.ts';
-import { formatShape } from '../io/dataset.ts';
+import { formatShape } from '../../shared/format.ts';
 import { product } from '../io/decode.ts';
 import type { ArraySource } from '../io/types.ts';
 import type { TensorInfo } from './inspect.ts';
@@ -51,8 +51,8 @@ export function planInput(modelFile: string, inputs: TensorInfo[], source: Array
   const input = inputs[0];
   // A model that states no type or shape takes the file as it is, as float32.
   const type = input.type.startsWith('type ') ? 'float32' : input.type;
-  const wanted = `input '${input.name}' of shape ${formatShape(input.shape)} (${type})`;
-  const found = `${formatShape(source.shape)} (${source.dtype})`;
+  const wanted = `input '${input.name}' of shape ${formatShape(input.shape, 'message')} (${type})`;
+  const found = `${formatShape(source.shape, 'message')} (${source.dtype})`;
   const integral = !['f2', 'bf16', 'f4', 'f8'].includes(source.dtype);
   if (!isFeedable(type) || (!type.startsWith('float') && !integral) || source.shape.length === 0)
     throw badInput(source.file, wanted, found);
@@ -66,7 +66,9 @@ export function planInput(modelFile: string, inputs: TensorInfo[], source: Array
   const reshapes = !fits && fixedRow !== null && product(fixedRow) === product(fileRow);
   if (!fits && !reshapes) throw badInput(source.file, wanted, found);
   const warnings = reshapes
-    ? [`${source.file}: rows of ${formatShape(fileRow)} reshaped to ${formatShape(fixedRow!)}`]
+    ? [
+        `${source.file}: rows of ${formatShape(fileRow, 'message')} reshaped to ${formatShape(fixedRow!, 'message')}`,
+      ]
     : [];
   const batchDim = input.shape[0];
   return {

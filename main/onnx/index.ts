@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { badInput } from '../../shared/errors.ts';
 import type { Progress } from '../../shared/schema.ts';
 import { datasetFromRoles, openFile } from '../io/index.ts';
-import { formatShape } from '../io/dataset.ts';
+import { formatShape } from '../../shared/format.ts';
 import { readLabelValues } from '../io/validate.ts';
 import { memoryArray } from '../io/memory.ts';
 import type { ArraySource, Container, Dataset, Role } from '../io/types.ts';
@@ -101,7 +101,7 @@ async function openSplitFiles(
     throw badInput(
       labelsFile,
       `${inputs.rows} labels (one per row of ${inputsFile})`,
-      formatShape(labels.shape),
+      formatShape(labels.shape, 'message'),
     );
   // Checked before the model runs, so a bad labels file fails in a second, not after the run.
   await readLabelValues(labels, labelsFile, minClasses);

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { ModelEntry, Role } from '../../shared/api.ts';
 import { badInput } from '../../shared/errors.ts';
 import type { Progress } from '../../shared/schema.ts';
-import { formatShape } from '../io/dataset.ts';
+import { formatShape } from '../../shared/format.ts';
 import { INTEGRAL } from '../io/decode.ts';
 import type { ArraySource, Container, Dataset } from '../io/types.ts';
 import { encodeNpy, type NpyData } from '../io/write-npz.ts';
@@ -170,7 +170,7 @@ export function modelSplits(modelName: string, model: OpenModel, arrays: RoleArr
 }
 
 function inputShapes(model: OpenModel): string {
-  return model.info.inputs.map((i) => `'${i.name}' ${formatShape(i.shape)}`).join(', ');
+  return model.info.inputs.map((i) => `'${i.name}' ${formatShape(i.shape, 'message')}`).join(', ');
 }
 
 export interface ModelRun {

@@ -123,7 +123,7 @@ describe('browser shell server', () => {
     const big = new File([new Uint8Array(3_000_000)], 'big.npy');
     const e = await api.openFiles([big]).catch((err: unknown) => err);
     expect(e).toBeInstanceOf(NcLensError);
-    expect((e as NcLensError).message).toMatch(/big\.npy: expected at most 1\.9 MiB/);
+    expect((e as NcLensError).message).toMatch(/big\.npy: expected at most 1\.9 MB/);
     expect((await api.state()).files).toHaveLength(0);
   });
 

@@ -11,6 +11,7 @@ import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
 import { NcLensError, badInput } from '../../../shared/errors.ts';
 import type { ResolvedFile } from '../../service/session.ts';
+import { formatBytes } from '../../../shared/format.ts';
 
 /** 8 GiB: larger than any dump we expect, small enough to stop a runaway upload filling the disk. */
 export const DEFAULT_MAX_UPLOAD = 8 * 1024 ** 3;
@@ -142,15 +143,4 @@ function byteCut(name: string, max: number): string {
     stem += ch;
   }
   return stem + ext;
-}
-
-function formatBytes(n: number): string {
-  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let i = 0;
-  let v = n;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${i === 0 ? v : v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
 }
