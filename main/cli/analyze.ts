@@ -7,7 +7,7 @@ import path from 'node:path';
 import { badInput } from '../../shared/errors.ts';
 import type { AnalysisResult, MetricsResult, Progress, SeriesResult } from '../../shared/schema.ts';
 import { metricsCsv, perClassCsv } from '../report/csv.ts';
-import { pointMetrics } from '../report/points.ts';
+import { pointMetrics } from '../../shared/points.ts';
 import { METRICS, metricName, type MetricKey, type MetricName } from '../../shared/metric-names.ts';
 import {
   analyzeInputs,

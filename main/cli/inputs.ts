@@ -12,7 +12,7 @@ import { FILE_ARRAY, type RoleOverrides } from '../io/index.ts';
 import { analyzeDataset, checkDevice, type AnalyzeOptions } from '../engine/index.ts';
 import type { Device } from '../engine/index.ts';
 import { analyzePaths } from '../plan/run.ts';
-import { pointMetrics } from '../report/points.ts';
+import { pointMetrics } from '../../shared/points.ts';
 import { didYouMean } from './suggest.ts';
 
 export interface OptionSpec {

@@ -13,6 +13,7 @@
  * is the residual, not h_i). Cost per pick: r²/2 multiply-adds, against r·D for a direct
  * float64 projection.
  */
+import { MAX_SAMPLES } from '../../shared/points.ts';
 import type { SampleCloud } from '../../shared/schema.ts';
 import type { Nc1Directions } from './nc1.ts';
 
@@ -20,7 +21,7 @@ import type { Nc1Directions } from './nc1.ts';
  * Whole-job bounds on the cloud (a series shares them among its points): 2 M numbers are
  * about 40 MB of JSON.
  */
-export const MAX_SAMPLES = 100_000;
+export { MAX_SAMPLES };
 export const MAX_SAMPLE_NUMBERS = 2_000_000;
 
 /** What a worker needs to turn a picked row's projections into its coordinates. */

@@ -5,7 +5,7 @@
  */
 import { METRICS, PER_CLASS_COLUMNS } from '../../shared/metric-names.ts';
 import type { AnalysisResult, MetricsResult, SplitMetrics } from '../../shared/schema.ts';
-import { reportPoints } from './points.ts';
+import { reportPoints } from '../../shared/points.ts';
 
 function cell(v: string | number | null | undefined): string {
   if (v === null || v === undefined) return '';

@@ -6,7 +6,7 @@
  */
 import type { AnalysisResult } from '../../shared/schema.ts';
 import { version } from '../version.ts';
-import { isSeries, lastPoint, pointMetrics, reportPoints, shownPoint } from './points.ts';
+import { isSeries, lastPoint, pointMetrics, reportPoints, shownPoint } from '../../shared/points.ts';
 import {
   appendix,
   cosines,

@@ -23,7 +23,7 @@ import type { AnalysisResult, MetricsResult } from '../../shared/schema.ts';
 import { FONTS } from './fonts.ts';
 import { CHARTS, type ChartDef } from '../../shared/charts/registry.ts';
 import { METRIC_REFERENCES, REFERENCES } from './groups.ts';
-import type { ReportPoint } from './points.ts';
+import type { ReportPoint } from '../../shared/points.ts';
 import type { Column, ReportWriter } from './writer.ts';
 
 /** An analysed file as the title block lists it. */

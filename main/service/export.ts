@@ -54,7 +54,7 @@ export async function exportBytes(
   const text = (s: string) => new TextEncoder().encode(s);
   // pdfkit and its fonts load only when someone exports.
   const report = await import('../report/index.ts');
-  const { shownPoint, pointName, isSeries } = await import('../report/points.ts');
+  const { shownPoint, pointName, isSeries } = await import('../../shared/points.ts');
   const shown = shownPoint(result, sources.point);
   const at = pointName(result, shown);
   // File names carry the run (the title, else the series' common name) and the point shown.

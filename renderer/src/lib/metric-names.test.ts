@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   FAMILIES,
@@ -10,6 +9,7 @@ import {
 } from '../../../shared/metric-names.ts';
 import type { MetricsResult } from '../../../shared/schema.ts';
 import e080 from '../../../../shared/fixtures/mnist-mlp/reference/mnist_small_epoch080.json';
+import doc from '../../../docs/metrics.md?raw';
 
 const reference = e080 as unknown as MetricsResult & Record<string, Record<string, number | null>>;
 
@@ -41,7 +41,6 @@ describe('metric names', () => {
   });
 
   it('give each metric a family, its own meaning and definition, and a row in docs/metrics.md', () => {
-    const doc = readFileSync(new URL('../../../docs/metrics.md', import.meta.url), 'utf8');
     // Each key, or its family name for the `*_means`/`*_weights` pairs, opens a `code` span.
     const documented = new Set([...doc.matchAll(/`([a-z0-9_]+)[ `]/g)].map((m) => m[1]));
     for (const m of METRICS) {

@@ -5,8 +5,10 @@
  * cached.
  */
 import {
+  EXACT_SCENE_CLASSES,
   centredMeans,
   etfScene,
+  etfSceneLarge,
   exactSubset,
   matMul,
   meanNorm,
@@ -16,6 +18,7 @@ import {
   toRows,
   transpose,
 } from '../../../shared/geometry.ts';
+import { MAX_SAMPLES, pointMetrics } from '../../../shared/points.ts';
 import type {
   AnalysisResult,
   Geometry,
@@ -25,8 +28,7 @@ import type {
 
 export type ViewMode = 'pca' | 'exact';
 
-/** The cloud never holds more than this many points (one GPU buffer, updated in place). */
-export const MAX_SAMPLES = 100_000;
+export { MAX_SAMPLES };
 
 export interface SamplePoints {
   /** xyz per point. */
@@ -57,11 +59,8 @@ export interface FrameSource {
   get(i: number): ViewFrame | null;
 }
 
-/** The metrics of every point of the result, in order. */
-export function resultPoints(result: AnalysisResult | null): MetricsResult[] {
-  if (!result) return [];
-  return result.schema === 'nc-lens/series@1' ? result.points.map((p) => p.metrics) : [result];
-}
+/** The metrics of every point of the result, in order (the one helper, shared/points.ts). */
+export const resultPoints = pointMetrics;
 
 /**
  * Samples projected through `basis3` (3×D) and shifted by `offset`; `keep` limits them to some
@@ -198,10 +197,12 @@ export function frameSource(
     if (anchor === undefined) {
       const m = points[last];
       const g = m?.geometry;
-      anchor =
-        epochs && mode === 'pca' && g && m.c >= 2
-          ? pcaBasis(centredMeans(g.means, g.global_mean, m.c, m.d), 3).basis
-          : null;
+      anchor = null;
+      if (epochs && mode === 'pca' && g && m.c >= 2)
+        anchor =
+          m.c > EXACT_SCENE_CLASSES
+            ? etfSceneLarge({ means: g.means, globalMean: g.global_mean, c: m.c, d: m.d }).basis
+            : pcaBasis(centredMeans(g.means, g.global_mean, m.c, m.d), 3).basis;
     }
     return anchor;
   };

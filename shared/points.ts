@@ -1,6 +1,16 @@
-/** A result as the report walks it: a list of points (one for a single result) and their x. */
-import { seriesX } from '../../shared/charts/registry.ts';
-import type { AnalysisResult, MetricsResult } from '../../shared/schema.ts';
+/**
+ * The points of a result, for everything that walks them (the app's views, the report, the
+ * CSV, the CLI): a list of points (one for a single result), their x, the point on screen;
+ * and the bound on the sample cloud both the engine and the 3-D view keep.
+ */
+import { seriesX } from './charts/registry.ts';
+import type { AnalysisResult, MetricsResult } from './schema.ts';
+
+/**
+ * The sample cloud never holds more than this many points, over a whole job (a series shares
+ * them among its points; the 3-D view keeps one GPU buffer of this size, updated in place).
+ */
+export const MAX_SAMPLES = 100_000;
 
 export interface ReportPoint {
   index: number;
@@ -33,7 +43,8 @@ export function reportPoints(result: AnalysisResult): ReportPoint[] {
 }
 
 /** The metrics of each point: the result itself when it is a single one. */
-export function pointMetrics(result: AnalysisResult): MetricsResult[] {
+export function pointMetrics(result: AnalysisResult | null): MetricsResult[] {
+  if (!result) return [];
   return isSeries(result) ? result.points.map((p) => p.metrics) : [result];
 }
 
