@@ -91,7 +91,7 @@ function parseOptions(argv: string[]) {
  * Opens all files (all or none), then guesses roles the way the app does: single-array files
  * together (features.npy + labels.npy belong together), each bundle on its own.
  */
-async function inspectFiles(paths: string[]): Promise<InspectedFile[]> {
+export async function inspectFiles(paths: string[]): Promise<InspectedFile[]> {
   const containers: Container[] = [];
   const models = new Map<string, InspectedFile>();
   try {

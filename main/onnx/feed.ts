@@ -34,6 +34,9 @@ export interface InputPlan {
   warnings: string[];
 }
 
+/** The largest fixed batch size fed (models fix 1, 32, 256…; a batch is allocated whole). */
+export const MAX_FIXED_BATCH = 8192;
+
 function isFeedable(type: string): type is FeedType {
   return type in FEEDABLE;
 }
@@ -71,6 +74,14 @@ export function planInput(modelFile: string, inputs: TensorInfo[], source: Array
       ]
     : [];
   const batchDim = input.shape[0];
+  // A fixed batch size is fed whole (zero-padded), so a declared 2**40 would be allocated.
+  if (typeof batchDim === 'number' && batchDim > MAX_FIXED_BATCH) {
+    throw badInput(
+      modelFile,
+      `input '${input.name}' with a batch size of at most ${MAX_FIXED_BATCH} (or a symbolic one)`,
+      `a fixed batch size of ${batchDim}`,
+    );
+  }
   return {
     name: input.name,
     type,
