@@ -328,6 +328,126 @@ export interface EtfScene {
 }
 
 /**
+ * Classes beyond which `etfScene` takes the closed form below: the Procrustes alignment of a
+ * C-vertex simplex works on C×C matrices (and a C×(C−1) simplex), which at C = 1 000 takes
+ * seconds and at C = 10 000 does not fit in memory.
+ */
+export const EXACT_SCENE_CLASSES = 64;
+
+/**
+ * The scene of `etfScene` in O(C·D²), for many classes. With Y the centred means minus their
+ * own mean (Y = P·X, P = I − 11ᵀ/C) and S = YᵀY, the simplex E (EEᵀ = s²P, s = r·√(C/(C−1)))
+ * best aligned to X in the means' span is E·U·Vᵀ for the SVD EᵀX = U·Σ·Vᵀ, which equals
+ * s·Y·S^(−1/2) (pseudo-inverse square root on the span): only D×D matrices. The same ideal as
+ * the Procrustes path wherever that one is unique (test/report/geometry-large.test.ts).
+ */
+export function etfSceneLarge(input: {
+  means: ArrayLike<number>;
+  globalMean: ArrayLike<number>;
+  c: number;
+  d: number;
+  weights?: ArrayLike<number> | null;
+  basis?: number[][];
+}): EtfScene {
+  const { c, d } = input;
+  const x = new Float64Array(c * d);
+  const colMean = new Float64Array(d);
+  let radius = 0;
+  for (let k = 0; k < c; k++) {
+    let n2 = 0;
+    for (let t = 0; t < d; t++) {
+      const v = input.means[k * d + t] - input.globalMean[t];
+      x[k * d + t] = v;
+      colMean[t] += v / c;
+      n2 += v * v;
+    }
+    radius += Math.sqrt(n2) / c;
+  }
+  // S = YᵀY (upper triangle, then mirrored), and Σ‖x_k‖² about the origin for `explained`.
+  const s = new Float64Array(d * d);
+  const y = new Float64Array(d);
+  for (let k = 0; k < c; k++) {
+    for (let t = 0; t < d; t++) y[t] = x[k * d + t] - colMean[t];
+    for (let a = 0; a < d; a++) {
+      const ya = y[a];
+      if (ya === 0) continue;
+      const row = a * d;
+      for (let b = a; b < d; b++) s[row + b] += ya * y[b];
+    }
+  }
+  for (let a = 0; a < d; a++) for (let b = 0; b < a; b++) s[a * d + b] = s[b * d + a];
+  const { values, vectors } = symmetricEigen(s, d);
+  const top = Math.max(values[d - 1] ?? 0, 0);
+  const kept: number[] = [];
+  for (let j = d - 1; j >= 0; j--) if (values[j] > RANK_TOL * top) kept.push(j);
+  let basis = input.basis;
+  let explained: number;
+  const trace = kept.reduce((a, j) => a + values[j], 0);
+  if (!basis) {
+    basis = kept.slice(0, 3).map((j) => Array.from({ length: d }, (_, i) => vectors[i * d + j]));
+    while (basis.length < 3) basis.push(new Array<number>(d).fill(0));
+    explained = trace > 0 ? kept.slice(0, 3).reduce((a, j) => a + values[j], 0) / trace : 1;
+  } else {
+    let part = 0;
+    for (const b of basis) {
+      for (let i = 0; i < d; i++) {
+        let sb = 0;
+        for (let j = 0; j < d; j++) sb += s[i * d + j] * b[j];
+        part += b[i] * sb;
+      }
+    }
+    explained = trace > 0 ? part / trace : 1;
+  }
+  // K = S^(−1/2)·Bᵀ (D×3): ideal (3-D) = scale·Y·K.
+  const scale = c > 1 ? radius * Math.sqrt(c / (c - 1)) : 0;
+  const kMat = new Float64Array(d * 3);
+  for (const j of kept) {
+    const inv = 1 / Math.sqrt(values[j]);
+    for (let a = 0; a < 3; a++) {
+      let vb = 0;
+      for (let i = 0; i < d; i++) vb += vectors[i * d + j] * basis[a][i];
+      for (let i = 0; i < d; i++) kMat[i * 3 + a] += vectors[i * d + j] * inv * vb;
+    }
+  }
+  const means: number[][] = [];
+  const ideal: number[][] = [];
+  for (let k = 0; k < c; k++) {
+    const m = [0, 0, 0];
+    const e = [0, 0, 0];
+    for (let t = 0; t < d; t++) {
+      const v = x[k * d + t];
+      const w = v - colMean[t];
+      for (let a = 0; a < 3; a++) {
+        m[a] += v * basis[a][t];
+        e[a] += w * kMat[t * 3 + a];
+      }
+    }
+    means.push(m);
+    ideal.push(e.map((v) => v * scale));
+  }
+  let weights: number[][] | null = null;
+  if (input.weights) {
+    const w = input.weights;
+    const rows: number[][] = [];
+    let wNorm = 0;
+    for (let k = 0; k < c; k++) {
+      const p = [0, 0, 0];
+      let n2 = 0;
+      for (let t = 0; t < d; t++) {
+        const v = w[k * d + t];
+        n2 += v * v;
+        for (let a = 0; a < 3; a++) p[a] += v * basis[a][t];
+      }
+      wNorm += Math.sqrt(n2) / c;
+      rows.push(p);
+    }
+    const f = wNorm > 0 ? radius / wNorm : 0;
+    weights = rows.map((r) => r.map((v) => v * f));
+  }
+  return { means, ideal, weights, basis, explained, radius, fits: c <= d + 1 };
+}
+
+/**
  * The full 3-D scene of one result: PCA of the centred means (or the given fixed `basis`),
  * the means, the ideal ETF aligned to them in the means' own span (exact, before projection),
  * and the rescaled classifier rows.
@@ -341,6 +461,7 @@ export function etfScene(input: {
   basis?: number[][];
 }): EtfScene {
   const { c, d } = input;
+  if (c > EXACT_SCENE_CLASSES) return etfSceneLarge(input);
   const centred = centredMeans(input.means, input.globalMean, c, d);
   const pca = input.basis ? null : pcaBasis(centred, 3);
   const basis = input.basis ?? pca!.basis;

@@ -10,6 +10,8 @@ import type { Progress } from '../../../shared/schema.ts';
 import { ROUTES, TOKEN_HEADER } from '../../../shared/transport.ts';
 import type { CallMethod, Envelope } from '../../../shared/transport.ts';
 import { plainMethods, type ClientApi } from './client.ts';
+import type { Transport } from './wire-page.ts';
+import { wireRequest } from './wire.ts';
 
 /** What a refused connection means here: the `nc-lens serve` process is gone. */
 const SERVER_GONE = 'the NC Lens server is not reachable; restart nc-lens serve and reload';
@@ -20,26 +22,39 @@ export interface HttpClientOptions {
   token: string;
   /** Hands exported bytes to the user (a download in the page). */
   save?: (file: { name: string; mime: string; data: Uint8Array }) => void;
+  /** How requests travel and are parsed; default `wireRequest` here (the page: its worker). */
+  transport?: Transport;
 }
 
 export function createHttpClient(options: HttpClientOptions): ClientApi {
   const base = options.base ?? '';
   const headers = { [TOKEN_HEADER]: options.token };
+  const transport = options.transport ?? wireRequest;
 
-  async function post(route: string, body: unknown): Promise<Response> {
-    try {
-      return await fetch(base + route, {
-        method: 'POST',
-        headers: { ...headers, 'Content-Type': 'application/json' },
-        body: JSON.stringify(body),
-      });
-    } catch {
-      throw new NcLensError('internal', SERVER_GONE);
+  async function request<T>(
+    route: string,
+    body: unknown,
+    onProgress?: (p: Progress) => void,
+  ): Promise<T> {
+    const reply = await transport(
+      { url: base + route, headers, body: JSON.stringify(body), stream: !!onProgress },
+      (p) => onProgress?.(p as Progress),
+    );
+    if (reply.kind === 'unreachable') throw new NcLensError('internal', SERVER_GONE);
+    if (reply.kind === 'stream') {
+      if (!reply.outcome) throw new NcLensError('internal', SERVER_GONE);
+      return valueOf<T>(reply.outcome);
     }
+    if (reply.envelope) return valueOf<T>(reply.envelope);
+    const error: ErrorValue = {
+      code: 'internal',
+      message: `server: ${reply.status} ${reply.text.trim()}`,
+    };
+    throw fromErrorValue(error);
   }
 
   async function call<T>(method: CallMethod, ...args: unknown[]): Promise<T> {
-    return unwrap<T>(await post(ROUTES.call + method, { args }));
+    return request<T>(ROUTES.call + method, { args });
   }
 
   async function upload(file: File): Promise<FileRef> {
@@ -55,26 +70,21 @@ export function createHttpClient(options: HttpClientOptions): ClientApi {
 
   const api: ClientApi = {
     ...plainMethods(call),
-    async analyze(onProgress?: (p: Progress) => void): Promise<SessionState> {
-      const res = await post(ROUTES.analyze, {});
-      if (!res.ok || !res.body) return unwrap(res);
-      let outcome: Envelope<SessionState> | undefined;
-      try {
-        for await (const ev of serverSentEvents(res.body)) {
-          if (ev.event === 'progress') onProgress?.(JSON.parse(ev.data) as Progress);
-          else if (ev.event === 'result') outcome = { ok: true, value: JSON.parse(ev.data) };
-          else if (ev.event === 'error') outcome = { ok: false, error: JSON.parse(ev.data) };
-        }
-      } catch {
-        // The stream broke: the server went away mid-analysis.
-      }
-      if (!outcome) throw new NcLensError('internal', SERVER_GONE);
-      if (!outcome.ok) throw fromErrorValue(outcome.error);
-      return outcome.value;
+    analyze(onProgress?: (p: Progress) => void): Promise<SessionState> {
+      return request<SessionState>(ROUTES.analyze, {}, onProgress ?? (() => undefined));
     },
     async exportResult(format: ExportFormat, extra?: { viewPng?: Uint8Array; title?: string }) {
       const viewPng = extra?.viewPng ? base64(extra.viewPng) : undefined;
-      const res = await post(ROUTES.export, { format, title: extra?.title, viewPng });
+      let res: Response;
+      try {
+        res = await fetch(base + ROUTES.export, {
+          method: 'POST',
+          headers: { ...headers, 'Content-Type': 'application/json' },
+          body: JSON.stringify({ format, title: extra?.title, viewPng }),
+        });
+      } catch {
+        throw new NcLensError('internal', SERVER_GONE);
+      }
       if (!res.ok) return unwrap(res);
       const name = decodeURIComponent(res.headers.get('x-nc-lens-name') ?? `nc-lens.${format}`);
       const mime = res.headers.get('content-type') ?? 'application/octet-stream';
@@ -92,6 +102,11 @@ export function createHttpClient(options: HttpClientOptions): ClientApi {
   return api;
 }
 
+function valueOf<T>(envelope: Envelope<unknown>): T {
+  if (envelope.ok) return envelope.value as T;
+  throw fromErrorValue(envelope.error);
+}
+
 /** The value of an `Envelope` response, or its error rebuilt as an NcLensError. */
 async function unwrap<T>(res: Response): Promise<T> {
   const text = await res.text();
@@ -101,38 +116,9 @@ async function unwrap<T>(res: Response): Promise<T> {
   } catch {
     body = undefined;
   }
-  if (body && typeof body === 'object' && 'ok' in body) {
-    if (body.ok) return body.value;
-    throw fromErrorValue(body.error);
-  }
+  if (body && typeof body === 'object' && 'ok' in body) return valueOf<T>(body);
   const error: ErrorValue = { code: 'internal', message: `server: ${res.status} ${text.trim()}` };
   throw fromErrorValue(error);
-}
-
-/** Parses a text/event-stream body into its events. */
-export async function* serverSentEvents(
-  body: ReadableStream<Uint8Array>,
-): AsyncGenerator<{ event: string; data: string }> {
-  const reader = body.getReader();
-  const decoder = new TextDecoder();
-  let buffer = '';
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (value) buffer += decoder.decode(value, { stream: true });
-    let end: number;
-    while ((end = buffer.indexOf('\n\n')) >= 0) {
-      const block = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      let event = 'message';
-      const data: string[] = [];
-      for (const line of block.split('\n')) {
-        if (line.startsWith('event: ')) event = line.slice(7);
-        else if (line.startsWith('data: ')) data.push(line.slice(6));
-      }
-      yield { event, data: data.join('\n') };
-    }
-    if (done) return;
-  }
 }
 
 function base64(bytes: Uint8Array): string {

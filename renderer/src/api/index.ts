@@ -7,6 +7,7 @@ import type { ClientApi } from './client.ts';
 import { createElectronClient } from './electron-client.ts';
 import { createHttpClient } from './http-client.ts';
 import { download, pageToken } from './page.ts';
+import { workerTransport } from './wire-page.ts';
 
 export type { ClientApi, ShellCommand } from './client.ts';
 
@@ -21,6 +22,10 @@ let api: ClientApi | undefined;
 export function getApi(): ClientApi {
   api ??= window.ncLens
     ? createElectronClient(window.ncLens)
-    : createHttpClient({ token: pageToken(), save: download });
+    : createHttpClient({
+        token: pageToken(),
+        save: download,
+        transport: workerTransport() ?? undefined,
+      });
   return api;
 }

@@ -1,0 +1,144 @@
+/**
+ * Reading the browser shell's responses: an API envelope (JSON) or an analysis's event
+ * stream. No DOM here: the same code runs in Node (the service tests), on the page, and in
+ * the page's transport worker (wire-worker.ts), which keeps parsing a result of many classes
+ * (tens of MB of JSON) off the main thread and hands its large number arrays over as typed
+ * arrays, transferred rather than copied.
+ */
+import type { Envelope } from '../../../shared/transport.ts';
+
+/** What a POST to the server came back as. */
+export type WireReply =
+  /** A JSON envelope, or text that is none (a server error page): `text` then. */
+  | { kind: 'envelope'; status: number; envelope: Envelope<unknown> | null; text: string }
+  /** An event stream ended: the last `result` or `error` event, if any. */
+  | { kind: 'stream'; outcome: Envelope<unknown> | null }
+  | { kind: 'unreachable' };
+
+export interface WireRequest {
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+  /** The answer is an event stream (analyze): progress events go to `onProgress`. */
+  stream: boolean;
+}
+
+/** Parses a text/event-stream body into its events. */
+export async function* serverSentEvents(
+  body: ReadableStream<Uint8Array>,
+): AsyncGenerator<{ event: string; data: string }> {
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
+  // The result event can be tens of MB: chunks are kept in a list and joined once an event
+  // ends, and each chunk is searched for the end of an event only once.
+  let parts: string[] = [];
+  let carry = '';
+  for (;;) {
+    const { value, done } = await reader.read();
+    let chunk = value ? decoder.decode(value, { stream: true }) : '';
+    if (done) chunk += decoder.decode();
+    // `carry` is the tail of the previous chunk that may begin a '\n\n' across chunks.
+    let text = carry + chunk;
+    carry = '';
+    let end: number;
+    while ((end = text.indexOf('\n\n')) >= 0) {
+      parts.push(text.slice(0, end));
+      text = text.slice(end + 2);
+      yield parseEvent(parts.join(''));
+      parts = [];
+    }
+    if (text.endsWith('\n')) {
+      parts.push(text.slice(0, -1));
+      carry = '\n';
+    } else parts.push(text);
+    if (done) return;
+  }
+}
+
+function parseEvent(block: string): { event: string; data: string } {
+  let event = 'message';
+  const data: string[] = [];
+  for (const line of block.split('\n')) {
+    if (line.startsWith('event: ')) event = line.slice(7);
+    else if (line.startsWith('data: ')) data.push(line.slice(6));
+  }
+  return { event, data: data.join('\n') };
+}
+
+/** POSTs `req` and reads the answer; `onProgress` gets each progress event's data. */
+export async function wireRequest(
+  req: WireRequest,
+  onProgress: (data: unknown) => void,
+): Promise<WireReply> {
+  let res: Response;
+  try {
+    res = await fetch(req.url, {
+      method: 'POST',
+      headers: { ...req.headers, 'Content-Type': 'application/json' },
+      body: req.body,
+    });
+  } catch {
+    return { kind: 'unreachable' };
+  }
+  if (req.stream && res.ok && res.body) {
+    let outcome: Envelope<unknown> | null = null;
+    try {
+      for await (const ev of serverSentEvents(res.body)) {
+        if (ev.event === 'progress') onProgress(JSON.parse(ev.data));
+        else if (ev.event === 'result') outcome = { ok: true, value: JSON.parse(ev.data) };
+        else if (ev.event === 'error') outcome = { ok: false, error: JSON.parse(ev.data) };
+      }
+    } catch {
+      // The stream broke: the server went away mid-analysis.
+    }
+    return { kind: 'stream', outcome };
+  }
+  const text = await res.text();
+  let envelope: Envelope<unknown> | null = null;
+  try {
+    const body = JSON.parse(text) as unknown;
+    if (body && typeof body === 'object' && 'ok' in body) envelope = body as Envelope<unknown>;
+  } catch {
+    envelope = null;
+  }
+  return { kind: 'envelope', status: res.status, envelope, text: envelope ? '' : text };
+}
+
+/** Geometry fields that grow with C·D or with the sample cloud. */
+const LARGE_GEOMETRY = ['means', 'weights'] as const;
+const LARGE_SAMPLES = ['basis', 'coords', 'classes'] as const;
+/** Arrays shorter than this stay plain arrays (a few classes: nothing to gain). */
+export const TYPED_FROM = 20_000;
+
+/**
+ * Replaces the large number arrays of every result in `value` (geometry means, weights, the
+ * sample cloud, the cosine summary) by Float64Arrays, in place, and returns their buffers to
+ * transfer. The arrays are read only (by index and length), never grown, so the views take
+ * either kind.
+ */
+export function packLargeArrays(value: unknown): ArrayBuffer[] {
+  const buffers: ArrayBuffer[] = [];
+  const pack = (o: Record<string, unknown> | undefined, keys: readonly string[]) => {
+    if (!o) return;
+    for (const k of keys) {
+      const a = o[k];
+      if (Array.isArray(a) && a.length >= TYPED_FROM) {
+        const t = Float64Array.from(a as number[]);
+        o[k] = t;
+        buffers.push(t.buffer);
+      }
+    }
+  };
+  const visit = (m: unknown) => {
+    const g = (m as { geometry?: Record<string, unknown> } | null)?.geometry;
+    if (!g) return;
+    pack(g, LARGE_GEOMETRY);
+    pack(g.samples as Record<string, unknown> | undefined, LARGE_SAMPLES);
+    pack(g.cosine_summary as Record<string, unknown> | undefined, ['cos']);
+  };
+  const result = (value as { result?: unknown } | null)?.result;
+  const points = (result as { points?: { metrics: unknown }[] } | null)?.points;
+  if (Array.isArray(points)) points.forEach((p) => visit(p.metrics));
+  else visit(result);
+  return buffers;
+}
