@@ -81,7 +81,7 @@ export function recentFiles(previous: string[], paths: string[], max = 10): stri
 }
 
 /** Extensions of the files the app opens: its file associations and its Open dialog. */
-export const FILE_EXTENSIONS = ['npy', 'npz', 'onnx', 'pb', 'safetensors'];
+export const FILE_EXTENSIONS = ['npy', 'npz', 'onnx', 'pb', 'safetensors', 'pt', 'pth', 'bin'];
 
 const OPENABLE = new RegExp(`\\.(${FILE_EXTENSIONS.join('|')})$`, 'i');
 

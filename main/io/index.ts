@@ -12,7 +12,8 @@ import { readNpzFile } from './npz.ts';
 import { readTensorFile } from './onnx-tensor.ts';
 import { guessRoles } from './roles.ts';
 import { readSafetensorsFile } from './safetensors.ts';
-import { sniffFormat, SUPPORTED_FORMATS } from './sniff.ts';
+import { HEAD_BYTES, sniffFormat, SUPPORTED_FORMATS } from './sniff.ts';
+import { readTorchFile } from './torch.ts';
 import type { ArraySource, Container, Dataset, Format, Role } from './types.ts';
 
 export { assertFinite } from './validate.ts';
@@ -28,6 +29,7 @@ const READERS: Record<Exclude<Format, 'onnx-model'>, (file: string) => Promise<C
   npz: readNpzFile,
   'onnx-tensor': readTensorFile,
   safetensors: readSafetensorsFile,
+  torch: readTorchFile,
 };
 
 /** The file's format, by content then extension; undefined when unrecognised. */
@@ -37,7 +39,7 @@ export async function fileFormat(path: string): Promise<Format | undefined> {
   });
   if (!info.isFile()) throw badInput(path, 'a file', 'a directory or device');
   const handle = await open(path, 'r');
-  const head = await readHead(handle, 16).finally(() => handle.close());
+  const head = await readHead(handle, HEAD_BYTES).finally(() => handle.close());
   return sniffFormat(path, head, info.size);
 }
 

@@ -39,7 +39,7 @@ export async function readNpzFile(file: string): Promise<Container> {
   }
 }
 
-async function openZip(file: string): Promise<yauzl.ZipFile> {
+export async function openZip(file: string): Promise<yauzl.ZipFile> {
   try {
     return await yauzl.openPromise(file, { lazyEntries: true, autoClose: false });
   } catch (e) {
@@ -60,7 +60,7 @@ function zipError(file: string, e: unknown): Error {
   return badInput(file, 'a readable zip archive', msg.split('\n')[0]);
 }
 
-function listEntries(zip: yauzl.ZipFile, file: string): Promise<yauzl.Entry[]> {
+export function listEntries(zip: yauzl.ZipFile, file: string): Promise<yauzl.Entry[]> {
   return new Promise((resolve, reject) => {
     const entries: yauzl.Entry[] = [];
     zip.on('entry', (entry: yauzl.Entry) => {
@@ -76,7 +76,7 @@ function listEntries(zip: yauzl.ZipFile, file: string): Promise<yauzl.Entry[]> {
 /** Deflate's best ratio is about 1032:1; an entry claiming more is lying about its size. */
 const MAX_DEFLATE_RATIO = 1032;
 
-async function entryBytes(
+export async function entryBytes(
   zip: yauzl.ZipFile,
   entry: yauzl.Entry,
   handle: FileHandle,

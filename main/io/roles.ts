@@ -79,6 +79,12 @@ export function guessSetRoles<T extends ArrayInfo>(
   const bundles = files.filter((f) => f.length > 1);
   for (const b of bundles) for (const [a, r] of guessRoles(free(b))) roles.set(a, r);
   const context = bundles.flat().find((a) => roles.get(a) === 'features');
+  // A bundle without features (a state_dict) is guessed again beside the features it serves.
+  const hasFeatures = (b: readonly T[]) =>
+    b.some((a) => roles.get(a) === 'features' || roles.get(a) === 'layer');
+  for (const b of bundles.filter((x) => context && !hasFeatures(x))) {
+    for (const [a, r] of guessRoles(free(b), context!.shape)) roles.set(a, r);
+  }
   const singles = free(files.filter((f) => f.length === 1).flat());
   for (const [a, r] of guessRoles(singles, context?.shape)) roles.set(a, r);
   return roles;
@@ -118,7 +124,33 @@ export function guessRoles<T extends ArrayInfo>(
   if (shape) fillByShape(unnamed(), [...shape], roles, taken);
   for (const a of unnamed()) roles.set(a, 'ignore');
   onlySplit(arrays, roles);
+  lastLayerClassifier(arrays, roles, shape ? product(shape.slice(1)) : undefined);
   return roles;
+}
+
+const LAYER_WEIGHT = /^(.+)[._](weight|bias)$/i;
+
+/**
+ * A state_dict names every layer's `*.weight` and `*.bias`: the classifier is the last 2-D
+ * weight that is C×D (D the features' width, when known), with the bias of its layer; the
+ * other layers' weights and biases are ignored.
+ */
+function lastLayerClassifier<T extends ArrayInfo>(
+  arrays: readonly T[],
+  roles: Map<T, Role>,
+  d: number | undefined,
+): void {
+  const weights = arrays.filter((a) => roles.get(a) === 'weight');
+  if (weights.length < 2 || !weights.every((w) => LAYER_WEIGHT.test(w.name))) return;
+  const fits = weights.filter((w) => w.shape.length === 2 && (d === undefined || w.shape[1] === d));
+  const chosen = fits.at(-1);
+  if (!chosen) return;
+  const layer = LAYER_WEIGHT.exec(chosen.name)![1];
+  for (const w of weights) if (w !== chosen) roles.set(w, 'ignore');
+  for (const b of arrays.filter((a) => roles.get(a) === 'bias')) {
+    const m = LAYER_WEIGHT.exec(b.name);
+    if (m && m[1] !== layer) roles.set(b, 'ignore');
+  }
 }
 
 /**

@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import { NPY_MAGIC } from './npy.ts';
+import { LEGACY_MAGIC } from './torch.ts';
 import type { Format } from './types.ts';
 
 const ZIP_MAGICS = [
@@ -18,16 +19,32 @@ const EXTENSIONS: Record<string, Format> = {
   '.tensor': 'onnx-tensor',
   '.onnx': 'onnx-model',
   '.safetensors': 'safetensors',
+  '.pt': 'torch',
+  '.pth': 'torch',
+  '.bin': 'torch',
 };
 
-export const SUPPORTED_FORMATS = 'a .npy, .npz, ONNX TensorProto (.pb) or .safetensors file';
+export const SUPPORTED_FORMATS =
+  'a .npy, .npz, ONNX TensorProto (.pb), .safetensors or PyTorch (.pt) file';
 
-/** `head`: the file's first 16 bytes or fewer; `size`: its length. */
+/** How many leading bytes `sniffFormat` looks at (a zip's first entry name included). */
+export const HEAD_BYTES = 512;
+
+/** `head`: the file's first HEAD_BYTES bytes or fewer; `size`: its length. */
 export function sniffFormat(file: string, head: Uint8Array, size: number): Format | undefined {
   if (startsWith(head, NPY_MAGIC)) return 'npy';
-  if (ZIP_MAGICS.some((m) => startsWith(head, m))) return 'npz';
+  if (startsWith(head, LEGACY_MAGIC)) return 'torch';
+  if (ZIP_MAGICS.some((m) => startsWith(head, m))) return isTorchZip(head) ? 'torch' : 'npz';
   if (looksLikeSafetensors(head, size)) return 'safetensors';
   return EXTENSIONS[path.extname(file).toLowerCase()];
+}
+
+/** torch.save's zip archives start with the entry `<name>/data.pkl`. */
+function isTorchZip(head: Uint8Array): boolean {
+  if (head.length < 30) return false;
+  const length = head[26] | (head[27] << 8);
+  const name = Buffer.from(head.subarray(30, 30 + length)).toString('latin1');
+  return /^([^/]+\/)?data\.pkl$/.test(name);
 }
 
 function startsWith(head: Uint8Array, magic: ArrayLike<number>): boolean {

@@ -10,7 +10,7 @@ export type { Role };
 export type DType =
   'f2' | 'bf16' | 'f4' | 'f8' | 'i1' | 'i2' | 'i4' | 'i8' | 'u1' | 'u2' | 'u4' | 'u8' | 'b1';
 
-export type Format = 'npy' | 'npz' | 'onnx-tensor' | 'onnx-model' | 'safetensors';
+export type Format = 'npy' | 'npz' | 'onnx-tensor' | 'onnx-model' | 'safetensors' | 'torch';
 
 export interface ArrayInfo {
   /** Array name: the npz entry without `.npy`, the tensor name, or the file's base name. */

@@ -160,7 +160,7 @@ describe('every file in fixtures/formats/bad fails with a clear one-line message
   it('an ONNX model given as an activation file points to --model', async () => {
     const model = fixture('../mnist-mlp/mnist_small.onnx');
     expect(await failure(openFile(model))).toMatch(
-      /mnist_small\.onnx: expected a \.npy, \.npz, ONNX TensorProto \(\.pb\) or \.safetensors file, found an ONNX model \(give models with --model\)$/,
+      /mnist_small\.onnx: expected a \.npy, \.npz, ONNX TensorProto \(\.pb\), \.safetensors or PyTorch \(\.pt\) file, found an ONNX model \(give models with --model\)$/,
     );
   });
 
