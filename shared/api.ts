@@ -109,6 +109,18 @@ export interface AppInfo {
 
 export type ExportFormat = 'json' | 'csv' | 'csv-per-class' | 'pdf';
 
+/** Classes per side of one `cosineTile` at most. */
+export const MAX_TILE_CLASSES = 512;
+
+/** Cosines of the centred class means μ_k − μ_G between two lists of classes. */
+export interface CosineTile {
+  /** Class positions (indices into the point's `geometry.labels`) of the rows and columns. */
+  rows: number[];
+  cols: number[];
+  /** rows.length × cols.length, row-major, float64. */
+  cos: number[];
+}
+
 export interface NcLensApi {
   info(): Promise<AppInfo>;
   state(): Promise<SessionState>;
@@ -128,6 +140,12 @@ export interface NcLensApi {
    * per-class CSV and the report's 3D, heatmap, norm and per-class pages show it.
    */
   selectPoint(index: number): Promise<SessionState>;
+  /**
+   * A tile of the cosine matrix of series point `point` (−1: the last), computed from the class
+   * means the service keeps: the heatmap zooms into full resolution with it. At most
+   * MAX_TILE_CLASSES rows and columns.
+   */
+  cosineTile(point: number, rows: number[], cols: number[]): Promise<CosineTile>;
   /** Analyses the current files with their roles. Progress arrives through `onProgress`. */
   analyze(onProgress?: (p: Progress) => void): Promise<SessionState>;
   /** Cancels a running analysis; `analyze` then rejects with code 'cancelled'. */

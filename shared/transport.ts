@@ -19,6 +19,7 @@ export const CALL_METHODS = [
   'setCentering',
   'selectPoint',
   'cancel',
+  'cosineTile',
 ] as const satisfies readonly (keyof NcLensApi)[];
 export type CallMethod = (typeof CALL_METHODS)[number];
 

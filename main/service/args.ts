@@ -88,6 +88,13 @@ export function callArgs(method: CallMethod, body: unknown): unknown[] {
       if (!CENTERINGS.includes(args[0] as string))
         throw badInput(undefined, "centering 'class-means' or 'samples'", describe(args[0]));
       return [args[0]];
+    case 'cosineTile': {
+      count(3);
+      if (!Number.isInteger(args[0]) || (args[0] as number) < -1)
+        throw badInput(undefined, 'a point index (an integer, −1 for the last)', describe(args[0]));
+      // The class lists are checked against the result by the service (main/service/tile.ts).
+      return [args[0], args[1], args[2]];
+    }
   }
 }
 

@@ -10,6 +10,7 @@ import { basename } from 'node:path';
 import type {
   AppInfo,
   ArrayEntry,
+  CosineTile,
   ExportFormat,
   FileEntry,
   FileRef,
@@ -40,6 +41,7 @@ import {
   type RoleArray,
 } from './model.ts';
 import { checkedFilePath } from './paths.ts';
+import { cosineTile } from './tile.ts';
 
 /** A file the user gave: where it is on disk and the name to show (uploads live in a temp dir). */
 export interface ResolvedFile {
@@ -190,6 +192,10 @@ export class AnalysisService implements NcLensApi {
       throw badInput(undefined, 'a point index (an integer, −1 for the last)', `${index}`);
     this.point = index;
     return this.state();
+  }
+
+  async cosineTile(point: number, rows: number[], cols: number[]): Promise<CosineTile> {
+    return cosineTile(this.result, point, rows, cols);
   }
 
   async setCentering(centering: Centering): Promise<SessionState> {
@@ -469,7 +475,6 @@ export class AnalysisService implements NcLensApi {
       const run = await runModel(model.path, featuresTensor, splits, {
         signal: opts.signal,
         onProgress: modelProgress(opts.onProgress),
-        renamed: renamedError,
       });
       if (opts.signal.aborted) {
         await run.close();

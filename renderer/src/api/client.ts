@@ -28,6 +28,7 @@ type PlainMethods = Pick<
   | 'setCentering'
   | 'selectPoint'
   | 'cancel'
+  | 'cosineTile'
 >;
 
 /** The API methods that are one request and one answer, the same over every transport. */
@@ -45,5 +46,6 @@ export function plainMethods(
     setCentering: (centering) => call('setCentering', centering),
     selectPoint: (index) => call('selectPoint', index),
     cancel: () => call('cancel'),
+    cosineTile: (point, rows, cols) => call('cosineTile', point, rows, cols),
   };
 }
