@@ -21,13 +21,20 @@ import { createModelSession } from './model-session.ts';
 
 export { inspectModel, type ModelInfo } from './inspect.ts';
 
+/**
+ * Where an input or label array comes from: a file holding that array alone, or an array
+ * already opened by the caller (a bundle's member), which the caller keeps open and closes;
+ * `file` is how messages name it (`bundle.npz:inputs`).
+ */
+export type ModelArray = string | { file: string; array: ArraySource };
+
 export interface ModelDatasetOptions {
   model: string;
   /** Training split: inputs (any shape the model accepts) and one label per row. */
-  inputs: string;
-  labels: string;
-  testInputs?: string;
-  testLabels?: string;
+  inputs: ModelArray;
+  labels: ModelArray;
+  testInputs?: ModelArray;
+  testLabels?: ModelArray;
   /** Tensor to take as features; default: the input of the classifier found. */
   featuresTensor?: string;
   /** Rows per onnxruntime run (default 256; a model with a fixed batch size uses its own). */
@@ -73,8 +80,10 @@ function featuresTensor(file: string, info: ModelInfo, wanted?: string): string 
   return info.classifier.featuresTensor;
 }
 
-/** The single array stored in `file`. */
-async function openArray(file: string, opened: Container[]): Promise<ArraySource> {
+/** The array given, or the single array stored in the file named. */
+async function openArray(from: ModelArray, opened: Container[]): Promise<ArraySource> {
+  if (typeof from !== 'string') return from.array;
+  const file = from;
   const container = await openFile(file);
   opened.push(container);
   if (container.arrays.length !== 1)
@@ -87,15 +96,20 @@ interface Opened {
   labels: Container[];
 }
 
+/** How messages name an input or label array. */
+const arrayName = (from: ModelArray): string => (typeof from === 'string' ? from : from.file);
+
 async function openSplitFiles(
-  inputsFile: string,
-  labelsFile: string | undefined,
+  inputsFrom: ModelArray,
+  labelsFrom: ModelArray | undefined,
   opened: Opened,
   minClasses: number,
 ): Promise<{ inputs: ArraySource; labels: ArraySource }> {
-  if (!labelsFile) throw badInput(inputsFile, 'a labels file for these inputs', 'none');
-  const inputs = await openArray(inputsFile, opened.inputs);
-  const labels = await openArray(labelsFile, opened.labels);
+  const inputsFile = arrayName(inputsFrom);
+  if (!labelsFrom) throw badInput(inputsFile, 'a labels file for these inputs', 'none');
+  const labelsFile = arrayName(labelsFrom);
+  const inputs = await openArray(inputsFrom, opened.inputs);
+  const labels = await openArray(labelsFrom, opened.labels);
   if (inputs.rows === 0) throw badInput(inputsFile, 'at least one sample', '0 rows');
   if (labels.rows !== inputs.rows || labels.rowSize !== 1)
     throw badInput(

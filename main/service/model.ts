@@ -4,16 +4,13 @@
  * beside it that the model accepts are guessed as its inputs, and the analysis runs the model
  * on them (main/onnx) before the engine sees the features, as `nc-lens analyze --model` does.
  */
-import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { stat } from 'node:fs/promises';
 import type { ModelEntry, Role } from '../../shared/api.ts';
 import { badInput } from '../../shared/errors.ts';
 import type { Progress } from '../../shared/schema.ts';
 import { formatShape } from '../../shared/format.ts';
 import { INTEGRAL } from '../io/decode.ts';
 import type { ArraySource, Container, Dataset } from '../io/types.ts';
-import { encodeNpy, type NpyData } from '../io/write-npz.ts';
 import type { ModelInfo } from '../onnx/index.ts';
 import { planInput } from '../onnx/feed.ts';
 
@@ -177,7 +174,7 @@ export interface ModelRun {
   /** What the run was computed from (`runKey`): the same key, the same features. */
   key: string;
   dataset: Dataset;
-  /** Closes what the dataset reads and removes the copies of bundle arrays. */
+  /** Closes what the dataset reads (the model's outputs kept on disk included). */
   close(): Promise<void>;
 }
 
@@ -191,71 +188,34 @@ export function runKey(modelFile: string, featuresTensor: string, splits: ModelS
 
 /**
  * The model run over the split arrays (main/onnx, as `nc-lens analyze --model`): the Dataset
- * the engine analyses. `renamed` shows the copies of bundle arrays by `bundle:array` in errors.
+ * the engine analyses. The arrays are read where they are, a bundle's members included (the
+ * session keeps their files open); errors name a member as `path:array`, which the session
+ * shows by the file's name.
  */
 export async function runModel(
   modelFile: string,
   featuresTensor: string,
   splits: ModelSplits,
-  opts: {
-    signal: AbortSignal;
-    onProgress?: (p: Progress) => void;
-    renamed: (e: unknown, f: { path: string; name: string }) => unknown;
-  },
+  opts: { signal: AbortSignal; onProgress?: (p: Progress) => void },
 ): Promise<ModelRun> {
-  let tempDir: string | undefined;
-  const temp = async () => (tempDir ??= await mkdtemp(join(tmpdir(), 'nc-lens-model-')));
-  const removeTemp = () => (tempDir ? rm(tempDir, { recursive: true, force: true }) : undefined);
-  const copies: { path: string; name: string }[] = [];
-  const pathOf = async (a: RoleArray | undefined) => {
-    if (!a) return undefined;
-    const path = await singleArrayFile(a, temp);
-    if (path !== a.container.file) copies.push({ path, name: `${a.fileName}:${a.array.name}` });
-    return path;
-  };
-  try {
-    const { openModelDataset } = await onnx();
-    const { dataset, close } = await openModelDataset({
-      model: modelFile,
-      inputs: (await pathOf(splits.inputs))!,
-      labels: (await pathOf(splits.labels))!,
-      testInputs: await pathOf(splits.test_inputs),
-      testLabels: await pathOf(splits.test_labels),
-      featuresTensor,
-      signal: opts.signal,
-      onProgress: opts.onProgress,
-    });
-    return {
-      key: runKey(modelFile, featuresTensor, splits),
-      dataset,
-      close: async () => {
-        await close();
-        await removeTemp();
-      },
+  const from = (a: RoleArray | undefined) =>
+    a && {
+      file:
+        a.container.arrays.length === 1 ? a.container.file : `${a.container.file}:${a.array.name}`,
+      array: a.array,
     };
-  } catch (e) {
-    await removeTemp();
-    throw copies.reduce((err, c) => opts.renamed(err, c), e);
-  }
-}
-
-/**
- * A path holding `a` alone: its own file when it is the only array there, else a .npy written
- * to `tempDir` (the model reader takes single-array files; a bundle's inputs and labels are
- * copied out). Integers stay integers so labels remain class indices.
- */
-async function singleArrayFile(a: RoleArray, tempDir: () => Promise<string>): Promise<string> {
-  if (a.container.arrays.length === 1) return a.container.file;
-  const { array } = a;
-  const values = await array.readRows(0, array.rows);
-  const data: NpyData = INTEGRAL.has(array.dtype)
-    ? BigInt64Array.from(values, (v) => BigInt(v))
-    : array.dtype === 'f8'
-      ? values
-      : Float32Array.from(values);
-  const path = join(await tempDir(), `${a.role}.npy`);
-  await writeFile(path, encodeNpy(data, array.shape.length ? [...array.shape] : [1]));
-  return path;
+  const { openModelDataset } = await onnx();
+  const { dataset, close } = await openModelDataset({
+    model: modelFile,
+    inputs: from(splits.inputs)!,
+    labels: from(splits.labels)!,
+    testInputs: from(splits.test_inputs),
+    testLabels: from(splits.test_labels),
+    featuresTensor,
+    signal: opts.signal,
+    onProgress: opts.onProgress,
+  });
+  return { key: runKey(modelFile, featuresTensor, splits), dataset, close };
 }
 
 /** The progress of running the model, named as the user sees it. */

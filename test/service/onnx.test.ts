@@ -2,7 +2,7 @@
  * ONNX models in the service: a model opened with its inputs and labels is analysed by running
  * it (real onnxruntime), giving what `nc-lens analyze --model` gives on the same files.
  */
-import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -152,6 +152,9 @@ describe('AnalysisService: an ONNX model with its inputs and labels', () => {
       expect(roles).toEqual({ images: 'inputs', targets: 'labels' });
       const r = (await s.analyze()).result as MetricsResult;
       expect(Math.abs(r.nc1! - cliNc1)).toBeLessThanOrEqual(1e-9 * Math.max(1, cliNc1));
+      // The bundle's members are read in place: no copy of them as .npy files (the run is
+      // still held by the service here, so a copy would still exist).
+      expect((await readdir(tmpdir())).filter((n) => n.startsWith('nc-lens-model-'))).toEqual([]);
     } finally {
       await s.dispose();
     }
