@@ -3,13 +3,21 @@ import type { CallMethod, ShellCommand } from '../../../shared/transport.ts';
 
 export type { ShellCommand };
 
+export interface OpenFilesOptions {
+  add?: boolean;
+  signal?: AbortSignal;
+  /** Share of the bytes uploaded so far, 0..1. */
+  onProgress?: (fraction: number) => void;
+}
+
 /** NcLensApi plus what differs between the shells: getting files in, saving exports, the menu. */
 export interface ClientApi extends NcLensApi {
   /**
    * Picked or dropped files into the session (browser: streamed upload; Electron: their paths),
-   * in place of the open ones or, with `add`, beside them.
+   * in place of the open ones or, with `add`, beside them. The browser's upload reports the
+   * share of bytes sent and stops at `signal` (a `cancelled` error; the open files stay).
    */
-  openFiles(files: File[], opts?: { add?: boolean }): Promise<SessionState>;
+  openFiles(files: File[], opts?: OpenFilesOptions): Promise<SessionState>;
   /** Exports and saves: a download in the browser, a save dialog in Electron. */
   saveExport(format: ExportFormat, extra?: { viewPng?: Uint8Array; title?: string }): Promise<void>;
   /** Electron File-menu commands (never fired in the browser). Returns the unsubscribe. */

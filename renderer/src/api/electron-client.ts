@@ -6,7 +6,7 @@ import type { ExportFormat, SessionState } from '../../../shared/api.ts';
 import { NcLensError, fromErrorValue } from '../../../shared/errors.ts';
 import type { Progress } from '../../../shared/schema.ts';
 import type { CallMethod, Envelope, NcLensBridge } from '../../../shared/transport.ts';
-import { plainMethods, type ClientApi } from './client.ts';
+import { plainMethods, type ClientApi, type OpenFilesOptions } from './client.ts';
 
 function unwrap<T>(e: Envelope<unknown>): T {
   if (e.ok) return e.value as T;
@@ -32,7 +32,7 @@ export function createElectronClient(bridge: NcLensBridge): ClientApi {
         await bridge.exportResult(format, extra),
       );
     },
-    async openFiles(files: File[], opts?: { add?: boolean }): Promise<SessionState> {
+    async openFiles(files: File[], opts?: OpenFilesOptions): Promise<SessionState> {
       const refs = files.map((f) => {
         const path = bridge.pathForFile(f);
         if (!path)
@@ -43,7 +43,8 @@ export function createElectronClient(bridge: NcLensBridge): ClientApi {
           );
         return { path };
       });
-      return api.open(refs, opts);
+      // Paths open at once: nothing to upload, so nothing to report or cancel.
+      return api.open(refs, { add: opts?.add });
     },
     async saveExport(format: ExportFormat, extra?: { viewPng?: Uint8Array; title?: string }) {
       unwrap(await bridge.saveExport(format, extra));

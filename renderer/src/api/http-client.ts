@@ -9,7 +9,7 @@ import type { ErrorValue } from '../../../shared/errors.ts';
 import type { Progress } from '../../../shared/schema.ts';
 import { ROUTES, TOKEN_HEADER } from '../../../shared/transport.ts';
 import type { CallMethod, Envelope } from '../../../shared/transport.ts';
-import { plainMethods, type ClientApi } from './client.ts';
+import { plainMethods, type ClientApi, type OpenFilesOptions } from './client.ts';
 import type { Transport } from './wire-page.ts';
 import { wireRequest } from './wire.ts';
 
@@ -57,15 +57,43 @@ export function createHttpClient(options: HttpClientOptions): ClientApi {
     return request<T>(ROUTES.call + method, { args });
   }
 
-  async function upload(file: File): Promise<FileRef> {
+  /**
+   * One file streamed to the server (XMLHttpRequest: fetch reports no upload progress).
+   * `sent(bytes)` reports the bytes sent so far; `signal` aborts it as `cancelled`.
+   */
+  function upload(
+    file: File,
+    sent: (bytes: number) => void,
+    signal?: AbortSignal,
+  ): Promise<FileRef> {
     const url = `${base}${ROUTES.upload}?name=${encodeURIComponent(file.name)}`;
-    let res: Response;
-    try {
-      res = await fetch(url, { method: 'POST', headers, body: file });
-    } catch {
-      throw new NcLensError('bad-input', `${file.name}: upload failed (${SERVER_GONE})`, file.name);
-    }
-    return unwrap<FileRef>(res);
+    return new Promise<FileRef>((resolve, reject) => {
+      const xhr = new XMLHttpRequest();
+      const abort = () => xhr.abort();
+      const done = () => signal?.removeEventListener('abort', abort);
+      xhr.open('POST', url);
+      for (const [k, v] of Object.entries(headers)) xhr.setRequestHeader(k, v);
+      xhr.upload.onprogress = (e) => sent(e.loaded);
+      xhr.onload = () => {
+        done();
+        sent(file.size);
+        const res = new Response(xhr.responseText, { status: xhr.status });
+        unwrap<FileRef>(res).then(resolve, reject);
+      };
+      xhr.onerror = () => {
+        done();
+        reject(
+          new NcLensError('bad-input', `${file.name}: upload failed (${SERVER_GONE})`, file.name),
+        );
+      };
+      xhr.onabort = () => {
+        done();
+        reject(new NcLensError('cancelled', `${file.name}: upload cancelled`, file.name));
+      };
+      if (signal?.aborted) return xhr.onabort(new ProgressEvent('abort'));
+      signal?.addEventListener('abort', abort, { once: true });
+      xhr.send(file);
+    });
   }
 
   const api: ClientApi = {
@@ -90,8 +118,17 @@ export function createHttpClient(options: HttpClientOptions): ClientApi {
       const mime = res.headers.get('content-type') ?? 'application/octet-stream';
       return { name, mime, data: new Uint8Array(await res.arrayBuffer()) };
     },
-    async openFiles(files: File[], opts?: { add?: boolean }): Promise<SessionState> {
-      return api.open(await Promise.all(files.map(upload)), opts);
+    async openFiles(files: File[], opts?: OpenFilesOptions): Promise<SessionState> {
+      const total = files.reduce((s, f) => s + f.size, 0);
+      const sent = files.map(() => 0);
+      const report = (i: number) => (bytes: number) => {
+        sent[i] = bytes;
+        if (total > 0) opts?.onProgress?.(sent.reduce((a, b) => a + b, 0) / total);
+      };
+      const refs = await Promise.all(files.map((f, i) => upload(f, report(i), opts?.signal)));
+      // A cancel after the last byte still keeps the open files: the uploads are not opened.
+      if (opts?.signal?.aborted) throw new NcLensError('cancelled', 'upload cancelled');
+      return api.open(refs, { add: opts?.add });
     },
     async saveExport(format: ExportFormat, extra?: { viewPng?: Uint8Array; title?: string }) {
       const out = await api.exportResult(format, extra);

@@ -10,7 +10,8 @@ import { alertText, errorCode, type AlertMessage } from '../lib/alerts.ts';
 import { clampIndex, metricsAt, pointCount } from '../lib/series.ts';
 
 export interface Busy {
-  kind: 'opening' | 'analyzing' | 'exporting';
+  /** `uploading`: the browser shell sending picked files (cancellable like an analysis). */
+  kind: 'opening' | 'uploading' | 'analyzing' | 'exporting';
   phase: string;
   /** 0..1, or null while the duration is unknown. */
   fraction: number | null;
@@ -38,6 +39,8 @@ class AppState {
    */
   staleReason: string | null = $derived.by(() => {
     if (this.result === null) return null;
+    if (this.busy?.kind === 'uploading')
+      return 'Opening other files: the numbers shown are from the previous analysis.';
     if (this.busy?.kind === 'analyzing' || this.busy?.kind === 'opening')
       return 'Analysing: the numbers shown are from the previous analysis.';
     if (this.lastRun === 'failed')
@@ -63,6 +66,8 @@ class AppState {
   #nextAlert = 1;
   /** Set when a new action cancelled the analysis: that cancel needs no notice. */
   #interrupted = false;
+  /** Stops the upload under way (browser shell). */
+  #upload: AbortController | null = null;
 
   get api(): ClientApi {
     this.#api ??= getApi();
@@ -91,8 +96,31 @@ class AppState {
     this.#interrupt();
     const names = files.map((f) => f.name);
     return this.#enqueue(async () => {
-      this.busy = { kind: 'opening', phase: `Opening ${names.join(', ')}`, fraction: null };
-      this.#apply(await this.api.openFiles(files, opts));
+      const phase = `Opening ${names.join(', ')}`;
+      const upload = new AbortController();
+      this.#upload = upload;
+      this.busy = { kind: 'uploading', phase, fraction: null };
+      let state: SessionState;
+      try {
+        state = await this.api.openFiles(files, {
+          add: opts.add,
+          signal: upload.signal,
+          onProgress: (fraction) => {
+            if (this.busy?.kind === 'uploading' && this.busy.phase !== 'Cancelling')
+              this.busy = { kind: 'uploading', phase, fraction };
+          },
+        });
+      } catch (e) {
+        if (errorCode(e) !== 'cancelled') throw e;
+        // Nothing was opened: the files and numbers on screen are the ones before.
+        if (!this.#interrupted)
+          this.notice = 'Upload cancelled: the files open before are still open.';
+        this.#interrupted = false;
+        return;
+      } finally {
+        this.#upload = null;
+      }
+      this.#apply(state);
       this.#opened();
       await this.#analyze(names);
     }, names);
@@ -160,6 +188,11 @@ class AppState {
   }
 
   async cancel(): Promise<void> {
+    if (this.busy?.kind === 'uploading') {
+      this.busy = { ...this.busy, phase: 'Cancelling' };
+      this.#upload?.abort();
+      return;
+    }
     if (this.busy?.kind !== 'analyzing') return;
     this.busy = { ...this.busy, phase: 'Cancelling' };
     await this.api.cancel();
@@ -223,6 +256,12 @@ class AppState {
 
   /** Stops a running analysis so the next action starts at once instead of waiting for it. */
   #interrupt(): void {
+    if (this.busy?.kind === 'uploading') {
+      // A newer action replaces the upload: stop it, without a notice.
+      this.#interrupted = true;
+      this.#upload?.abort();
+      return;
+    }
     if (this.busy?.kind !== 'analyzing') return;
     this.#interrupted = true;
     void this.cancel().catch(() => undefined);
