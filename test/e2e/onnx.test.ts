@@ -21,6 +21,8 @@ import {
 import { writeNoClassifierModel } from '../onnx/models.ts';
 import type { App } from './harness.ts';
 import { MNIST } from '../fixtures.ts';
+import type { ArraySource } from '../../main/io/types.ts';
+import { directMetrics } from '../engine/direct.ts';
 
 const MODEL = `${MNIST}/mnist_small.onnx`;
 const INPUTS = `${MNIST}/mnist_small_test_inputs.npy`;
@@ -44,6 +46,37 @@ async function engineResult(featuresTensor?: string, model = MODEL): Promise<Met
   }
 }
 
+/**
+ * The metrics computed in float64 straight from what onnxruntime gives for the fixture inputs
+ * (the features and the classifier's W and b), by the tests' direct formulas, not the engine.
+ */
+async function directResult(): Promise<ReturnType<typeof directMetrics>> {
+  const { dataset, close } = await openModelDataset({
+    model: MODEL,
+    inputs: INPUTS,
+    labels: LABELS,
+  });
+  try {
+    const rows = async (a: ArraySource) => {
+      const v = await a.readRows(0, a.rows);
+      return Array.from({ length: a.rows }, (_, i) =>
+        Array.from(v.subarray(i * a.rowSize, (i + 1) * a.rowSize)),
+      );
+    };
+    const w = dataset.weight!;
+    return directMetrics({
+      h: await rows(dataset.train.features),
+      y: (await rows(dataset.train.labels)).map((r) => r[0]),
+      w: Array.from({ length: w.rows }, (_, k) =>
+        Array.from(w.data.subarray(k * w.cols, (k + 1) * w.cols)),
+      ),
+      b: dataset.bias ? Array.from(dataset.bias) : undefined,
+    });
+  } finally {
+    await close();
+  }
+}
+
 describe.skipIf(reason)('an ONNX model in the browser shell', () => {
   const dir = mkdtempSync(join(tmpdir(), 'nc-lens-e2e-onnx-'));
   let app: App | undefined;
@@ -55,6 +88,7 @@ describe.skipIf(reason)('an ONNX model in the browser shell', () => {
 
   it("drops a model with its inputs and labels and shows the engine's metrics", async () => {
     const expected = await engineResult();
+    const direct = await directResult();
     app = await startApp();
     await waitForValue(app.page, 'nc1', { timeout: 60_000 });
     await dropFiles(app.page, [MODEL, INPUTS, LABELS]);
@@ -65,6 +99,18 @@ describe.skipIf(reason)('an ONNX model in the browser shell', () => {
       ['ncc_mismatch', expected.nc4.ncc_mismatch],
     ] as const) {
       expect(await shownValue(app.page, key), key).toBeCloseTo(value!, 9);
+    }
+    // …and the same numbers from the independent float64 computation on the model's outputs.
+    for (const [key, value] of [
+      ['nc1', direct.nc1],
+      ['cdnv', direct.cdnv],
+      ['self_duality', direct.nc3.self_duality],
+      ['ncc_mismatch', direct.nc4.ncc_mismatch],
+    ] as const) {
+      const shown = (await shownValue(app.page, key))!;
+      expect(Math.abs(shown - value!), key).toBeLessThanOrEqual(
+        1e-6 * Math.max(Math.abs(value!), 1e-9),
+      );
     }
     const summary = app.page.locator('[data-testid="model-summary"]');
     await expect(summary.textContent()).resolves.toContain('/fc/Gemm: W 10 × 32, b 10');
