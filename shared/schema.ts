@@ -13,6 +13,10 @@ export interface PerClassRow {
   cos_w_mu: number | null;
   ncc_accuracy: number | null;
   classifier_accuracy: number | null;
+  /** The label of the nearest other class by mean distance ‖μ_k − μ_l‖ (most confusable). */
+  nearest?: number | null;
+  /** That distance ‖μ_k − μ_nearest‖. */
+  nearest_distance?: number | null;
 }
 
 export interface Nc2 {

@@ -248,6 +248,9 @@ export async function splitMetrics(
     cos_w_mu: weights ? cosines[k] : null,
     ncc_accuracy: partial.nccCorrect[k] / counts[k],
     classifier_accuracy: s.hasClassifier ? partial.classifierCorrect[k] / counts[k] : null,
+    nearest: meanPairs?.nearest && meanPairs.nearest[k] >= 0 ? labels[meanPairs.nearest[k]] : null,
+    nearest_distance:
+      (meanPairs?.nearest?.[k] ?? -1) >= 0 ? (meanPairs?.nearestDistance?.[k] ?? null) : null,
   }));
   return {
     n,

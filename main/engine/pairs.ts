@@ -30,6 +30,12 @@ export interface PairSums {
   cdnv: number;
   /** min over pairs of ‖v_k − v_l‖² / (‖v_k‖² + ‖v_l‖²): 0 when two vectors coincide. */
   minSeparation: number;
+  /**
+   * With `variances`: for each vector k, the l ≠ k nearest to it (‖v_k − v_l‖ smallest; the
+   * first on a tie) and that distance. Found in the same tiles (row and column minima).
+   */
+  nearest?: Int32Array;
+  nearestDistance?: Float64Array;
 }
 
 function tileGraph(d: number, withMeans: boolean): GraphSpec {
@@ -89,6 +95,13 @@ function tileGraph(d: number, withMeans: boolean): GraphSpec {
     add('Add', ['rel', 'pad'], ['relp']);
     add('ReduceMin', ['relp'], ['minSep'], { keepdims: 0 });
     outputs.push('kernel1', 'kernel2', 'cdnv', 'minSep');
+    // Nearest vector: minima of the pair distances along rows (l > k in a diagonal tile) and
+    // along columns (k < l), masked entries pushed out of the way.
+    add('Add', ['dist', 'pad'], ['distp']);
+    add('ReduceMin', ['distp'], ['rowMin'], { axes: [1], keepdims: 0 });
+    add('ArgMin', ['distp'], ['rowArg'], { axis: 1, keepdims: 0 });
+    add('ReduceMin', ['distp'], ['colMin'], { axes: [0], keepdims: 0 });
+    add('ArgMin', ['distp'], ['colArg'], { axis: 0, keepdims: 0 });
   }
   const col = (name: string, dims: (number | string)[]) => ({
     name,
@@ -114,10 +127,18 @@ function tileGraph(d: number, withMeans: boolean): GraphSpec {
       col('sJ', [1, 'b']),
     );
   }
+  const vectors = withMeans
+    ? [
+        col('rowMin', ['a']),
+        { name: 'rowArg', type: DataType.INT64, dims: ['a'] },
+        col('colMin', ['b']),
+        { name: 'colArg', type: DataType.INT64, dims: ['b'] },
+      ]
+    : [];
   return {
     nodes,
     inputs,
-    outputs: outputs.map((name) => col(name, [])),
+    outputs: [...outputs.map((name) => col(name, [])), ...vectors],
     constants,
   };
 }
@@ -169,7 +190,9 @@ export async function pairSums(input: PairInput, dense: Dense): Promise<PairSums
     const scale = 1 / Math.sqrt(c - 1);
     const tOff = (-1 / c) * scale;
     const tDiag = (1 - 1 / c) * scale;
-    const run = async (fro: number, wanted: string[]) => {
+    const nearest = withMeans ? new Int32Array(c).fill(-1) : undefined;
+    const nearest2 = withMeans ? new Float64Array(c).fill(Infinity) : undefined;
+    const run = async (fro: number, wanted: string[], near = false) => {
       const totals: Record<string, number> = {};
       for (const w of wanted) totals[w] = w === 'minSep' ? Infinity : 0;
       for (let i0 = 0; i0 < c; i0 += TILE) {
@@ -196,7 +219,32 @@ export async function pairSums(input: PairInput, dense: Dense): Promise<PairSums
             feeds.sI = f64(variances.subarray(i0, i0 + a), [a, 1]);
             feeds.sJ = f64(variances.subarray(j0, j0 + b), [1, b]);
           }
-          const out = await graph.run(feeds, wanted);
+          const out = await graph.run(
+            feeds,
+            near ? [...wanted, 'rowMin', 'rowArg', 'colMin', 'colArg'] : wanted,
+          );
+          if (near && nearest && nearest2) {
+            const rowMin = out.rowMin.data as Float64Array;
+            const rowArg = out.rowArg.data as BigInt64Array;
+            const colMin = out.colMin.data as Float64Array;
+            const colArg = out.colArg.data as BigInt64Array;
+            // Tiles come in increasing j0 then i0, so on a tie the smaller index stays.
+            for (let i = 0; i < a; i++) {
+              if (rowMin[i] < nearest2[i0 + i]) {
+                nearest2[i0 + i] = rowMin[i];
+                nearest[i0 + i] = j0 + Number(rowArg[i]);
+              }
+            }
+            for (let j = 0; j < b; j++) {
+              if (
+                colMin[j] < nearest2[j0 + j] ||
+                (colMin[j] === nearest2[j0 + j] && i0 + Number(colArg[j]) < nearest[j0 + j])
+              ) {
+                nearest2[j0 + j] = colMin[j];
+                nearest[j0 + j] = i0 + Number(colArg[j]);
+              }
+            }
+          }
           for (const w of wanted) {
             const x = (out[w].data as Float64Array)[0];
             totals[w] = w === 'minSep' ? Math.min(totals[w], x) : totals[w] + x;
@@ -208,7 +256,7 @@ export async function pairSums(input: PairInput, dense: Dense): Promise<PairSums
     const fro = await gramNorm(input, dense, async () => (await run(1, ['g2'])).g2);
     const wanted = ['cos1', 'cos2', 'cosAbs', 'etfOff'];
     if (withMeans) wanted.push('kernel1', 'kernel2', 'cdnv', 'minSep');
-    const t = await run(fro, wanted);
+    const t = await run(fro, wanted, withMeans && c > 1);
     let etfDiag = 0;
     for (let k = 0; k < c; k++) etfDiag += (sq[k] / fro - tDiag) ** 2;
     return {
@@ -221,6 +269,8 @@ export async function pairSums(input: PairInput, dense: Dense): Promise<PairSums
       kernel2: t.kernel2 ?? NaN,
       cdnv: t.cdnv ?? NaN,
       minSeparation: t.minSep ?? NaN,
+      nearest,
+      nearestDistance: nearest2?.map((x) => (Number.isFinite(x) ? Math.sqrt(Math.max(0, x)) : NaN)),
     };
   } finally {
     await graph.close();
