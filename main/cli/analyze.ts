@@ -17,10 +17,12 @@ import {
   type OptionTable,
 } from './inputs.ts';
 import { checkOutputPaths } from './outputs.ts';
+import { SHARD_OPTIONS, analyzeStats, wantsStats } from './stats-analyze.ts';
 import { formatMetric } from '../../shared/format.ts';
 
 const OPTIONS: OptionTable = {
   ...INPUT_OPTIONS,
+  ...SHARD_OPTIONS,
   json: {
     type: 'string',
     arg: 'OUT',
@@ -46,6 +48,8 @@ function usage(): string {
     '',
     'One bundle (.npz/.safetensors) or separate files → the metrics of that dataset;',
     'several bundles (one per epoch) → a series, ordered by the epoch in their names.',
+    "--shards 'dir/*.npz' → row blocks of one dataset, as statistics files on worker",
+    'processes or Slurm jobs (docs/cluster.md); --from-stats S → metrics of merged statistics.',
     '',
     'options:',
     ...optionLines(OPTIONS),
@@ -76,11 +80,23 @@ export async function run(argv: string[]): Promise<number> {
   process.once('SIGINT', onSigint);
   const progress = !quiet && process.stderr.isTTY ? progressLine() : undefined;
   try {
-    const { result, files } = await analyzeInputs('analyze', values, positionals, {
-      signal: controller.signal,
-      onProgress: progress?.update,
-      geometry: jsonOut !== undefined,
-    });
+    const sharded = wantsStats(values)
+      ? await analyzeStats(values, positionals, {
+          signal: controller.signal,
+          jsonOut,
+          say: (line) => {
+            if (!quiet) process.stderr.write(`${line}\n`);
+          },
+        })
+      : undefined;
+    if (sharded === null) return 0; // submitted with --detach: nc-lens status DIR collects
+    const { result, files } =
+      sharded ??
+      (await analyzeInputs('analyze', values, positionals, {
+        signal: controller.signal,
+        onProgress: progress?.update,
+        geometry: jsonOut !== undefined,
+      }));
     progress?.clear();
     if (typeof values.csv === 'string') await writeFile(values.csv, metricsCsv(result));
     if (typeof values['per-class-csv'] === 'string') {

@@ -16,6 +16,18 @@ const commands: Record<
   analyze: { summary: 'compute the Neural Collapse metrics', load: () => import('./analyze.ts') },
   report: { summary: 'write a PDF report', load: () => import('./report.ts') },
   serve: { summary: 'open the app in a browser (loopback only)', load: () => import('./serve.ts') },
+  stats: {
+    summary: 'partial sums of one pass over some shards (.ncstats)',
+    load: () => import('./stats.ts'),
+  },
+  merge: {
+    summary: 'add up .ncstats parts of disjoint shards',
+    load: () => import('./stats-merge.ts'),
+  },
+  status: {
+    summary: 'where a sharded run stands; its result once finished',
+    load: () => import('./stats-status.ts'),
+  },
 };
 
 /** Other spellings of commands (British English). */

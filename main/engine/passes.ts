@@ -191,30 +191,55 @@ async function eachChunk(
   }
 }
 
-export async function firstPass(
-  split: SplitInput,
-  job: JobContext,
+/** Per-class counts and feature sums of a split's rows (pass 1 without its checks). */
+export interface ClassSums {
+  n: number;
+  d: number;
+  labels: number[];
+  classes: Int32Array;
+  counts: Float64Array;
+  /** Σ h_i per class (c×d). */
+  sums: Float64Array;
+}
+
+/**
+ * Pass 1's sweep: class of every row, counts and sums, every value checked finite. Shards
+ * (main/stats) run it on their own rows; `firstPass` on a whole split.
+ */
+export async function classSums(
+  split: { features: ArraySource; labels: ArraySource },
+  job: Pick<JobContext, 'signal' | 'progress'>,
   phase: string,
-  warnings: string[],
-): Promise<FirstPass> {
+): Promise<ClassSums> {
   const { features } = split;
   const where = arrayLabel(features);
   const n = features.rows;
   const d = features.rowSize;
   const { labels, classes, counts } = await classesOf(split.labels, n, where, job.signal);
-  const c = labels.length;
-  const problem = classProblem(c, n, labels);
-  if (problem) throw badInput(arrayLabel(split.labels), problem.expected, problem.found);
-  const sums = new Float64Array(c * d);
+  const sums = new Float64Array(labels.length * d);
   await eachChunk(features, chunkRows(d), job.signal, (h, start, end) => {
     // assertFinite names the first bad row; run it only when there is one.
     if (!addClassSums(h, classes.subarray(start, end), d, sums))
       assertFinite(Float64Array.from(h), start, d, where, 'features');
     job.progress(phase, end - start, n);
   });
-  const means = sums.map((s, i) => s / counts[Math.floor(i / d)]);
+  return { n, d, labels, classes, counts, sums };
+}
+
+/**
+ * The means pass 1 derives from class counts and sums (of a split, or of merged shards):
+ * μ_k, μ_G (by `centering`) and μ_k − μ_G, with the single-sample warning.
+ */
+export function firstFromSums(
+  s: Omit<ClassSums, 'classes'>,
+  centering: Centering,
+  warnings: string[],
+): Omit<FirstPass, 'classes'> {
+  const { n, d, labels, counts, sums } = s;
+  const c = labels.length;
+  const means = sums.map((v, i) => v / counts[Math.floor(i / d)]);
   const globalMean = new Float64Array(d);
-  if (job.centering === 'samples') {
+  if (centering === 'samples') {
     for (let i = 0; i < c * d; i++) globalMean[i % d] += sums[i] / n;
   } else {
     for (let i = 0; i < c * d; i++) globalMean[i % d] += means[i] / c;
@@ -227,7 +252,40 @@ export async function firstPass(
       `${single.length === 1 ? 'class' : `${single.length} classes`} ${list} ${single.length === 1 ? 'has' : 'have'} a single sample: within-class variance 0`,
     );
   }
-  return { n, d, labels, classes, counts, means, globalMean, centred };
+  return { n, d, labels, counts, means, globalMean, centred };
+}
+
+/** Why merged class counts cannot be analysed (too few classes or samples), or null. */
+export function sumsProblem(
+  n: number,
+  labels: number[],
+): { expected: string; found: string } | null {
+  return classProblem(labels.length, n, labels);
+}
+
+export async function firstPass(
+  split: SplitInput,
+  job: JobContext,
+  phase: string,
+  warnings: string[],
+): Promise<FirstPass> {
+  const { features } = split;
+  const where = arrayLabel(features);
+  const n = features.rows;
+  const d = features.rowSize;
+  const { labels: distinct, classes, counts } = await classesOf(split.labels, n, where, job.signal);
+  const c = distinct.length;
+  const problem = classProblem(c, n, distinct);
+  if (problem) throw badInput(arrayLabel(split.labels), problem.expected, problem.found);
+  const sums = new Float64Array(c * d);
+  await eachChunk(features, chunkRows(d), job.signal, (h, start, end) => {
+    // assertFinite names the first bad row; run it only when there is one.
+    if (!addClassSums(h, classes.subarray(start, end), d, sums))
+      assertFinite(Float64Array.from(h), start, d, where, 'features');
+    job.progress(phase, end - start, n);
+  });
+  const first = firstFromSums({ n, d, labels: distinct, counts, sums }, job.centering, warnings);
+  return { ...first, classes };
 }
 
 /** Classifier rows of the given labels (c×d). */
@@ -268,6 +326,8 @@ export interface SetupInput {
   where: string;
   warnings: string[];
   dense: Dense;
+  /** NC1 directions already computed for these means (a stats plan), else computed here. */
+  nc1?: Nc1Directions;
 }
 
 /** The pass-2 plan of a split. */
@@ -300,7 +360,7 @@ export async function secondPassSetup(input: SetupInput): Promise<SecondPassSetu
     logitsPlan = checkLogitsPlan(logits, reference.labels, own.n, where);
     noteAbsentRows(logits.rowSize, reference.labels, warnings);
   }
-  const nc1 = await nc1Directions(own.centred, c, d, input.dense);
+  const nc1 = input.nc1 ?? (await nc1Directions(own.centred, c, d, input.dense));
   const r = nc1.count;
   // E·(μ_y − c₀) = E·(μ_y − μ_G): the centred means along each direction.
   const offsets = await input.dense.mulT(own.centred, c, d, nc1.directions, r);
@@ -362,9 +422,10 @@ function noteAbsentRows(rows: number, labels: number[], warnings: string[]): voi
   }
 }
 
-async function secondPass(
+/** Pass 2 over the rows of `split` (whose classes `own.classes` gives). */
+export async function secondPass(
   split: SplitInput,
-  own: FirstPass,
+  own: Pick<FirstPass, 'n' | 'd' | 'classes'>,
   pass: SecondPass,
   job: JobContext,
   phase: string,
@@ -475,7 +536,7 @@ export async function analyzeSplit(
 }
 
 /** The two most significant NC1 directions (they come ascending), normalised. */
-function leadingDirections(nc1: Nc1Directions, d: number): Float64Array[] {
+export function leadingDirections(nc1: Nc1Directions, d: number): Float64Array[] {
   const out: Float64Array[] = [];
   for (let j = nc1.count - 1; j >= Math.max(0, nc1.count - 2); j--) {
     const e = nc1.directions.slice(j * d, (j + 1) * d);
