@@ -5,18 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { writeNpz } from '../../main/io/write-npz.ts';
-
-/** Deterministic uniform numbers in [0, 1) (mulberry32). */
-export function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from '../engine/direct.ts';
 
 export interface Sharded {
   dir: string;
@@ -43,8 +32,7 @@ export async function writeSharded(
   opts: { n: number; d: number; c: number; shards: number; seed?: number },
 ): Promise<Sharded> {
   const { n, d, c } = opts;
-  const rand = random(opts.seed ?? 1);
-  const gauss = () => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
+  const { uniform: rand, normal: gauss } = rng(opts.seed ?? 1);
   const means = Float64Array.from({ length: c * d }, () => 3 * gauss());
   const labels = new Int32Array(n);
   const features = new Float32Array(n * d);
