@@ -107,7 +107,24 @@ export interface AppInfo {
   shell: 'electron' | 'browser';
 }
 
-export type ExportFormat = 'json' | 'csv' | 'csv-per-class' | 'pdf';
+/** `pdf-compare`: the comparison report of the open runs (at least two). */
+export type ExportFormat = 'json' | 'csv' | 'csv-per-class' | 'pdf' | 'pdf-compare';
+
+/**
+ * A run: files analysed together (one dump, a folder of epoch dumps), named by the user. The
+ * session's own files are the primary run, which the single-run calls (open, setRole,
+ * analyze, …) work on; `addRun` opens others beside it, each with its own plan and result.
+ */
+export interface RunEntry {
+  id: string;
+  name: string;
+  primary: boolean;
+  files: FileEntry[];
+  result: AnalysisResult | null;
+}
+
+/** The primary run's id. */
+export const PRIMARY_RUN = 'main';
 
 /** Classes per side of one `cosineTile` at most. */
 export const MAX_TILE_CLASSES = 512;
@@ -150,6 +167,16 @@ export interface NcLensApi {
   analyze(onProgress?: (p: Progress) => void): Promise<SessionState>;
   /** Cancels a running analysis; `analyze` then rejects with code 'cancelled'. */
   cancel(): Promise<void>;
+  /** The runs: the primary one (the session's files) first, then those added with `addRun`. */
+  runs(): Promise<RunEntry[]>;
+  /**
+   * Opens `files` as another run beside the session's own and analyses it with the session's
+   * centring (its own plan: main/plan). Nothing is added when it cannot be analysed.
+   */
+  addRun(files: FileRef[], opts?: { name?: string }): Promise<RunEntry[]>;
+  renameRun(id: string, name: string): Promise<RunEntry[]>;
+  /** Closes an added run (the primary run closes with closeAll). */
+  closeRun(id: string): Promise<RunEntry[]>;
   /** The exported bytes (the shell saves them: a dialog in Electron, a download in the browser). */
   exportResult(
     format: ExportFormat,

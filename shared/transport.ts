@@ -20,6 +20,10 @@ export const CALL_METHODS = [
   'selectPoint',
   'cancel',
   'cosineTile',
+  'runs',
+  'addRun',
+  'renameRun',
+  'closeRun',
 ] as const satisfies readonly (keyof NcLensApi)[];
 export type CallMethod = (typeof CALL_METHODS)[number];
 

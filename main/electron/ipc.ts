@@ -45,6 +45,16 @@ export function ipcHandlers(deps: MainDeps): Record<string, Handler> {
           error: toErrorValue(badInput(undefined, 'an API method', String(method))),
         };
       }
+      if (method === 'addRun') {
+        // A run's files are paths from the renderer too: re-validated like Open's.
+        try {
+          const name = (args[1] as { name?: unknown } | undefined)?.name;
+          const opts = typeof name === 'string' ? { name } : {};
+          return await remote.request('addRun', [checkedRefs(args[0]), opts]);
+        } catch (e) {
+          return { ok: false, error: toErrorValue(e) };
+        }
+      }
       if (method !== 'open') return remote.request(method as CallMethod, args);
       let refs: FileRef[];
       try {

@@ -4,9 +4,16 @@
  * document with DejaVu fonts embedded (text stays selectable); charts are the SVG strings of
  * shared/charts drawn as vectors by svg-to-pdfkit.
  */
+import type { RunLogEntry, XAxisChoice } from '../../shared/charts/registry.ts';
 import type { AnalysisResult } from '../../shared/schema.ts';
 import { version } from '../version.ts';
-import { isSeries, lastPoint, pointMetrics, reportPoints, shownPoint } from '../../shared/points.ts';
+import {
+  isSeries,
+  lastPoint,
+  pointMetrics,
+  reportPoints,
+  shownPoint,
+} from '../../shared/points.ts';
 import {
   appendix,
   cosines,
@@ -38,9 +45,12 @@ export interface ReportOptions {
   date?: Date;
   /** The series point shown on the 3D, heatmap, norm and per-class pages (−1: the last). */
   point?: number;
+  /** The x axis of the trajectory charts (shared/charts/registry.ts `xAxis`). */
+  x?: XAxisChoice;
+  runLog?: RunLogEntry[];
 }
 
-function reportDate(opts: ReportOptions): Date {
+export function reportDate(opts: ReportOptions): Date {
   if (opts.date) return opts.date;
   const epoch = Number(process.env.SOURCE_DATE_EPOCH);
   if (Number.isFinite(epoch) && epoch > 0) return new Date(epoch * 1000);
@@ -56,7 +66,8 @@ function inputsOf(result: AnalysisResult, opts: ReportOptions): ReportContext['i
   return [...seen.values()];
 }
 
-function contextOf(result: AnalysisResult, opts: ReportOptions): ReportContext {
+/** The shared context of a report's sections (the comparison report builds one per run). */
+export function contextOf(result: AnalysisResult, opts: ReportOptions): ReportContext {
   const points = reportPoints(result);
   if (points.length === 0) throw new Error('the result has no points to report');
   return {
@@ -71,6 +82,8 @@ function contextOf(result: AnalysisResult, opts: ReportOptions): ReportContext {
     inputs: inputsOf(result, opts),
     viewPng: opts.viewPng,
     trainAccuracyLog: opts.trainAccuracyLog,
+    x: opts.x,
+    runLog: opts.runLog,
   };
 }
 

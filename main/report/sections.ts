@@ -21,7 +21,13 @@ import {
 } from '../../shared/metric-names.ts';
 import type { AnalysisResult, MetricsResult } from '../../shared/schema.ts';
 import { FONTS } from './fonts.ts';
-import { CHARTS, type ChartDef } from '../../shared/charts/registry.ts';
+import {
+  CHARTS,
+  xAxis,
+  type ChartDef,
+  type RunLogEntry,
+  type XAxisChoice,
+} from '../../shared/charts/registry.ts';
 import { METRIC_REFERENCES, REFERENCES } from './groups.ts';
 import type { ReportPoint } from '../../shared/points.ts';
 import type { Column, ReportWriter } from './writer.ts';
@@ -52,6 +58,10 @@ export interface ReportContext {
   inputs: InputFile[];
   viewPng?: Uint8Array;
   trainAccuracyLog?: TrainAccuracy[];
+  /** The x axis of the trajectory charts (the app's choice; default: epochs, log past a decade). */
+  x?: XAxisChoice;
+  /** Steps and wall time per epoch, for those x axes. */
+  runLog?: RunLogEntry[];
 }
 
 const hasTest = (ctx: ReportContext) => ctx.points.some((p) => p.metrics.test);
@@ -269,20 +279,25 @@ export function trajectories(w: ReportWriter, ctx: ReportContext): void {
         ? ` Training accuracy first reaches 100% at epoch ${phase.x} (from ${phase.source}), after the last point shown.`
         : ` The dashed vertical line marks the terminal phase of training, from epoch ${phase.x}, where training accuracy first reaches 100% (from ${phase.source}).`;
   w.paragraph(note, { size: 9 });
-  const x = ctx.points.map((p) => p.x);
+  // The registry's x axis, as the app draws it: epoch (log past a decade), step or wall time.
+  const axis =
+    ctx.result.schema === 'nc-lens/series@1' ? xAxis(ctx.result, ctx.x, ctx.runLog) : null;
+  const x = axis?.x ?? ctx.points.map((p) => p.x);
+  const onEpochs = axis === null || axis.quantity === 'epoch';
   for (const g of CHARTS) {
     const series = groupSeries(g, ctx, test);
     if (series.length === 0) continue;
     const svg = lineChart({
       title: g.title,
       x,
+      xScale: axis?.scale,
       xTickLabels: ctx.kind === 'layers' ? ctx.points.map((p) => p.label) : undefined,
-      xLabel: ctx.kind === 'epochs' ? 'epoch' : 'layer',
+      xLabel: ctx.kind === 'epochs' ? (axis?.label ?? 'epoch') : 'layer',
       yLabel: 'value',
       series,
       yScale: g.yScale,
       marker:
-        phase && phase.x <= ctx.last.x
+        onEpochs && phase && phase.x <= ctx.last.x
           ? { x: phase.x, label: 'terminal phase (train acc. 100%)' }
           : undefined,
       width: 520,

@@ -9,7 +9,13 @@ import { ROLES } from '../../shared/api.ts';
 import { badInput } from '../../shared/errors.ts';
 import type { CallMethod } from '../../shared/transport.ts';
 
-const EXPORT_FORMATS: readonly ExportFormat[] = ['json', 'csv', 'csv-per-class', 'pdf'];
+const EXPORT_FORMATS: readonly ExportFormat[] = [
+  'json',
+  'csv',
+  'csv-per-class',
+  'pdf',
+  'pdf-compare',
+];
 const CENTERINGS = ['class-means', 'samples'];
 
 function describe(v: unknown): string {
@@ -50,6 +56,7 @@ export function callArgs(method: CallMethod, body: unknown): unknown[] {
   };
   switch (method) {
     case 'info':
+    case 'runs':
     case 'state':
     case 'openDemo':
     case 'closeAll':
@@ -70,6 +77,23 @@ export function callArgs(method: CallMethod, body: unknown): unknown[] {
     case 'closeFile':
       count(1);
       return [checkString(args[0], 'a file id')];
+    case 'addRun': {
+      if (args.length !== 1 && args.length !== 2)
+        throw badInput(undefined, `1 or 2 arguments to ${method}`, `${args.length}`);
+      const refs = args[0];
+      if (!Array.isArray(refs) || refs.length === 0)
+        throw badInput(undefined, 'a list of files for the run', describe(refs));
+      const opts = args[1] ?? {};
+      if (!isRecord(opts) || (opts.name !== undefined && typeof opts.name !== 'string'))
+        throw badInput(undefined, 'run options {name?: string}', describe(opts));
+      return [refs.map(uploadRef), opts.name === undefined ? {} : { name: opts.name }];
+    }
+    case 'renameRun':
+      count(2);
+      return [checkString(args[0], 'a run id'), checkString(args[1], 'a run name')];
+    case 'closeRun':
+      count(1);
+      return [checkString(args[0], 'a run id')];
     case 'setRole': {
       count(2);
       const id = checkString(args[0], 'an array id');
@@ -109,7 +133,11 @@ export function exportArgs(body: unknown): ExportBody {
   if (!isRecord(body)) throw badInput(undefined, 'a JSON object {format, ...}', describe(body));
   const format = body.format ?? 'json';
   if (!(EXPORT_FORMATS as readonly unknown[]).includes(format))
-    throw badInput(undefined, 'export format json, csv, csv-per-class or pdf', describe(format));
+    throw badInput(
+      undefined,
+      'export format json, csv, csv-per-class, pdf or pdf-compare',
+      describe(format),
+    );
   const title = body.title === undefined ? undefined : checkString(body.title, 'a title string');
   const png =
     body.viewPng === undefined ? undefined : checkString(body.viewPng, 'viewPng as base64');

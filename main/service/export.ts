@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { ExportFormat } from '../../shared/api.ts';
+import type { RunLogEntry, XAxisChoice } from '../../shared/charts/registry.ts';
 import { badInput } from '../../shared/errors.ts';
 import type { AnalysisResult } from '../../shared/schema.ts';
 import type { InputFile, TrainAccuracy } from '../report/sections.ts';
@@ -39,6 +40,8 @@ export interface ExportSources {
   trainAccuracyLog?: TrainAccuracy[];
   /** The series point on screen (−1 or absent: the last): what per-point exports show. */
   point?: number;
+  /** The x axis of the report's trajectory charts. */
+  x?: XAxisChoice;
 }
 
 export async function exportBytes(
@@ -85,16 +88,21 @@ export async function exportBytes(
         inputs,
         trainAccuracyLog,
         point: sources.point,
+        x: sources.x,
       });
       return { name: `${tagged}.pdf`, mime: 'application/pdf', data };
     }
     default:
-      throw badInput(undefined, 'export format json, csv, csv-per-class or pdf', `'${format}'`);
+      throw badInput(
+        undefined,
+        'export format json, csv, csv-per-class or pdf (pdf-compare: two or more runs)',
+        `'${format}'`,
+      );
   }
 }
 
 /** A series' run name: what its point labels share before the epoch (`mnist_small`). */
-function runName(result: AnalysisResult): string | undefined {
+export function runName(result: AnalysisResult): string | undefined {
   if (result.schema !== 'nc-lens/series@1' || result.kind !== 'epochs') return undefined;
   const labels = result.points.map((p) => p.label);
   let prefix = labels[0] ?? '';
@@ -133,4 +141,36 @@ function withoutSampleCloud(result: AnalysisResult): AnalysisResult {
   return JSON.parse(
     JSON.stringify(result, (key, value) => (key === 'samples' ? undefined : value)),
   ) as AnalysisResult;
+}
+
+/** A run of a comparison report: its name, result and the files it analysed. */
+export interface ComparedRunSource {
+  id: string;
+  name: string;
+  result: AnalysisResult;
+  files?: AnalysedFile[];
+  /** The run's training log (steps and wall time per epoch), for those x axes. */
+  log?: RunLogEntry[];
+}
+
+/**
+ * The comparison report of several runs (main/report/compare.ts): the app's Export →
+ * Comparison report and `nc-lens report --compare` both come through here.
+ */
+export async function exportComparison(
+  runs: readonly ComparedRunSource[],
+  extra?: { title?: string },
+  opts: { at?: number | null; x?: XAxisChoice } = {},
+): Promise<Exported> {
+  const title = typeof extra?.title === 'string' ? extra.title : undefined;
+  const { renderComparison } = await import('../report/compare.ts');
+  const described = await Promise.all(
+    runs.map(async (r) => ({
+      ...r,
+      inputs: r.files ? await describeInputs(r.files) : undefined,
+    })),
+  );
+  const data = await renderComparison(described, { title, at: opts.at ?? null, x: opts.x });
+  const base = fileStem(title ?? `compare-${runs.map((r) => r.name).join('-vs-')}`);
+  return { name: `${base}.pdf`, mime: 'application/pdf', data };
 }

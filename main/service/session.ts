@@ -16,9 +16,10 @@ import type {
   FileRef,
   NcLensApi,
   Role,
+  RunEntry,
   SessionState,
 } from '../../shared/api.ts';
-import { ROLES } from '../../shared/api.ts';
+import { PRIMARY_RUN, ROLES } from '../../shared/api.ts';
 import { NcLensError, badInput, cancelled } from '../../shared/errors.ts';
 import type { AnalysisResult, Centering, MetricsResult, Progress } from '../../shared/schema.ts';
 import type { ArraySource, Container } from '../io/types.ts';
@@ -26,7 +27,8 @@ import type { Plan } from '../plan/plan.ts';
 import type { PlanSource } from '../plan/run.ts';
 import { version } from '../version.ts';
 import { demoFiles, demoInfo } from '../demo/index.ts';
-import { exportBytes } from './export.ts';
+import { exportBytes, exportComparison } from './export.ts';
+import { uniqueRunName } from './runs.ts';
 import {
   guessModelRoles,
   modelEntry,
@@ -94,6 +96,11 @@ export class AnalysisService implements NcLensApi {
   private modelRun: ModelRun | null = null;
   /** The latest analysis, settled or not: files are closed only after it let go of them. */
   private work: Promise<unknown> = Promise.resolve();
+  /** Runs opened beside this one to compare (addRun): each a session of its own. */
+  private added: { id: string; name: string; service: AnalysisService }[] = [];
+  /** The name the user gave this (the primary) run; null: one made from its files. */
+  private primaryName: string | null = null;
+  private nextRun = 2;
 
   constructor(private readonly options: ServiceOptions) {}
 
@@ -141,8 +148,9 @@ export class AnalysisService implements NcLensApi {
     return this.state();
   }
 
-  /** Closes every file. */
+  /** Closes every file, and the runs added beside them. */
   async closeAll(): Promise<SessionState> {
+    await this.closeRuns();
     await this.closeFiles();
     this.demo = false;
     return this.state();
@@ -239,10 +247,104 @@ export class AnalysisService implements NcLensApi {
     this.running?.abort();
   }
 
+  async runs(): Promise<RunEntry[]> {
+    const own = await this.state();
+    const taken: string[] = [];
+    const name = this.primaryName ?? uniqueRunName(own, this.demo, taken, 1);
+    const out: RunEntry[] = [
+      { id: PRIMARY_RUN, name, primary: true, files: own.files, result: own.result },
+    ];
+    for (const r of this.added) {
+      const s = await r.service.state();
+      out.push({ id: r.id, name: r.name, primary: false, files: s.files, result: s.result });
+    }
+    return out;
+  }
+
+  async addRun(refs: FileRef[], opts: { name?: string } = {}): Promise<RunEntry[]> {
+    if (!Array.isArray(refs) || refs.length === 0)
+      throw badInput(undefined, 'files for the run', 'none');
+    const service = new AnalysisService(this.options);
+    try {
+      await service.open(refs);
+      await service.setCentering(this.centering);
+      await service.analyze();
+    } catch (e) {
+      await service.dispose();
+      throw e;
+    }
+    const taken = (await this.runs()).map((r) => r.name);
+    const state = await service.state();
+    const name = opts.name?.trim() || uniqueRunName(state, false, taken, this.added.length + 2);
+    this.added.push({ id: `r${this.nextRun++}`, name, service });
+    return this.runs();
+  }
+
+  async renameRun(id: string, name: string): Promise<RunEntry[]> {
+    const clean = typeof name === 'string' ? name.trim().slice(0, 80) : '';
+    if (!clean) throw badInput(undefined, 'a run name', 'an empty one');
+    if (id === PRIMARY_RUN) this.primaryName = clean;
+    else {
+      const run = this.added.find((r) => r.id === id);
+      if (!run) throw badInput(undefined, 'an open run id', `'${id}'`);
+      run.name = clean;
+    }
+    return this.runs();
+  }
+
+  async closeRun(id: string): Promise<RunEntry[]> {
+    const run = this.added.find((r) => r.id === id);
+    if (!run)
+      throw badInput(
+        undefined,
+        id === PRIMARY_RUN ? 'an added run (the primary one closes with Close all)' : 'a run id',
+        `'${id}'`,
+      );
+    this.added = this.added.filter((r) => r !== run);
+    await run.service.dispose();
+    return this.runs();
+  }
+
+  private async closeRuns(): Promise<void> {
+    const runs = this.added;
+    this.added = [];
+    this.primaryName = null;
+    await Promise.allSettled(runs.map((r) => r.service.dispose()));
+  }
+
+  /** The comparison report of the runs that have a result (at least two). */
+  private async exportComparison(extra?: {
+    title?: string;
+  }): Promise<{ name: string; mime: string; data: Uint8Array }> {
+    const runs = (await this.runs()).filter((r) => r.result);
+    if (runs.length < 2)
+      throw badInput(undefined, 'two or more analysed runs to compare', `${runs.length}`);
+    const services = [this as AnalysisService, ...this.added.map((r) => r.service)];
+    const all = await this.runs();
+    const withFiles = await Promise.all(
+      runs.map(async (r) => ({
+        id: r.id,
+        name: r.name,
+        result: r.result!,
+        files: await services[all.findIndex((a) => a.id === r.id)].usedFiles(),
+      })),
+    );
+    return exportComparison(withFiles, extra);
+  }
+
+  /** The files the plan uses (an ignored file is not an input), by path and display name. */
+  private async usedFiles(): Promise<{ path: string; name: string }[]> {
+    const fates = (await this.plan()).files;
+    return this.files
+      .filter((_, i) => fates[i].used)
+      .map((f) => ({ path: f.path, name: f.entry.name }));
+  }
+
   async exportResult(
     format: ExportFormat,
     extra?: { viewPng?: Uint8Array; title?: string },
   ): Promise<{ name: string; mime: string; data: Uint8Array }> {
+    if (format === 'pdf-compare') return this.exportComparison(extra);
     if (!this.result) throw badInput(undefined, 'an analysis to export', 'none yet');
     // The report lists the files the plan uses: an ignored file is not an input.
     const fates = (await this.plan()).files;
@@ -257,6 +359,7 @@ export class AnalysisService implements NcLensApi {
   /** Closes every file (the shells call this on exit). */
   async dispose(): Promise<void> {
     this.running?.abort();
+    await this.closeRuns();
     await this.closeFiles();
   }
 

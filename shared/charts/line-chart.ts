@@ -11,6 +11,13 @@ export interface LineSeries {
   dashed?: boolean;
   /** Written as `data-series` on each point; defaults to the series position. */
   key?: string;
+  /**
+   * The x position of each value, when this series has its own (runs compared with different
+   * epochs); default the chart's `x`. Its positions must be among the chart's `x`.
+   */
+  xs?: number[];
+  /** Written as `data-run` on each point (a compared run's id). */
+  run?: string;
 }
 
 export interface LineChartOptions {
@@ -23,6 +30,8 @@ export interface LineChartOptions {
   xTickLabels?: string[];
   /** Default 'log'. */
   yScale?: 'log' | 'linear';
+  /** Default 'linear'; 'log' needs positive x (epochs, steps). */
+  xScale?: 'log' | 'linear';
   /** A vertical marker, e.g. the start of the terminal phase. */
   marker?: { x: number; label: string };
   /** Point index drawn highlighted (the epoch selected in the app). */
@@ -72,7 +81,20 @@ function yRange(opts: LineChartOptions, log: boolean): [number, number] | null {
   return lo <= hi ? [lo, hi] : null;
 }
 
-function xScaleOf(x: number[], plotLeft: number, plotRight: number): (v: number) => number {
+function xScaleOf(
+  x: number[],
+  plotLeft: number,
+  plotRight: number,
+  log = false,
+): (v: number) => number {
+  if (log && x.length > 0 && x.every((v) => v > 0)) {
+    const sx = xScaleOf(
+      x.map((v) => Math.log10(v)),
+      plotLeft,
+      plotRight,
+    );
+    return (v) => sx(Math.log10(v));
+  }
   const lo = Math.min(...x);
   const hi = Math.max(...x);
   if (hi === lo) return () => (plotLeft + plotRight) / 2;
@@ -193,9 +215,10 @@ function seriesMarks({
       });
     run = [];
   };
+  const xs = s.xs ?? opts.x;
   s.values.forEach((v, i) => {
-    const px = sx(opts.x[i]);
-    const data = { 'data-index': i, 'data-series': key, 'data-x': opts.x[i] };
+    const px = sx(xs[i]);
+    const data = { 'data-index': i, 'data-series': key, 'data-x': xs[i], 'data-run': s.run };
     if (v === null || !Number.isFinite(v)) return flush();
     if (sy.log && v <= 0) {
       flush();
@@ -289,7 +312,7 @@ export function lineChart(opts: LineChartOptions): string {
     (items.length ? Math.max(...items.map((i) => i.row)) + 1 : 0) + (hasFloor ? 1 : 0);
   const plotTop = MARGIN.top;
   const plotBottom = height - MARGIN.bottom - legendRows * LEGEND_ROW;
-  const sx = xScaleOf(opts.x, plotLeft + 4, plotRight - 4);
+  const sx = xScaleOf(opts.x, plotLeft + 4, plotRight - 4, opts.xScale === 'log');
 
   let body = '';
   if (opts.title)
@@ -333,11 +356,16 @@ export function lineChart(opts: LineChartOptions): string {
     'stroke-width': 1,
   });
   if (opts.xLabel)
-    body += text((plotLeft + plotRight) / 2, plotBottom + 32, opts.xLabel, {
-      anchor: 'middle',
-      size: FONT.label,
-      fill: p.ink,
-    });
+    body += text(
+      (plotLeft + plotRight) / 2,
+      plotBottom + 32,
+      opts.xLabel + (opts.xScale === 'log' ? ' (log scale)' : ''),
+      {
+        anchor: 'middle',
+        size: FONT.label,
+        fill: p.ink,
+      },
+    );
   if (opts.yLabel)
     body += text(14, (plotTop + plotBottom) / 2, opts.yLabel + (log ? ' (log scale)' : ''), {
       anchor: 'middle',

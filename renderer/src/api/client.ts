@@ -37,6 +37,10 @@ type PlainMethods = Pick<
   | 'selectPoint'
   | 'cancel'
   | 'cosineTile'
+  | 'runs'
+  | 'addRun'
+  | 'renameRun'
+  | 'closeRun'
 >;
 
 /** The API methods that are one request and one answer, the same over every transport. */
@@ -55,5 +59,9 @@ export function plainMethods(
     selectPoint: (index) => call('selectPoint', index),
     cancel: () => call('cancel'),
     cosineTile: (point, rows, cols) => call('cosineTile', point, rows, cols),
+    runs: () => call('runs'),
+    addRun: (files, opts) => call('addRun', files, opts ?? {}),
+    renameRun: (id, name) => call('renameRun', id, name),
+    closeRun: (id) => call('closeRun', id),
   };
 }
