@@ -4,6 +4,7 @@
  * crossing it is plain JSON-able data; errors cross as `ErrorValue` and are rebuilt into
  * NcLensError on the UI side.
  */
+import type { LiveRun } from './live.ts';
 import type { AnalysisResult, Centering, Progress } from './schema.ts';
 
 export type Role =
@@ -98,6 +99,8 @@ export interface SessionState {
   centering: Centering;
   /** Whether the demo is what is open. */
   demo: boolean;
+  /** The run folder followed live (serve --watch, Open folder), when one is. */
+  live?: LiveRun;
 }
 
 export interface AppInfo {
@@ -105,6 +108,8 @@ export interface AppInfo {
   /** Compute backend in use ('onnxruntime': float64 ONNX Runtime graphs). */
   backend: string;
   shell: 'electron' | 'browser';
+  /** While a run folder is followed: its revision (the UI fetches the state when it moves). */
+  live?: { revision: number };
 }
 
 /** `pdf-compare`: the comparison report of the open runs (at least two). */

@@ -20,6 +20,10 @@ const commands: Record<
     summary: 'partial sums of one pass over some shards (.ncstats)',
     load: () => import('./stats.ts'),
   },
+  cache: {
+    summary: 'the results cached per epoch dump: info, or clear them',
+    load: () => import('./cache.ts'),
+  },
   merge: {
     summary: 'add up .ncstats parts of disjoint shards',
     load: () => import('./stats-merge.ts'),

@@ -1,6 +1,7 @@
 /**
- * `nc-lens serve [--port N] [--no-open] [--max-upload MB]`: the app in a browser. Listens on
- * 127.0.0.1 only and prints one line with the URL (and its per-run token).
+ * `nc-lens serve [--port N] [--no-open] [--max-upload MB] [--watch RUN_DIR]`: the app in a
+ * browser. Listens on 127.0.0.1 only and prints one line with the URL (and its per-run token).
+ * With --watch, the page follows the run folder: each dump that lands in it is analysed.
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -8,18 +9,22 @@ import { fileURLToPath } from 'node:url';
 import { badInput } from '../../shared/errors.ts';
 import { startServer } from '../shells/browser/http.ts';
 import { DEFAULT_MAX_UPLOAD } from '../shells/browser/uploads.ts';
+import { checkedFolder } from '../service/watch.ts';
 
-const HELP = `usage: nc-lens serve [--port N] [--no-open] [--max-upload MB]
+const HELP = `usage: nc-lens serve [--port N] [--no-open] [--max-upload MB] [--watch RUN_DIR]
 
 Serves the app on http://127.0.0.1 (loopback only) and opens it in the default browser.
   --port N         port to listen on (default 0: any free port)
   --no-open        print the URL but do not open a browser
-  --max-upload MB  largest file the page may upload (default ${DEFAULT_MAX_UPLOAD / 1024 ** 2})`;
+  --max-upload MB  largest file the page may upload (default ${DEFAULT_MAX_UPLOAD / 1024 ** 2})
+  --watch RUN_DIR  follow a training run: every dump in the folder is a point of the epoch
+                   series, new dumps are analysed as they land, run.json marks the terminal phase`;
 
 interface ServeArgs {
   port: number;
   open: boolean;
   maxUploadBytes?: number;
+  watch?: string;
 }
 
 function parsed(argv: string[]): ServeArgs | 'help' {
@@ -29,9 +34,17 @@ function parsed(argv: string[]): ServeArgs | 'help' {
     if (a === '--help' || a === '-h') return 'help';
     if (a === '--no-open') args.open = false;
     else if (a === '--port') args.port = integer('--port', argv[++i], 0, 65535);
-    else if (a === '--max-upload')
+    else if (a === '--watch') {
+      if (!argv[i + 1]) throw badInput(undefined, 'a run folder after --watch', 'nothing');
+      args.watch = argv[++i];
+    } else if (a === '--max-upload')
       args.maxUploadBytes = integer('--max-upload', argv[++i], 1, 2 ** 40) * 1024 ** 2;
-    else throw badInput(undefined, 'serve options --port N, --no-open, --max-upload MB', `'${a}'`);
+    else
+      throw badInput(
+        undefined,
+        'serve options --port N, --no-open, --max-upload MB, --watch RUN_DIR',
+        `'${a}'`,
+      );
   }
   return args;
 }
@@ -75,6 +88,7 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(HELP + '\n');
     return 0;
   }
+  const watched = args.watch ? await checkedFolder(args.watch) : undefined;
   const staticDir = rendererDir();
   if (!staticDir) {
     process.stderr.write(
@@ -98,6 +112,7 @@ export async function run(argv: string[]): Promise<number> {
   };
   process.on('uncaughtException', survive);
   process.on('unhandledRejection', survive);
+  if (watched) await server.session.openFolder(watched);
   process.stdout.write(`NC Lens: ${server.url}\n`);
   if (args.open) openInBrowser(server.url);
   return new Promise<number>((resolve) => {

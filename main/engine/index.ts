@@ -45,6 +45,12 @@ export interface AnalyzeOptions {
    * (samples.ts); default false. Its bounds hold for the whole job: a series shares them.
    */
   samples?: boolean;
+  /**
+   * The share of the sample-cloud bounds each point gets; default 1/points of the job. A
+   * series analysed a few points at a time (cached runs, a run followed live) fixes it, so a
+   * point's cloud does not depend on which points were computed with it.
+   */
+  samplesShare?: number;
 }
 
 /** The engine as it runs: ONNX Runtime's kernels, in float64. */
@@ -165,7 +171,7 @@ async function datasetMetrics(
   const train = await analyzeSplit({ ...ds.train, features }, classifier, job, {
     name: 'train',
     warnings,
-    samples: geometry && opts.samples ? 1 / points : 0,
+    samples: geometry && opts.samples ? (opts.samplesShare ?? 1 / points) : 0,
     summary: geometry,
   });
   const result: MetricsResult = {

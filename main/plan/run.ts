@@ -6,8 +6,10 @@
 import { realpath, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { Role } from '../../shared/api.ts';
-import { NcLensError } from '../../shared/errors.ts';
-import type { AnalysisResult, MetricsResult } from '../../shared/schema.ts';
+import { badInput, NcLensError } from '../../shared/errors.ts';
+import type { AnalysisResult, MetricsResult, SeriesResult } from '../../shared/schema.ts';
+import { DiskCache, pointKey, type ResultCache } from '../cache/results.ts';
+import { folderDumps } from '../service/watch.ts';
 import {
   analyzeDataset,
   analyzeLayers,
@@ -89,22 +91,23 @@ function inputsOf(
 /**
  * The analysis `plan` describes, of `sources`. A `model` plan is run by the caller (the model
  * is run on the inputs first: main/onnx); `dataset` gives the one dataset when the caller has
- * already built it.
+ * already built it. With a `cache`, an epoch series computes only the points it does not hold
+ * (main/cache/results.ts) and stores those it computed.
  */
 export async function runPlan(
   plan: Plan,
   sources: readonly PlanSource[],
   opts: AnalyzeOptions,
   dataset?: Dataset,
+  cache?: ResultCache,
 ): Promise<AnalysisResult> {
   if (plan.kind === 'model')
     throw new Error('a model plan runs the model first (service/model.ts)');
   const warnings = ignoredWarnings(plan);
   if (plan.kind === 'epochs') {
-    const items = [];
-    for (const p of plan.points)
-      items.push({ label: p.label, dataset: await datasetOf(p.files, sources) });
-    const series = await analyzeSeries(items, opts);
+    const series = cache
+      ? await cachedSeries(plan, sources, opts, cache)
+      : await analyzeSeries(await seriesItems(plan.points, sources), opts);
     // The plan's points are in epoch order already: the engine keeps that order.
     for (const [i, point] of series.points.entries())
       point.metrics.inputs = inputsOf(plan.points[i].files, sources);
@@ -125,6 +128,84 @@ export async function runPlan(
   return result;
 }
 
+async function seriesItems(
+  points: Plan['points'],
+  sources: readonly PlanSource[],
+): Promise<{ label: string; dataset: Dataset }[]> {
+  const items = [];
+  for (const p of points)
+    items.push({ label: p.label, dataset: await datasetOf(p.files, sources) });
+  return items;
+}
+
+/**
+ * A cached series' share of the sample-cloud bounds per point: 1/2^k for the smallest
+ * 2^k ≥ max(points, 16), so the cloud of a point (and its cache key) changes only when a run
+ * followed live doubles, and the whole series stays within the bounds.
+ */
+export function cachedSamplesShare(points: number): number {
+  return 1 / 2 ** Math.ceil(Math.log2(Math.max(points, 16)));
+}
+
+/** An epoch series from the cache where it holds the points, computed (and stored) elsewhere. */
+async function cachedSeries(
+  plan: Plan,
+  sources: readonly PlanSource[],
+  opts: AnalyzeOptions,
+  cache: ResultCache,
+): Promise<SeriesResult> {
+  const share = cachedSamplesShare(plan.points.length);
+  const settings = {
+    centering: opts.centering ?? 'class-means',
+    geometry: opts.geometry !== false,
+    samples: opts.samples ? share : 0,
+  };
+  const keys = await Promise.all(
+    plan.points.map((p) =>
+      pointKey(
+        p.files.map((k) => {
+          const s = sources.find((x) => x.key === k)!;
+          return { path: s.path, roles: s.arrays.map((a) => [a.name, s.roles.get(a) ?? 'ignore']) };
+        }),
+        settings,
+      ),
+    ),
+  );
+  const held = await Promise.all(keys.map((k) => cache.get(k)));
+  const missing = plan.points.filter((_, i) => !held[i]);
+  const computed = missing.length
+    ? await analyzeSeries(await seriesItems(missing, sources), { ...opts, samplesShare: share })
+    : undefined;
+  let next = 0;
+  const points = [];
+  for (const [i, p] of plan.points.entries()) {
+    let metrics = held[i];
+    if (!metrics) {
+      metrics = computed!.points[next++].metrics;
+      await cache.set(keys[i], metrics);
+    }
+    points.push({
+      index: p.index,
+      label: p.label,
+      ...(p.epoch !== undefined ? { epoch: p.epoch } : {}),
+      ...(p.step !== undefined ? { step: p.step } : {}),
+      metrics,
+    });
+  }
+  return {
+    schema: 'nc-lens/series@1',
+    kind: 'epochs',
+    settings: { centering: settings.centering },
+    points,
+    ...(computed?.engine
+      ? { engine: computed.engine }
+      : held.find(Boolean)?.engine
+        ? { engine: held.find(Boolean)!.engine }
+        : {}),
+    warnings: [],
+  };
+}
+
 /** The identity of a file on disk: the same path, size and modification time, the same file. */
 export async function fileIdentity(path: string): Promise<string | undefined> {
   try {
@@ -140,7 +221,34 @@ export interface PlannedFiles {
   sources: PlanSource[];
   /** The dataset already built, when role overrides named one. */
   dataset?: Dataset;
+  /** Run folders among the paths (their dumps were listed in their place). */
+  folders?: string[];
   close(): Promise<void>;
+}
+
+/**
+ * `paths` with each run folder replaced by its dumps (main/service/watch.ts: the same listing
+ * as the app's Open folder and serve --watch), and the folders found.
+ */
+export async function expandFolders(
+  paths: readonly string[],
+): Promise<{ paths: string[]; folders: string[] }> {
+  const out: string[] = [];
+  const folders: string[] = [];
+  for (const p of paths) {
+    const info = await stat(p).catch(() => undefined);
+    if (!info?.isDirectory()) {
+      out.push(p);
+      continue;
+    }
+    const dumps = await folderDumps(p);
+    if (dumps.length === 0) {
+      throw badInput(p, 'a run folder of dumps (.npz, .npy, .pt, .safetensors, …)', 'none');
+    }
+    folders.push(p);
+    out.push(...dumps);
+  }
+  return { paths: out, folders };
 }
 
 /**
@@ -149,9 +257,10 @@ export interface PlannedFiles {
  * --labels L`) name the arrays of one dataset: the files are then opened together by them.
  */
 export async function openPlanned(
-  paths: readonly string[],
+  given: readonly string[],
   overrides: RoleOverrides = {},
 ): Promise<PlannedFiles> {
+  const { paths, folders } = await expandFolders(given);
   if (Object.values(overrides).some(Boolean)) return openOverridden(paths, overrides);
   const sources: PlanSource[] = [];
   const containers: Container[] = [];
@@ -194,7 +303,7 @@ export async function openPlanned(
   }
   const roles = guessSetRoles(sources.filter((s) => !s.problem).map((s) => s.arrays));
   for (const s of sources) s.roles = new Map(s.arrays.map((a) => [a, roles.get(a) ?? 'ignore']));
-  return { plan: planOf(sources), sources, close };
+  return { plan: planOf(sources), sources, folders, close };
 }
 
 async function openOverridden(
@@ -236,8 +345,10 @@ export async function analyzePaths(
   opts: AnalyzeOptions = {},
 ): Promise<AnalysisResult> {
   const planned = await openPlanned(paths, overrides);
+  // A run folder is reopened often (while it trains, for each report): its points are cached.
+  const cache = planned.folders?.length ? new DiskCache() : undefined;
   try {
-    return await runPlan(planned.plan, planned.sources, opts, planned.dataset);
+    return await runPlan(planned.plan, planned.sources, opts, planned.dataset, cache);
   } finally {
     await planned.close();
   }

@@ -27,3 +27,13 @@ export function checkedFilePath(path: unknown): string {
   if (kind !== 'file') throw badInput(p, 'a regular file', kind);
   return p;
 }
+
+/** An absolute path to an existing folder (a run folder to follow). */
+export function isFolderPath(path: unknown): boolean {
+  if (typeof path !== 'string' || path.includes('\0') || !isAbsolute(path)) return false;
+  try {
+    return statSync(normalize(path)).isDirectory();
+  } catch {
+    return false;
+  }
+}

@@ -42,7 +42,9 @@ import {
   type OpenModel,
   type RoleArray,
 } from './model.ts';
-import { checkedFilePath } from './paths.ts';
+import { checkedFilePath, isFolderPath } from './paths.ts';
+import { LiveFolder } from './live.ts';
+import { DiskCache } from '../cache/results.ts';
 import { cosineTile } from './tile.ts';
 
 /** A file the user gave: where it is on disk and the name to show (uploads live in a temp dir). */
@@ -102,11 +104,16 @@ export class AnalysisService implements NcLensApi {
   private primaryName: string | null = null;
   private nextRun = 2;
 
+  /** The run folder followed live (serve --watch, Open folder), if any. */
+  private live: LiveFolder | null = null;
+  private resultCache: DiskCache | undefined;
+
   constructor(private readonly options: ServiceOptions) {}
 
   async info(): Promise<AppInfo> {
     const { backend } = await (await engine()).backendInfo();
-    return { version, backend, shell: this.options.shell };
+    const live = this.live ? { live: { revision: this.live.status().revision } } : {};
+    return { version, backend, shell: this.options.shell, ...live };
   }
 
   async state(): Promise<SessionState> {
@@ -122,6 +129,7 @@ export class AnalysisService implements NcLensApi {
       result: this.result,
       centering: this.centering,
       demo: this.demo,
+      ...(this.live ? { live: this.live.status() } : {}),
     };
   }
 
@@ -132,6 +140,9 @@ export class AnalysisService implements NcLensApi {
    * and the session stays as it was.
    */
   async open(refs: FileRef[], opts: { add?: boolean } = {}): Promise<SessionState> {
+    // A folder is a run: its dumps, and those that land in it later (openFolder).
+    const folder = refs.length === 1 && 'path' in refs[0] && isFolderPath(refs[0].path);
+    if (folder) return this.openFolder((refs[0] as { path: string }).path);
     const add = opts.add === true && !this.demo;
     const files = await Promise.all(
       refs.map(async (r) => this.identified(this.resolve(r), 'uploadId' in r)),
@@ -146,6 +157,57 @@ export class AnalysisService implements NcLensApi {
     this.files.push(...opened);
     this.demo = false;
     return this.state();
+  }
+
+  /**
+   * Follows a run folder in place of what is open: its dumps now and each one that lands in it
+   * later (whole: main/service/watch.ts), analysed as they come with the results cache, and its
+   * training log (run.json). The analysis runs behind: `state().live` tells its progress.
+   */
+  async openFolder(dir: string, watch?: import('./watch.ts').WatchOptions): Promise<SessionState> {
+    const { checkedFolder } = await import('./watch.ts');
+    const folder = await checkedFolder(dir);
+    await this.closeFiles();
+    this.demo = false;
+    const live: LiveFolder = new LiveFolder(
+      folder,
+      {
+        addFiles: (paths) => this.addLiveFiles(paths),
+        analyze: async () => {
+          if (this.live !== live || this.files.length === 0) return;
+          await this.analyze();
+        },
+      },
+      watch,
+    );
+    this.live = live;
+    await live.start();
+    return this.state();
+  }
+
+  /** The live folder's analyses settled (tests, the CLI). */
+  async liveSettled(): Promise<void> {
+    await this.live?.settled();
+  }
+
+  /** Opens dumps of the live folder beside the open files; those that fail are not kept. */
+  private async addLiveFiles(paths: string[]): Promise<{ path: string; reason: string }[]> {
+    const known = new Set(this.files.map((f) => f.path));
+    const files = await Promise.all(
+      paths
+        .filter((p) => !known.has(p))
+        .map((path) => this.identified({ path, name: basename(path) })),
+    );
+    if (files.length === 0) return [];
+    let opened: OpenFile[];
+    try {
+      opened = await this.openAll(files, this.files);
+    } catch (e) {
+      return files.map((f) => ({ path: f.path, reason: messageOf(e) }));
+    }
+    const failed = opened.filter((o) => o.problem);
+    this.files.push(...opened.filter((o) => !o.problem));
+    return failed.map((o) => ({ path: o.path, reason: o.problem! }));
   }
 
   /** Closes every file, and the runs added beside them. */
@@ -352,8 +414,17 @@ export class AnalysisService implements NcLensApi {
       .filter((_, i) => fates[i].used)
       .map((f) => ({ path: f.path, name: f.entry.name }));
     // The demo knows its training accuracy per epoch: the report marks the terminal phase.
-    const trainAccuracyLog = this.demo ? demoInfo().log : undefined;
+    const trainAccuracyLog = this.demo ? demoInfo().log : this.liveTrainLog();
     return exportBytes(this.result, format, extra, { files, trainAccuracyLog, point: this.point });
+  }
+
+  /** A followed folder's training log, as the report marks the terminal phase with it. */
+  private liveTrainLog(): { epoch: number; train_accuracy: number }[] | undefined {
+    const epochs = this.live?.status().log?.epochs;
+    const rows = epochs?.filter((e) => e.train_acc !== undefined);
+    return rows?.length
+      ? rows.map((e) => ({ epoch: e.epoch, train_accuracy: e.train_acc! }))
+      : undefined;
   }
 
   /** Closes every file (the shells call this on exit). */
@@ -525,6 +596,8 @@ export class AnalysisService implements NcLensApi {
   }
 
   private async closeFiles(): Promise<void> {
+    this.live?.stop();
+    this.live = null;
     const files = this.files;
     this.files = [];
     this.result = null;
@@ -542,7 +615,9 @@ export class AnalysisService implements NcLensApi {
       const reasons = plan.files.map((f) => `${f.name}: ${f.reason}`).join('; ');
       throw badInput(undefined, 'a file to analyse', `every file ignored (${reasons})`);
     }
-    if (plan.kind !== 'model') return runPlan(plan, this.sources(), opts);
+    // A followed folder keeps its points' results: each analysis computes only the new dumps.
+    const cache = this.live ? (this.resultCache ??= new DiskCache()) : undefined;
+    if (plan.kind !== 'model') return runPlan(plan, this.sources(), opts, undefined, cache);
     const used = new Set(usedSources(plan, this.sources()).map((s) => s.key));
     const files = this.files.filter((f) => used.has(f.entry.id));
     return this.modelAnalysis(

@@ -66,7 +66,7 @@ describe('did-you-mean', () => {
     ]);
     const far = await runCli(['frobnicate']);
     expect(lines(far.stderr)).toEqual([
-      "nc-lens: unknown command 'frobnicate'; commands: inspect, analyze, report, serve",
+      "nc-lens: unknown command 'frobnicate'; commands: inspect, analyze, report, serve, stats, cache, merge, status",
     ]);
   });
 });

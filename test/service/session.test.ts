@@ -90,10 +90,11 @@ describe('AnalysisService: files and roles', () => {
     expect(e.file).toBe('mine.npy');
   });
 
-  it('rejects relative paths, folders and unknown ids', async () => {
+  it('rejects relative paths, folders among files and unknown ids', async () => {
     const s = new AnalysisService({ shell: 'electron' });
     expect((await rejection(s.open([{ path: 'features.npy' }]))).message).toMatch(/absolute path/);
-    expect((await rejection(s.open([{ path: FORMATS }]))).message).toMatch(/a folder/);
+    const bundle = { path: `${FORMATS}/bundle_stored.npz` };
+    expect((await rejection(s.open([bundle, { path: FORMATS }]))).message).toMatch(/a folder/);
     expect((await rejection(s.open([{ uploadId: 'u', name: 'a.npy' }]))).message).toMatch(/a.npy/);
     expect((await rejection(s.setRole('f9:x', 'features'))).code).toBe('bad-input');
     expect((await rejection(s.closeFile('f9'))).code).toBe('bad-input');
