@@ -33,6 +33,10 @@ if [ "$cmd" = stop ]; then
   stop_pid "$dir/slurmd.pid"
   stop_pid "$dir/slurmctld.pid"
   stop_pid "$dir/munged.pid"
+  if [ -f "$dir/munge-dir" ]; then
+    rm -rf "$(cat "$dir/munge-dir")"
+    rm -f "$dir/munge-dir"
+  fi
   exit 0
 fi
 [ "$cmd" = start ] || { echo "$0: unknown command '$cmd' (start or stop)" >&2; exit 2; }
@@ -42,26 +46,26 @@ for bin in munged mungekey slurmctld slurmd sbatch squeue; do
 done
 [ "$(id -u)" = 0 ] || { echo "$0: needs root (slurmd, munged as user munge)" >&2; exit 3; }
 
-mkdir -p "$dir"/{state,spool,log,munge}
+mkdir -p "$dir"/{state,spool,log}
 dir=$(cd "$dir" && pwd)
-# munged (user munge) must reach its folder inside DIR
-chmod 755 "$dir"
 host=$(hostname -s)
 port=${SLURM_LOCAL_PORT:-$((10000 + (RANDOM % 20000) * 2))}
 
-# munge: its own key, socket and pid file in DIR (a system munged, if any, is left alone)
-chown munge:munge "$dir/munge"
-chmod 700 "$dir/munge"
-if [ ! -f "$dir/munge/munge.key" ]; then
-  mungekey -c -k "$dir/munge/munge.key" >/dev/null
-  chown munge:munge "$dir/munge/munge.key"
-  chmod 400 "$dir/munge/munge.key"
-fi
-runuser -u munge -- munged --key-file="$dir/munge/munge.key" --socket="$dir/munge/munge.sock" \
-  --pid-file="$dir/munge/munged.pid" --log-file="$dir/munge/munged.log" \
-  --seed-file="$dir/munge/munged.seed" --force
-for _ in $(seq 50); do [ -S "$dir/munge/munge.sock" ] && break; sleep 0.1; done
-cp "$dir/munge/munged.pid" "$dir/munged.pid"
+# munge: its own key, socket and pid file (a system munged, if any, is left alone), in a
+# folder of its own under /tmp: user munge may not be able to reach into DIR
+munge=$(mktemp -d /tmp/nclens-munge.XXXXXX)
+echo "$munge" >"$dir/munge-dir"
+chown munge:munge "$munge"
+chmod 700 "$munge"
+mungekey -c -k "$munge/munge.key" >/dev/null
+chown munge:munge "$munge/munge.key"
+chmod 400 "$munge/munge.key"
+runuser -u munge -- munged --key-file="$munge/munge.key" --socket="$munge/munge.sock" \
+  --pid-file="$munge/munged.pid" --log-file="$munge/munged.log" \
+  --seed-file="$munge/munged.seed" --force
+for _ in $(seq 50); do [ -S "$munge/munge.sock" ] && break; sleep 0.1; done
+cp "$munge/munged.pid" "$dir/munged.pid"
+chmod 755 "$munge"
 
 cat >"$dir/slurm.conf" <<EOF
 ClusterName=nclens-local
@@ -70,7 +74,7 @@ SlurmUser=root
 SlurmctldPort=$port
 SlurmdPort=$((port + 1))
 AuthType=auth/munge
-AuthInfo=socket=$dir/munge/munge.sock
+AuthInfo=socket=$munge/munge.sock
 CryptoType=crypto/munge
 MpiDefault=none
 ProctrackType=proctrack/linuxproc
@@ -89,7 +93,7 @@ JobCompType=jobcomp/none
 AccountingStorageType=accounting_storage/none
 JobAcctGatherType=jobacct_gather/none
 MinJobAge=600
-NodeName=$host CPUs=$(nproc) State=UNKNOWN
+NodeName=$host CPUs=$(nproc) RealMemory=$(awk '/MemTotal/ {print int($2 / 1024)}' /proc/meminfo) State=UNKNOWN
 PartitionName=debug Nodes=$host Default=YES MaxTime=INFINITE State=UP OverSubscribe=FORCE:4
 EOF
 export SLURM_CONF="$dir/slurm.conf"

@@ -44,7 +44,11 @@ export const SHARD_OPTIONS: OptionTable = {
   mem: { type: 'string', arg: 'M', help: 'sbatch --mem (per task)' },
   'cpus-per-task': { type: 'string', arg: 'N', help: 'sbatch --cpus-per-task (compute threads)' },
   gres: { type: 'string', arg: 'G', help: 'sbatch --gres' },
-  'sbatch-arg': { type: 'string', arg: 'ARGS', help: "other sbatch options, e.g. '--qos=long'" },
+  'sbatch-arg': {
+    type: 'string',
+    arg: 'ARGS',
+    help: "other sbatch options: --sbatch-arg='--qos=long --exclusive'",
+  },
 };
 
 const str = (values: OptionValues, key: string): string | undefined =>
