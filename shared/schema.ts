@@ -118,6 +118,11 @@ export interface SampleCloud {
 
 export interface MetricsResult extends SplitMetrics {
   schema: 'nc-lens/metrics@1';
+  /**
+   * Class names by label value (`class_names[label]`), from a names file (classes.txt, a JSON
+   * array) or a `class_names` array in the bundle; absent when none was given.
+   */
+  class_names?: string[];
   settings: { centering: Centering };
   /** Test split: same metrics, with NCC/NC4 using the training class means. */
   test?: SplitMetrics;

@@ -130,6 +130,17 @@ export function divergingColor(
   hi: number,
   levels?: number,
 ): string {
+  return hex(divergingRgb(v, lo, centre, hi, levels));
+}
+
+/** `divergingColor` as [r, g, b] in 0..255 (for rasters). */
+export function divergingRgb(
+  v: number,
+  lo: number,
+  centre: number,
+  hi: number,
+  levels?: number,
+): number[] {
   const below = v <= centre;
   let t = below
     ? centre > lo
@@ -140,5 +151,5 @@ export function divergingColor(
       : 0;
   // Optional quantisation into `levels` steps per side, so equal-looking cells share a colour.
   if (levels) t = Math.round(t * levels) / levels;
-  return hex(mix(WHITE, below ? BLUE : RED, t));
+  return mix(WHITE, below ? BLUE : RED, t);
 }

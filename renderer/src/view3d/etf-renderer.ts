@@ -44,6 +44,30 @@ export const MOVING_SAMPLES = 20_000;
 
 /** The ETF wireframe draws every edge only while that stays readable. */
 const MAX_EDGE_CLASSES = 12;
+/**
+ * Beyond this many classes, ideal vertices, mean → vertex lines and labels are drawn only for
+ * the classes in focus (chosen in the legend, a few extremes): thousands of them hide the means.
+ */
+export const FOCUS_CLASSES = 100;
+
+/** The spheres of k class means: fewer facets as they get smaller and more numerous. */
+function meanGeometry(k: number, s: number): THREE.BufferGeometry {
+  if (k <= 30) return new THREE.SphereGeometry(s, 24, 16);
+  if (k <= 300) return new THREE.SphereGeometry(s, 12, 8);
+  // Software WebGL draws every triangle: 1 000 means of 20 faces are 20 000 triangles.
+  return new THREE.IcosahedronGeometry(s, 0);
+}
+
+function instanced(
+  geometry: THREE.BufferGeometry,
+  material: THREE.Material,
+  count: number,
+): THREE.InstancedMesh {
+  const m = new THREE.InstancedMesh(geometry, material, Math.max(count, 1));
+  m.count = count;
+  m.frustumCulled = false;
+  return m;
+}
 const Y_UP = new THREE.Vector3(0, 1, 0);
 
 function disposeObject(o: THREE.Object3D): void {
@@ -102,9 +126,12 @@ export class EtfRenderer {
   #resize: ResizeObserver;
   #light = new THREE.DirectionalLight(0xffffff, 1.6);
 
-  #means: THREE.InstancedMesh | null = null;
-  #idealMarks: THREE.InstancedMesh | null = null;
-  #cones: THREE.InstancedMesh | null = null;
+  /** The meshes exist from construction; a frame of another size rebuilds them (#buildMeshes). */
+  #means: THREE.InstancedMesh;
+  #idealMarks: THREE.InstancedMesh;
+  #cones: THREE.InstancedMesh;
+  /** Class positions in focus (many classes), or null: every class. */
+  #focus: number[] | null = null;
   #edges = lineSegments(
     new THREE.LineBasicMaterial({
       vertexColors: true,
@@ -136,6 +163,7 @@ export class EtfRenderer {
     this.scene.add(this.camera);
     this.#edges.renderOrder = 10; // the ideal ETF is drawn over the means, never hidden by them
     this.scene.add(this.#edges, this.#errors, this.#shafts);
+    [this.#means, this.#idealMarks, this.#cones] = this.#meshes(0);
     this.controls = new OrbitControls(this.camera, canvas);
     this.controls.addEventListener('change', () => this.requestRender());
     this.controls.addEventListener('start', () => (this.#orbiting = true));
@@ -154,6 +182,16 @@ export class EtfRenderer {
     this.#theme = theme;
     this.renderer.setClearColor(new THREE.Color(theme.background), 1);
     if (this.#frame) this.#buildIdeal(this.#frame);
+    this.requestRender();
+  }
+
+  /** The classes (positions) whose ideal vertex and error line are drawn; null: all. */
+  setFocus(focus: number[] | null): void {
+    this.#focus = focus;
+    if (this.#frame) {
+      this.#buildIdeal(this.#frame);
+      this.#updateErrors(this.#frame);
+    }
     this.requestRender();
   }
 
@@ -187,13 +225,16 @@ export class EtfRenderer {
       !this.#frame || !frame || this.#frame.means.length !== frame.means.length;
     this.#frame = frame;
     if (!frame) {
-      this.#clearMeshes();
+      this.#buildMeshes(0);
+      this.#cloudCount = 0;
       this.requestRender();
       return;
     }
     const k = frame.means.length;
-    this.#size = Math.max(0.022, 0.065 * Math.sqrt(Math.min(1, 10 / k)));
-    if (structureChanged) this.#buildMeshes(frame);
+    // Smaller markers as classes grow: at C = 1 000 a sphere of C = 100's size hides its
+    // neighbours.
+    this.#size = Math.max(k > 300 ? 0.012 : 0.022, 0.065 * Math.sqrt(Math.min(1, 10 / k)));
+    if (structureChanged) this.#buildMeshes(k, frame);
     this.#updateMeans(frame);
     this.#buildIdeal(frame);
     this.#updateErrors(frame);
@@ -270,7 +311,7 @@ export class EtfRenderer {
     cancelAnimationFrame(this.#pending);
     this.#resize.disconnect();
     this.controls.dispose();
-    this.#clearMeshes();
+    for (const m of [this.#means, this.#idealMarks, this.#cones]) disposeObject(m);
     for (const l of [this.#edges, this.#errors, this.#shafts]) disposeObject(l);
     if (this.#cloud) disposeObject(this.#cloud);
     this.renderer.dispose();
@@ -286,32 +327,13 @@ export class EtfRenderer {
     this.requestRender();
   }
 
-  #clearMeshes(): void {
-    for (const m of [this.#means, this.#idealMarks, this.#cones]) {
-      if (!m) continue;
-      this.scene.remove(m);
-      disposeObject(m);
-    }
-    this.#means = this.#idealMarks = this.#cones = null;
-    setSegments(this.#edges, [], []);
-    setSegments(this.#errors, [], []);
-    setSegments(this.#shafts, [], []);
-    this.#cloudCount = 0;
-  }
-
-  #buildMeshes(frame: ViewFrame): void {
-    this.#clearMeshes();
-    const k = frame.means.length;
+  /** Means, ideal-vertex marks and classifier cones for k classes (not yet in the scene). */
+  #meshes(k: number): [THREE.InstancedMesh, THREE.InstancedMesh, THREE.InstancedMesh] {
     const s = this.#size;
-    this.#means = new THREE.InstancedMesh(
-      // Small spheres need few facets; at C = 100 this halves the triangles of a frame.
-      k > 30 ? new THREE.SphereGeometry(s, 12, 8) : new THREE.SphereGeometry(s, 24, 16),
-      new THREE.MeshLambertMaterial(),
-      k,
-    );
+    const means = instanced(meanGeometry(k, s), new THREE.MeshLambertMaterial(), k);
     // Ideal vertices: wire octahedra larger than the spheres and drawn on top, so a mean sitting
     // exactly on its vertex still shows the vertex around it.
-    this.#idealMarks = new THREE.InstancedMesh(
+    const marks = instanced(
       new THREE.OctahedronGeometry(s * 1.6),
       new THREE.MeshBasicMaterial({
         wireframe: true,
@@ -321,22 +343,42 @@ export class EtfRenderer {
       }),
       k,
     );
-    this.#idealMarks.renderOrder = 11;
-    this.#cones = new THREE.InstancedMesh(
-      new THREE.ConeGeometry(s * 0.55, s * 2, 12).translate(0, -s, 0),
+    marks.renderOrder = 11;
+    const cones = instanced(
+      new THREE.ConeGeometry(s * 0.55, s * 2, k > 300 ? 5 : 12).translate(0, -s, 0),
       new THREE.MeshLambertMaterial(),
       k,
     );
-    const color = new THREE.Color();
-    frame.classes.forEach((cls, i) => {
-      color.set(classColor(cls));
-      this.#means!.setColorAt(i, color);
-      this.#cones!.setColorAt(i, color);
-    });
+    return [means, marks, cones];
+  }
+
+  /** Replaces the meshes by ones for k classes, coloured by `frame`'s classes. */
+  #buildMeshes(k: number, frame?: ViewFrame): void {
     for (const m of [this.#means, this.#idealMarks, this.#cones]) {
-      m.frustumCulled = false;
-      this.scene.add(m);
+      this.scene.remove(m);
+      disposeObject(m);
     }
+    [this.#means, this.#idealMarks, this.#cones] = this.#meshes(k);
+    setSegments(this.#edges, [], []);
+    setSegments(this.#errors, [], []);
+    setSegments(this.#shafts, [], []);
+    const color = new THREE.Color();
+    frame?.classes.forEach((cls, i) => {
+      color.set(classColor(cls));
+      this.#means.setColorAt(i, color);
+      this.#cones.setColorAt(i, color);
+    });
+    this.scene.add(this.#means, this.#idealMarks, this.#cones);
+  }
+
+  /** Indices (into the frame's classes) of the classes in focus. */
+  #focused(frame: ViewFrame): number[] {
+    if (!this.#focus) return frame.classes.map((_, i) => i);
+    const at = new Map(frame.classes.map((cls, i) => [cls, i]));
+    return this.#focus.flatMap((cls) => {
+      const i = at.get(cls);
+      return i === undefined ? [] : [i];
+    });
   }
 
   #unit(frame: ViewFrame, p: number[]): THREE.Vector3 {
@@ -348,23 +390,24 @@ export class EtfRenderer {
     const m = new THREE.Matrix4();
     frame.means.forEach((p, i) => {
       m.makeTranslation(this.#unit(frame, p));
-      this.#means!.setMatrixAt(i, m);
+      this.#means.setMatrixAt(i, m);
     });
-    this.#means!.instanceMatrix.needsUpdate = true;
-    if (this.#means!.instanceColor) this.#means!.instanceColor.needsUpdate = true;
+    this.#means.instanceMatrix.needsUpdate = true;
+    if (this.#means.instanceColor) this.#means.instanceColor.needsUpdate = true;
   }
 
   #buildIdeal(frame: ViewFrame): void {
-    if (!this.#idealMarks) return;
     const wire = new THREE.Color(this.#theme.wire);
     (this.#idealMarks.material as THREE.MeshBasicMaterial).color.copy(wire);
     const m = new THREE.Matrix4();
-    const pts = frame.ideal.map((p) => this.#unit(frame, p));
-    pts.forEach((p, i) => {
-      m.makeTranslation(p);
-      this.#idealMarks!.setMatrixAt(i, m);
+    const shown = this.#focused(frame);
+    shown.forEach((i, slot) => {
+      m.makeTranslation(this.#unit(frame, frame.ideal[i]));
+      this.#idealMarks.setMatrixAt(slot, m);
     });
+    this.#idealMarks.count = shown.length;
     this.#idealMarks.instanceMatrix.needsUpdate = true;
+    const pts = this.#focus ? [] : frame.ideal.map((p) => this.#unit(frame, p));
     const pos: number[] = [];
     const col: number[] = [];
     if (pts.length <= MAX_EDGE_CLASSES) {
@@ -383,11 +426,14 @@ export class EtfRenderer {
     const pos: number[] = [];
     const col: number[] = [];
     const c = new THREE.Color();
-    frame.means.forEach((p, i) => {
+    for (const i of this.#focused(frame)) {
       c.set(classColor(frame.classes[i]));
-      pos.push(...this.#unit(frame, p).toArray(), ...this.#unit(frame, frame.ideal[i]).toArray());
+      pos.push(
+        ...this.#unit(frame, frame.means[i]).toArray(),
+        ...this.#unit(frame, frame.ideal[i]).toArray(),
+      );
       col.push(c.r, c.g, c.b, c.r, c.g, c.b);
-    });
+    }
     setSegments(this.#errors, pos, col);
   }
 
@@ -406,10 +452,10 @@ export class EtfRenderer {
       const len = tip.length();
       q.setFromUnitVectors(Y_UP, len > 0 ? tip.clone().divideScalar(len) : Y_UP);
       m.compose(tip, q, len > 0 ? one : new THREE.Vector3(0, 0, 0));
-      this.#cones!.setMatrixAt(i, m);
+      this.#cones.setMatrixAt(i, m);
     });
-    this.#cones!.count = frame.weights ? frame.weights.length : 0;
-    this.#cones!.instanceMatrix.needsUpdate = true;
+    this.#cones.count = frame.weights ? frame.weights.length : 0;
+    this.#cones.instanceMatrix.needsUpdate = true;
     setSegments(this.#shafts, pos, col);
   }
 
@@ -473,12 +519,12 @@ export class EtfRenderer {
 
   #applyVisibility(): void {
     const l = this.#layers;
-    if (this.#means) this.#means.visible = l.means;
-    if (this.#idealMarks) this.#idealMarks.visible = l.ideal;
+    this.#means.visible = l.means;
+    this.#idealMarks.visible = l.ideal;
     this.#edges.visible = l.ideal;
     this.#errors.visible = l.errors;
     this.#shafts.visible = l.weights;
-    if (this.#cones) this.#cones.visible = l.weights;
+    this.#cones.visible = l.weights;
     if (this.#cloud) this.#cloud.visible = l.samples;
   }
 }
