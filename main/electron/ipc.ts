@@ -6,7 +6,8 @@ import type { ExportFormat, FileRef } from '../../shared/api.ts';
 import { badInput, toErrorValue } from '../../shared/errors.ts';
 import { CALL_METHODS } from '../../shared/transport.ts';
 import type { CallMethod, Envelope } from '../../shared/transport.ts';
-import { checkedFilePath } from '../service/paths.ts';
+import { normalize } from 'node:path';
+import { checkedFilePath, isFolderPath } from '../service/paths.ts';
 import { envelopeOf } from '../service/rpc.ts';
 import type { RemoteService } from '../service/rpc.ts';
 import { CHANNELS } from './channels.ts';
@@ -26,9 +27,14 @@ export interface Sender {
 
 type Handler = (sender: Sender, ...args: unknown[]) => Promise<Envelope<unknown>>;
 
-/** The renderer may open paths only; upload ids belong to the browser shell. */
+/**
+ * The renderer may open paths only; upload ids belong to the browser shell. One folder alone
+ * is a run folder to follow (Open Folder…, a dropped folder).
+ */
 function checkedRefs(refs: unknown): FileRef[] {
   if (!Array.isArray(refs)) throw badInput(undefined, 'a list of files', typeof refs);
+  const only = (refs[0] as { path?: unknown } | null)?.path;
+  if (refs.length === 1 && isFolderPath(only)) return [{ path: normalize(only as string) }];
   return refs.map((r: unknown) => {
     const path = (r as { path?: unknown } | null)?.path;
     return { path: checkedFilePath(path) };

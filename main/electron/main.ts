@@ -120,6 +120,12 @@ async function openDialog(): Promise<void> {
     send({ type: 'open', refs: r.filePaths.map((path) => ({ path })) });
 }
 
+/** A run folder: followed live by the service (every dump in it, and those that land later). */
+async function openFolderDialog(): Promise<void> {
+  const r = await dialog.showOpenDialog({ properties: ['openDirectory'] });
+  if (!r.canceled && r.filePaths.length) send({ type: 'open', refs: [{ path: r.filePaths[0] }] });
+}
+
 function buildMenu(): void {
   const recent = store?.current.recent ?? [];
   const exportItem = (label: string, format: ExportFormat): MenuItemConstructorOptions => ({
@@ -130,6 +136,11 @@ function buildMenu(): void {
     label: 'File',
     submenu: [
       { label: 'Open…', accelerator: 'CmdOrCtrl+O', click: () => void openDialog() },
+      {
+        label: 'Open Folder…',
+        accelerator: 'CmdOrCtrl+Shift+O',
+        click: () => void openFolderDialog(),
+      },
       { label: 'Open demo', click: () => send({ type: 'open-demo' }) },
       {
         label: 'Open recent',

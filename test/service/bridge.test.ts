@@ -76,10 +76,12 @@ describe('Electron preload contract', () => {
     expect((await w.api.info()).shell).toBe('electron');
   });
 
-  it('re-validates paths in main: relative paths, folders and upload ids are refused', async () => {
+  it('re-validates paths in main: relative paths, folders among files and upload ids are refused', async () => {
     const relative = await w.api.open([{ path: 'x.npy' }]).catch((e: unknown) => e);
     expect((relative as NcLensError).message).toMatch(/absolute path/);
-    const folder = await w.api.open([{ path: MNIST }]).catch((e: unknown) => e);
+    // One folder alone is a run folder to follow (test/service/watch.test.ts); among files, no.
+    const file = { path: `${MNIST}/mnist_small_epoch080.npz` };
+    const folder = await w.api.open([file, { path: MNIST }]).catch((e: unknown) => e);
     expect((folder as NcLensError).message).toMatch(/a folder/);
     const upload = await w.api.open([{ uploadId: 'u', name: 'a.npy' }]).catch((e: unknown) => e);
     expect(upload).toBeInstanceOf(NcLensError);

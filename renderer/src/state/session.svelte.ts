@@ -9,6 +9,9 @@ import type { AnalysisResult, Centering, MetricsResult } from '../../../shared/s
 import { alertText, errorCode, type AlertMessage } from '../lib/alerts.ts';
 import { clampIndex, metricsAt, pointCount } from '../lib/series.ts';
 
+/** How often a followed run folder's revision is asked for (a cheap info() call). */
+const LIVE_POLL_MS = 700;
+
 export interface Busy {
   /** `uploading`: the browser shell sending picked files (cancellable like an analysis). */
   kind: 'opening' | 'uploading' | 'analyzing' | 'exporting';
@@ -53,6 +56,8 @@ class AppState {
   });
   stale = $derived(this.staleReason !== null);
   files = $derived(this.state?.files ?? []);
+  /** The run folder the service follows (serve --watch, Open folder), or null. */
+  live = $derived(this.state?.live ?? null);
   /** The compute backend: known to the service once its engine has started. */
   backend = $derived(
     this.info?.backend || (this.result?.engine ?? this.selected?.engine)?.backend || '',
@@ -66,6 +71,9 @@ class AppState {
   #nextAlert = 1;
   /** Set when a new action cancelled the analysis: that cancel needs no notice. */
   #interrupted = false;
+  #liveTimer: ReturnType<typeof setInterval> | null = null;
+  #liveRevision = -1;
+  #livePolling = false;
   /** Stops the upload under way (browser shell). */
   #upload: AbortController | null = null;
 
@@ -80,6 +88,8 @@ class AppState {
       const [info, state] = await Promise.all([this.api.info(), this.api.state()]);
       this.info = info;
       this.#apply(state);
+      // A followed folder is analysed by the service as its dumps land: nothing to start here.
+      if (state.live) return;
       if (state.files.length === 0) await this.#openDemo();
       else if (!state.result) await this.#analyze();
     }, []);
@@ -122,8 +132,17 @@ class AppState {
       }
       this.#apply(state);
       this.#opened();
-      await this.#analyze(names);
+      if (!state.live) await this.#analyze(names);
     }, names);
+  }
+
+  /**
+   * Dropped files, and whether a folder was among them: in Electron the folder itself is
+   * opened (followed live by the service); the browser uploads the folder's dumps instead.
+   */
+  async openDropped(files: File[], folderFiles: () => Promise<File[]>): Promise<void> {
+    if (this.info?.shell === 'electron') return this.openFiles(files);
+    return this.openFiles(await folderFiles());
   }
 
   closeAll(): Promise<void> {
@@ -147,9 +166,10 @@ class AppState {
     const names = refs.map((r) => ('path' in r ? r.path : r.name));
     return this.#enqueue(async () => {
       this.busy = { kind: 'opening', phase: `Opening ${names.join(', ')}`, fraction: null };
-      this.#apply(await this.api.open(refs));
+      const state = await this.api.open(refs);
+      this.#apply(state);
       this.#opened();
-      await this.#analyze(names);
+      if (!state.live) await this.#analyze(names);
     }, names);
   }
 
@@ -209,7 +229,9 @@ class AppState {
   }
 
   select(index: number): void {
-    this.selectedIndex = clampIndex(this.result, index);
+    const i = clampIndex(this.result, index);
+    // In a followed run, picking the newest point means following the newest as they come.
+    this.selectedIndex = this.live && i === pointCount(this.result) - 1 ? -1 : i;
   }
 
   dismissAlert(id: number): void {
@@ -269,14 +291,46 @@ class AppState {
 
   #apply(state: SessionState): void {
     this.state = state;
+    if (state.live) this.#follow(state.live.revision);
+    else this.#unfollow();
     if (state.result && state.result !== this.result) {
-      // A re-analysis of the same series (a role or centring change) keeps the chosen point.
-      if (pointCount(state.result) !== pointCount(this.result)) this.selectedIndex = -1;
+      // A re-analysis of the same series (a role or centring change) keeps the chosen point;
+      // in a followed run, so does a new epoch (−1 follows the newest).
+      const grown = pointCount(state.result) !== pointCount(this.result);
+      if (grown && !(state.live && this.selectedIndex >= 0)) this.selectedIndex = -1;
       this.result = state.result;
       this.notice = null;
     } else if (state.files.length === 0) {
       this.result = null;
       this.alerts = this.alerts.filter((a) => a.source !== 'analysis');
+    }
+  }
+
+  /** Polls the followed folder's revision; a new one brings the session state (and result). */
+  #follow(revision: number): void {
+    this.#liveRevision = revision;
+    this.#liveTimer ??= setInterval(() => void this.#pollLive(), LIVE_POLL_MS);
+  }
+
+  #unfollow(): void {
+    if (this.#liveTimer) clearInterval(this.#liveTimer);
+    this.#liveTimer = null;
+  }
+
+  async #pollLive(): Promise<void> {
+    // An action under way applies the state itself when it is done.
+    if (this.#livePolling || this.busy) return;
+    this.#livePolling = true;
+    try {
+      const info = await this.api.info();
+      const revision = info.live?.revision;
+      if (revision === this.#liveRevision) return;
+      const state = await this.api.state();
+      if (!this.busy) this.#apply(state);
+    } catch {
+      // The next poll tries again; a server that is gone shows on the next action.
+    } finally {
+      this.#livePolling = false;
     }
   }
 
