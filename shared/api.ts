@@ -128,6 +128,12 @@ export interface RunEntry {
   result: AnalysisResult | null;
 }
 
+/** The x axis (shared/charts/registry.ts XAxisChoice) and the comparison table's epoch. */
+export interface ExportView {
+  x?: { quantity?: 'epoch' | 'step' | 'time'; scale?: 'log' | 'linear' | 'auto' };
+  at?: number | null;
+}
+
 /** The primary run's id. */
 export const PRIMARY_RUN = 'main';
 
@@ -182,6 +188,11 @@ export interface NcLensApi {
   renameRun(id: string, name: string): Promise<RunEntry[]>;
   /** Closes an added run (the primary run closes with closeAll). */
   closeRun(id: string): Promise<RunEntry[]>;
+  /**
+   * How the charts on screen are drawn, for the exports to draw them alike: the x axis of the
+   * trajectories and the epoch of the comparison table (null: each run's last point).
+   */
+  setExportView(view: ExportView): Promise<void>;
   /** The exported bytes (the shell saves them: a dialog in Electron, a download in the browser). */
   exportResult(
     format: ExportFormat,

@@ -24,6 +24,7 @@ export const CALL_METHODS = [
   'addRun',
   'renameRun',
   'closeRun',
+  'setExportView',
 ] as const satisfies readonly (keyof NcLensApi)[];
 export type CallMethod = (typeof CALL_METHODS)[number];
 

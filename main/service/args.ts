@@ -4,7 +4,7 @@
  * internal one. The browser shell opens uploads (and the demo) only: paths on disk are for
  * the Electron shell, whose main process re-validates them.
  */
-import type { ExportFormat, FileRef } from '../../shared/api.ts';
+import type { ExportFormat, ExportView, FileRef } from '../../shared/api.ts';
 import { ROLES } from '../../shared/api.ts';
 import { badInput } from '../../shared/errors.ts';
 import type { CallMethod } from '../../shared/transport.ts';
@@ -43,6 +43,32 @@ function uploadRef(v: unknown): FileRef {
     throw badInput(undefined, 'a file reference {uploadId, name}', describe(v));
   }
   return { uploadId: v.uploadId, name: v.name };
+}
+
+const X_QUANTITIES = ['epoch', 'step', 'time'];
+const X_SCALES = ['log', 'linear', 'auto'];
+
+/** `{x?: {quantity?, scale?}, at?: number | null}`, checked. */
+function exportView(v: unknown): ExportView {
+  const expected = 'an export view {x?: {quantity?, scale?}, at?: epoch or null}';
+  if (!isRecord(v)) throw badInput(undefined, expected, describe(v));
+  const out: ExportView = {};
+  if (v.x !== undefined) {
+    const x = v.x;
+    if (
+      !isRecord(x) ||
+      (x.quantity !== undefined && !X_QUANTITIES.includes(x.quantity as string)) ||
+      (x.scale !== undefined && !X_SCALES.includes(x.scale as string))
+    )
+      throw badInput(undefined, expected, describe(x));
+    out.x = x as ExportView['x'];
+  }
+  if (v.at !== undefined) {
+    if (v.at !== null && (typeof v.at !== 'number' || !Number.isFinite(v.at)))
+      throw badInput(undefined, expected, describe(v.at));
+    out.at = v.at;
+  }
+  return out;
 }
 
 /** The arguments of `method` from a call body `{args: [...]}`, checked. */
@@ -94,6 +120,9 @@ export function callArgs(method: CallMethod, body: unknown): unknown[] {
     case 'closeRun':
       count(1);
       return [checkString(args[0], 'a run id')];
+    case 'setExportView':
+      count(1);
+      return [exportView(args[0])];
     case 'setRole': {
       count(2);
       const id = checkString(args[0], 'an array id');

@@ -18,6 +18,7 @@ import type {
   Role,
   RunEntry,
   SessionState,
+  ExportView,
 } from '../../shared/api.ts';
 import { PRIMARY_RUN, ROLES } from '../../shared/api.ts';
 import { NcLensError, badInput, cancelled } from '../../shared/errors.ts';
@@ -103,6 +104,8 @@ export class AnalysisService implements NcLensApi {
   /** The name the user gave this (the primary) run; null: one made from its files. */
   private primaryName: string | null = null;
   private nextRun = 2;
+  /** How the charts on screen are drawn (setExportView): the exports draw them alike. */
+  private exportView: ExportView = {};
 
   /** The run folder followed live (serve --watch, Open folder), if any. */
   private live: LiveFolder | null = null;
@@ -342,6 +345,10 @@ export class AnalysisService implements NcLensApi {
     return this.runs();
   }
 
+  async setExportView(view: ExportView): Promise<void> {
+    this.exportView = { ...view };
+  }
+
   async renameRun(id: string, name: string): Promise<RunEntry[]> {
     const clean = typeof name === 'string' ? name.trim().slice(0, 80) : '';
     if (!clean) throw badInput(undefined, 'a run name', 'an empty one');
@@ -391,7 +398,7 @@ export class AnalysisService implements NcLensApi {
         files: await services[all.findIndex((a) => a.id === r.id)].usedFiles(),
       })),
     );
-    return exportComparison(withFiles, extra);
+    return exportComparison(withFiles, extra, this.exportView);
   }
 
   /** The files the plan uses (an ignored file is not an input), by path and display name. */
@@ -415,7 +422,12 @@ export class AnalysisService implements NcLensApi {
       .map((f) => ({ path: f.path, name: f.entry.name }));
     // The demo knows its training accuracy per epoch: the report marks the terminal phase.
     const trainAccuracyLog = this.demo ? demoInfo().log : this.liveTrainLog();
-    return exportBytes(this.result, format, extra, { files, trainAccuracyLog, point: this.point });
+    return exportBytes(this.result, format, extra, {
+      files,
+      trainAccuracyLog,
+      point: this.point,
+      x: this.exportView.x,
+    });
   }
 
   /** A followed folder's training log, as the report marks the terminal phase with it. */

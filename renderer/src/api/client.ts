@@ -1,4 +1,4 @@
-import type { ExportFormat, NcLensApi, SessionState } from '../../../shared/api.ts';
+import type { ExportFormat, FileRef, NcLensApi, SessionState } from '../../../shared/api.ts';
 import type { CallMethod, ShellCommand } from '../../../shared/transport.ts';
 
 export type { ShellCommand };
@@ -18,6 +18,11 @@ export interface ClientApi extends NcLensApi {
    * share of bytes sent and stops at `signal` (a `cancelled` error; the open files stay).
    */
   openFiles(files: File[], opts?: OpenFilesOptions): Promise<SessionState>;
+  /**
+   * Picked or dropped files as references the service opens (browser: uploaded; Electron:
+   * their paths), for calls that take files other than `openFiles` (addRun).
+   */
+  fileRefs(files: File[], opts?: { signal?: AbortSignal }): Promise<FileRef[]>;
   /** Exports and saves: a download in the browser, a save dialog in Electron. */
   saveExport(format: ExportFormat, extra?: { viewPng?: Uint8Array; title?: string }): Promise<void>;
   /** Electron File-menu commands (never fired in the browser). Returns the unsubscribe. */
@@ -41,6 +46,7 @@ type PlainMethods = Pick<
   | 'addRun'
   | 'renameRun'
   | 'closeRun'
+  | 'setExportView'
 >;
 
 /** The API methods that are one request and one answer, the same over every transport. */
@@ -63,5 +69,6 @@ export function plainMethods(
     addRun: (files, opts) => call('addRun', files, opts ?? {}),
     renameRun: (id, name) => call('renameRun', id, name),
     closeRun: (id) => call('closeRun', id),
+    setExportView: (view) => call('setExportView', view),
   };
 }

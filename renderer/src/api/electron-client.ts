@@ -2,7 +2,7 @@
  * The Electron client: NcLensApi over the sandboxed preload bridge (`window.ncLens`).
  * Failures arrive as values and are rebuilt into NcLensError here.
  */
-import type { ExportFormat, SessionState } from '../../../shared/api.ts';
+import type { ExportFormat, FileRef, SessionState } from '../../../shared/api.ts';
 import { NcLensError, fromErrorValue } from '../../../shared/errors.ts';
 import type { Progress } from '../../../shared/schema.ts';
 import type { CallMethod, Envelope, NcLensBridge } from '../../../shared/transport.ts';
@@ -31,6 +31,18 @@ export function createElectronClient(bridge: NcLensBridge): ClientApi {
       return unwrap<{ name: string; mime: string; data: Uint8Array }>(
         await bridge.exportResult(format, extra),
       );
+    },
+    async fileRefs(files: File[]): Promise<FileRef[]> {
+      return files.map((f) => {
+        const path = bridge.pathForFile(f);
+        if (!path)
+          throw new NcLensError(
+            'bad-input',
+            `${f.name}: expected a file on disk, found one without a path`,
+            f.name,
+          );
+        return { path };
+      });
     },
     async openFiles(files: File[], opts?: OpenFilesOptions): Promise<SessionState> {
       const refs = files.map((f) => {

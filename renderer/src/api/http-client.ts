@@ -130,6 +130,9 @@ export function createHttpClient(options: HttpClientOptions): ClientApi {
       if (opts?.signal?.aborted) throw new NcLensError('cancelled', 'upload cancelled');
       return api.open(refs, { add: opts?.add });
     },
+    fileRefs(files: File[], opts?: { signal?: AbortSignal }): Promise<FileRef[]> {
+      return Promise.all(files.map((f) => upload(f, () => undefined, opts?.signal)));
+    },
     async saveExport(format: ExportFormat, extra?: { viewPng?: Uint8Array; title?: string }) {
       const out = await api.exportResult(format, extra);
       options.save?.(out);

@@ -8,7 +8,7 @@ import {
   type LineChartOptions,
   type LineSeries,
 } from '../../../shared/charts/index.ts';
-import { CHARTS, seriesX } from '../../../shared/charts/registry.ts';
+import { CHARTS, seriesX, xAxis, type XAxisChoice } from '../../../shared/charts/registry.ts';
 import { METRICS, type MetricKey } from '../../../shared/metric-names.ts';
 import type { SeriesResult, SplitMetrics } from '../../../shared/schema.ts';
 
@@ -43,8 +43,13 @@ function lineOf(
 }
 
 /** One chart per registry entry (shared/charts/registry.ts) that has anything to plot. */
-export function trajectoryCharts(series: SeriesResult, selected: number): TrajectoryChart[] {
-  const { x, ticks, label } = seriesX(series);
+export function trajectoryCharts(
+  series: SeriesResult,
+  selected: number,
+  choice?: XAxisChoice,
+): TrajectoryChart[] {
+  // The registry's x axis (the user's choice; by default log when epochs span > a decade).
+  const { x, ticks, label, scale } = xAxis(series, choice);
   const out: TrajectoryChart[] = [];
   for (const chart of CHARTS) {
     const lines: LineSeries[] = [];
@@ -66,6 +71,7 @@ export function trajectoryCharts(series: SeriesResult, selected: number): Trajec
         series: lines,
         title: chart.title,
         xLabel: label,
+        xScale: scale,
         yScale: chart.yScale,
         selectedIndex: selected,
         width: 420,
