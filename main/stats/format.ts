@@ -14,10 +14,13 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile, rename, writeFile } from 'node:fs/promises';
+import { endianness } from 'node:os';
 import { badInput } from '../../shared/errors.ts';
 import type { Centering } from '../../shared/schema.ts';
 
 export const MAGIC = 'NCSTATS\0';
+/** Float64 payloads are copied as bytes where the machine is little-endian (all we target). */
+const LITTLE_ENDIAN = endianness() === 'LE';
 export const FORMAT_VERSION = 1;
 export const SCHEMA = 'nc-lens/stats@1';
 
@@ -141,7 +144,8 @@ export function encodeStats(
   json.copy(out, 16);
   let at = 16 + json.length;
   for (const [, a] of arrays) {
-    for (let i = 0; i < a.length; i++) out.writeDoubleLE(a[i], at + 8 * i);
+    if (LITTLE_ENDIAN) out.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), at);
+    else for (let i = 0; i < a.length; i++) out.writeDoubleLE(a[i], at + 8 * i);
     at += a.length * 8;
   }
   createHash('sha256').update(out.subarray(0, at)).digest().copy(out, at);
@@ -177,7 +181,8 @@ export function decodeStats(bytes: Uint8Array, where: string): StatsFile {
   for (const { name, length } of header.arrays) {
     if (at + length * 8 > body) throw bad('the payload the header lists', 'fewer bytes');
     const a = new Float64Array(length);
-    for (let i = 0; i < length; i++) a[i] = buf.readDoubleLE(at + 8 * i);
+    if (LITTLE_ENDIAN) new Uint8Array(a.buffer).set(buf.subarray(at, at + length * 8));
+    else for (let i = 0; i < length; i++) a[i] = buf.readDoubleLE(at + 8 * i);
     arrays[name] = a;
     at += length * 8;
   }
