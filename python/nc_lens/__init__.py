@@ -9,6 +9,7 @@
 import json
 import os
 import tempfile
+import time
 
 import numpy as np
 
@@ -125,9 +126,10 @@ def dump(path, features, labels, weight=None, bias=None, logits=None,
 def update_run(run_dir, epoch=None, file=None, **fields):
     """Adds one epoch's entry (`epoch`, `file`, and fields such as step, train_acc,
     train_loss) to `run_dir/run.json`, and sets its run-level fields (model, dataset) when
-    given; written atomically. Returns the run description."""
+    given; written atomically. Each entry gets `wall_time`, seconds since the run's first
+    update. Returns the run description."""
     path = os.path.join(run_dir, RUN_FILE)
-    run = {"format": "nc-lens/run@1", "epochs": []}
+    run = {"format": "nc-lens/run@1", "started": time.time(), "epochs": []}
     if os.path.exists(path):
         with open(path, "r", encoding="utf-8") as f:
             run = json.load(f)
@@ -140,6 +142,8 @@ def update_run(run_dir, epoch=None, file=None, **fields):
         if file is not None:
             entry["file"] = file
         entry.update({k: v for k, v in fields.items() if v is not None})
+        if "started" in run and "wall_time" not in entry:
+            entry["wall_time"] = round(time.time() - run["started"], 3)
         run["epochs"] = [e for e in run.get("epochs", []) if e.get("epoch") != epoch] + [entry]
         run["epochs"].sort(key=lambda e: e.get("epoch", 0))
         run.update(entry)  # the latest epoch's values at the top level too
