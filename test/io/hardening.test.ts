@@ -120,6 +120,36 @@ describe('bad input that said internal error', () => {
     );
   });
 
+  it('npz local-header errors (unexpected EOF, file data overflows file bounds) are bad input naming the file', async () => {
+    const bytes = readFileSync(`${FORMATS}/bundle_stored.npz`);
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    // The first central directory record, found from the end-of-central-directory record.
+    const eocd = bytes.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+    const central = view.getUint32(eocd + 16, true);
+    const cases: [string, (b: Buffer) => void, RegExp][] = [
+      // The local header offset points 10 bytes before the end: the header runs past it.
+      ['eof', (b) => b.writeUInt32LE(b.length - 10, central + 42), /unexpected EOF/],
+      // The entry's sizes claim more than the file holds.
+      [
+        'overflow',
+        (b) => {
+          b.writeUInt32LE(0x7ffffff0, central + 20);
+          b.writeUInt32LE(0x7ffffff0, central + 24);
+        },
+        /file data overflows file bounds|expected \d+ bytes/,
+      ],
+    ];
+    for (const [name, edit, found] of cases) {
+      const b = Buffer.from(bytes);
+      edit(b);
+      const file = tmp.file(`local_${name}.npz`);
+      writeFileSync(file, b);
+      const msg = await badMessage(openFile(file));
+      expect(msg).toMatch(new RegExp(`^\\S*local_${name}\\.npz(:\\S+)?: expected `));
+      expect(msg).toMatch(found);
+    }
+  });
+
   it('a safetensors shape nested 500 000 deep is one line, not a stack overflow', async () => {
     const deep = '['.repeat(500_000) + ']'.repeat(500_000);
     const header = Buffer.from(`{"x":{"dtype":"F32","shape":${deep},"data_offsets":[0,0]}}`);
