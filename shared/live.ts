@@ -8,6 +8,8 @@
 export interface LiveLogEntry {
   epoch: number;
   step?: number;
+  /** Seconds since training started (`wall_time`, `time` or `elapsed`): the wall-time x axis. */
+  wall_time?: number;
   train_acc?: number;
   train_loss?: number;
 }

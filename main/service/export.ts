@@ -42,6 +42,8 @@ export interface ExportSources {
   point?: number;
   /** The x axis of the report's trajectory charts. */
   x?: XAxisChoice;
+  /** Steps and wall time per epoch (a run's training log), for those x axes. */
+  runLog?: RunLogEntry[];
 }
 
 export async function exportBytes(
@@ -89,6 +91,7 @@ export async function exportBytes(
         trainAccuracyLog,
         point: sources.point,
         x: sources.x,
+        runLog: sources.runLog,
       });
       return { name: `${tagged}.pdf`, mime: 'application/pdf', data };
     }

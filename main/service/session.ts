@@ -28,6 +28,7 @@ import type { Plan } from '../plan/plan.ts';
 import type { PlanSource } from '../plan/run.ts';
 import { version } from '../version.ts';
 import { demoFiles, demoInfo } from '../demo/index.ts';
+import type { RunLogEntry } from '../../shared/charts/registry.ts';
 import { exportBytes, exportComparison } from './export.ts';
 import { uniqueRunName } from './runs.ts';
 import {
@@ -396,9 +397,15 @@ export class AnalysisService implements NcLensApi {
         name: r.name,
         result: r.result!,
         files: await services[all.findIndex((a) => a.id === r.id)].usedFiles(),
+        log: services[all.findIndex((a) => a.id === r.id)].runLog(),
       })),
     );
     return exportComparison(withFiles, extra, this.exportView);
+  }
+
+  /** A followed run folder's training log (steps, wall time): the charts' x axes. */
+  private runLog(): RunLogEntry[] | undefined {
+    return this.live?.status().log?.epochs;
   }
 
   /** The files the plan uses (an ignored file is not an input), by path and display name. */
@@ -427,6 +434,7 @@ export class AnalysisService implements NcLensApi {
       trainAccuracyLog,
       point: this.point,
       x: this.exportView.x,
+      runLog: this.runLog(),
     });
   }
 

@@ -80,7 +80,9 @@ export async function readRunLog(dir: string): Promise<RunLog | undefined> {
         const entry: LiveLogEntry = { epoch };
         const acc = num(row.train_acc ?? row.train_accuracy);
         const loss = num(row.train_loss ?? row.loss);
-        const step = num(row.step);
+        const step = num(row.step ?? row.global_step);
+        const wall = num(row.wall_time ?? row.time ?? row.elapsed);
+        if (wall !== undefined) entry.wall_time = wall;
         if (acc !== undefined) entry.train_acc = acc;
         if (loss !== undefined) entry.train_loss = loss;
         if (step !== undefined) entry.step = step;

@@ -151,6 +151,22 @@ describe('compare runs', () => {
     expect(text).toContain('Appendix B: run short');
   });
 
+  it('nc-lens report --x: the single-run report draws the x axis asked for (default log)', () => {
+    const files = ['001', '005', '020', '080'].map(dump);
+    const report = (extra: string[]) => {
+      const out = join(dir, `x${extra.join('')}.pdf`);
+      const r = spawnSync(
+        process.execPath,
+        [join(ROOT, 'bin/nc-lens.js'), 'report', ...files, ...extra, '-o', out],
+        { env: { ...process.env, NC_LENS_FROM_SOURCE: '1' }, encoding: 'utf8', timeout: 120_000 },
+      );
+      expect(r.stderr).toBe('');
+      return pdfText(out);
+    };
+    expect(report([])).toContain('epoch (log scale)');
+    expect(report(['--x', 'epoch-linear'])).not.toContain('epoch (log scale)');
+  });
+
   it('a run that cannot be read: one line naming it, exit 2', () => {
     const r = spawnSync(
       process.execPath,

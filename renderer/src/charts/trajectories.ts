@@ -8,7 +8,13 @@ import {
   type LineChartOptions,
   type LineSeries,
 } from '../../../shared/charts/index.ts';
-import { CHARTS, seriesX, xAxis, type XAxisChoice } from '../../../shared/charts/registry.ts';
+import {
+  CHARTS,
+  seriesX,
+  xAxis,
+  type RunLogEntry,
+  type XAxisChoice,
+} from '../../../shared/charts/registry.ts';
 import { METRICS, type MetricKey } from '../../../shared/metric-names.ts';
 import type { SeriesResult, SplitMetrics } from '../../../shared/schema.ts';
 
@@ -47,9 +53,11 @@ export function trajectoryCharts(
   series: SeriesResult,
   selected: number,
   choice?: XAxisChoice,
+  /** The run's training log: steps and wall time for those x axes. */
+  log?: readonly RunLogEntry[],
 ): TrajectoryChart[] {
   // The registry's x axis (the user's choice; by default log when epochs span > a decade).
-  const { x, ticks, label, scale } = xAxis(series, choice);
+  const { x, ticks, label, scale } = xAxis(series, choice, log);
   const out: TrajectoryChart[] = [];
   for (const chart of CHARTS) {
     const lines: LineSeries[] = [];

@@ -5,7 +5,7 @@
  * comparison table read `compared`; the 3D view and heatmap show `viewResult`, one run at a time.
  */
 import { PRIMARY_RUN, type FileRef, type RunEntry } from '../../../shared/api.ts';
-import type { XAxisChoice, XQuantity } from '../../../shared/charts/registry.ts';
+import type { RunLogEntry, XAxisChoice, XQuantity } from '../../../shared/charts/registry.ts';
 import type { AnalysisResult } from '../../../shared/schema.ts';
 import { alertText } from '../lib/alerts.ts';
 import { session } from './session.svelte.ts';
@@ -14,6 +14,8 @@ export interface ComparedRunView {
   id: string;
   name: string;
   result: AnalysisResult;
+  /** Steps and wall time per epoch (the primary run's training log, when followed live). */
+  log?: RunLogEntry[];
 }
 
 class RunsState {
@@ -37,13 +39,16 @@ class RunsState {
     const runs = this.list.length ? this.list : [];
     for (const r of runs) {
       const result = r.primary ? session.result : r.result;
-      if (result) out.push({ id: r.id, name: r.name, result });
+      const log = r.primary ? this.primaryLog : undefined;
+      if (result) out.push({ id: r.id, name: r.name, result, ...(log ? { log } : {}) });
     }
     if (!runs.some((r) => r.primary) && session.result)
       out.unshift({ id: PRIMARY_RUN, name: 'run 1', result: session.result });
     return out;
   });
   comparing = $derived(this.compared.length > 1);
+  /** The primary run's training log (a followed run folder's), for the step and time axes. */
+  primaryLog: RunLogEntry[] | undefined = $derived(session.live?.log?.epochs);
   /** The result the 3D view and the heatmap show: the picked run's, else the session's. */
   viewResult: AnalysisResult | null = $derived(
     (this.comparing && this.compared.find((r) => r.id === this.viewRun)?.result) || session.result,
