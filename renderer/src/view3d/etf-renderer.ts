@@ -132,6 +132,14 @@ export class EtfRenderer {
   #cones: THREE.InstancedMesh;
   /** Class positions in focus (many classes), or null: every class. */
   #focus: number[] | null = null;
+  /**
+   * Beyond FOCUS_CLASSES the means are dots (one vertex each, one draw call): software WebGL
+   * takes most of a second for 10 000 meshes, however few their facets.
+   */
+  #dots: THREE.Points = new THREE.Points(
+    new THREE.BufferGeometry(),
+    new THREE.PointsMaterial({ size: 5, sizeAttenuation: false, vertexColors: true }),
+  );
   #edges = lineSegments(
     new THREE.LineBasicMaterial({
       vertexColors: true,
@@ -164,6 +172,8 @@ export class EtfRenderer {
     this.#edges.renderOrder = 10; // the ideal ETF is drawn over the means, never hidden by them
     this.scene.add(this.#edges, this.#errors, this.#shafts);
     [this.#means, this.#idealMarks, this.#cones] = this.#meshes(0);
+    this.#dots.frustumCulled = false;
+    this.scene.add(this.#dots);
     this.controls = new OrbitControls(this.camera, canvas);
     this.controls.addEventListener('change', () => this.requestRender());
     this.controls.addEventListener('start', () => (this.#orbiting = true));
@@ -191,6 +201,7 @@ export class EtfRenderer {
     if (this.#frame) {
       this.#buildIdeal(this.#frame);
       this.#updateErrors(this.#frame);
+      this.#updateWeights(this.#frame);
     }
     this.requestRender();
   }
@@ -312,7 +323,7 @@ export class EtfRenderer {
     this.#resize.disconnect();
     this.controls.dispose();
     for (const m of [this.#means, this.#idealMarks, this.#cones]) disposeObject(m);
-    for (const l of [this.#edges, this.#errors, this.#shafts]) disposeObject(l);
+    for (const l of [this.#edges, this.#errors, this.#shafts, this.#dots]) disposeObject(l);
     if (this.#cloud) disposeObject(this.#cloud);
     this.renderer.dispose();
   }
@@ -358,15 +369,27 @@ export class EtfRenderer {
       this.scene.remove(m);
       disposeObject(m);
     }
+    const dots = k > FOCUS_CLASSES;
     [this.#means, this.#idealMarks, this.#cones] = this.#meshes(k);
+    if (dots) this.#means.count = 0;
+    const g = this.#dots.geometry;
+    g.setAttribute('position', new THREE.BufferAttribute(new Float32Array(dots ? k * 3 : 0), 3));
+    g.setAttribute('color', new THREE.BufferAttribute(new Float32Array(dots ? k * 3 : 0), 3));
+    if (dots && frame) {
+      const colors = g.getAttribute('color') as THREE.BufferAttribute;
+      const color = new THREE.Color();
+      frame.classes.forEach((cls, i) => {
+        color.set(classColor(cls));
+        colors.setXYZ(i, color.r, color.g, color.b);
+      });
+    }
     setSegments(this.#edges, [], []);
     setSegments(this.#errors, [], []);
     setSegments(this.#shafts, [], []);
     const color = new THREE.Color();
     frame?.classes.forEach((cls, i) => {
       color.set(classColor(cls));
-      this.#means.setColorAt(i, color);
-      this.#cones.setColorAt(i, color);
+      if (!dots) this.#means.setColorAt(i, color);
     });
     this.scene.add(this.#means, this.#idealMarks, this.#cones);
   }
@@ -387,6 +410,13 @@ export class EtfRenderer {
   }
 
   #updateMeans(frame: ViewFrame): void {
+    if (frame.means.length > FOCUS_CLASSES) {
+      const pos = this.#dots.geometry.getAttribute('position') as THREE.BufferAttribute;
+      const inv = frame.radius > 0 ? 1 / frame.radius : 1;
+      frame.means.forEach((p, i) => pos.setXYZ(i, p[0] * inv, p[1] * inv, p[2] * inv));
+      pos.needsUpdate = true;
+      return;
+    }
     const m = new THREE.Matrix4();
     frame.means.forEach((p, i) => {
       m.makeTranslation(this.#unit(frame, p));
@@ -444,17 +474,22 @@ export class EtfRenderer {
     const m = new THREE.Matrix4();
     const q = new THREE.Quaternion();
     const one = new THREE.Vector3(1, 1, 1);
-    (frame.weights ?? []).forEach((w, i) => {
-      const tip = this.#unit(frame, w);
+    const weights = frame.weights ?? [];
+    // Many classes: the classifier rows of the focus only.
+    const shown = frame.weights ? this.#focused(frame) : [];
+    shown.forEach((i, slot) => {
+      const tip = this.#unit(frame, weights[i]);
       c.set(classColor(frame.classes[i]));
       pos.push(0, 0, 0, ...tip.toArray());
       col.push(c.r, c.g, c.b, c.r, c.g, c.b);
       const len = tip.length();
       q.setFromUnitVectors(Y_UP, len > 0 ? tip.clone().divideScalar(len) : Y_UP);
       m.compose(tip, q, len > 0 ? one : new THREE.Vector3(0, 0, 0));
-      this.#cones.setMatrixAt(i, m);
+      this.#cones.setMatrixAt(slot, m);
+      this.#cones.setColorAt(slot, c);
     });
-    this.#cones.count = frame.weights ? frame.weights.length : 0;
+    this.#cones.count = shown.length;
+    if (this.#cones.instanceColor) this.#cones.instanceColor.needsUpdate = true;
     this.#cones.instanceMatrix.needsUpdate = true;
     setSegments(this.#shafts, pos, col);
   }
@@ -520,6 +555,7 @@ export class EtfRenderer {
   #applyVisibility(): void {
     const l = this.#layers;
     this.#means.visible = l.means;
+    this.#dots.visible = l.means;
     this.#idealMarks.visible = l.ideal;
     this.#edges.visible = l.ideal;
     this.#errors.visible = l.errors;

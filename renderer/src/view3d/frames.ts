@@ -10,6 +10,7 @@ import {
   etfScene,
   etfSceneLarge,
   exactSubset,
+  type EtfScene,
   matMul,
   meanNorm,
   pcaBasis,
@@ -104,15 +105,17 @@ function coprimeStep(n: number): number {
   return 1;
 }
 
-function pcaFrame(m: MetricsResult, g: Geometry, basis?: number[][]): ViewFrame {
-  const scene = etfScene({
-    means: g.means,
-    globalMean: g.global_mean,
-    c: m.c,
-    d: m.d,
-    weights: g.weights,
-    basis,
-  });
+function pcaFrame(m: MetricsResult, g: Geometry, basis?: number[][], known?: EtfScene): ViewFrame {
+  const scene =
+    known ??
+    etfScene({
+      means: g.means,
+      globalMean: g.global_mean,
+      c: m.c,
+      d: m.d,
+      weights: g.weights,
+      basis,
+    });
   return {
     classes: g.labels.map((_, k) => k),
     means: scene.means,
@@ -192,17 +195,21 @@ export function frameSource(
   const last = points.length - 1;
   const cache = new Map<number, ViewFrame | null>();
   let anchor: number[][] | null | undefined; // the last epoch's PCA basis
+  // Many classes: the last epoch's own scene, which gave the anchor (its frame is that scene).
+  let anchorScene: EtfScene | undefined;
 
   const anchorBasis = (): number[][] | null => {
     if (anchor === undefined) {
       const m = points[last];
       const g = m?.geometry;
       anchor = null;
-      if (epochs && mode === 'pca' && g && m.c >= 2)
-        anchor =
-          m.c > EXACT_SCENE_CLASSES
-            ? etfSceneLarge({ means: g.means, globalMean: g.global_mean, c: m.c, d: m.d }).basis
-            : pcaBasis(centredMeans(g.means, g.global_mean, m.c, m.d), 3).basis;
+      if (epochs && mode === 'pca' && g && m.c >= 2) {
+        if (m.c > EXACT_SCENE_CLASSES) {
+          const input = { means: g.means, globalMean: g.global_mean, c: m.c, d: m.d };
+          anchorScene = etfSceneLarge({ ...input, weights: g.weights });
+          anchor = anchorScene.basis;
+        } else anchor = pcaBasis(centredMeans(g.means, g.global_mean, m.c, m.d), 3).basis;
+      }
     }
     return anchor;
   };
@@ -220,7 +227,8 @@ export function frameSource(
     if (!g || m.c < 2) return null;
     if (mode === 'pca') {
       const basis = anchorBasis();
-      if (basis && basis[0].length === m.d) return pcaFrame(m, g, basis);
+      if (basis && basis[0].length === m.d)
+        return pcaFrame(m, g, basis, i === last ? anchorScene : undefined);
       return turnedToLast(pcaFrame(m, g), i);
     }
     if (picked.length < 2 || picked.some((k) => k < 0 || k >= m.c)) return null;
