@@ -46,8 +46,9 @@ function usage(): string {
   return [
     'usage: nc-lens analyze [BUNDLES...] [options]',
     '',
-    'One bundle (.npz/.safetensors) or separate files → the metrics of that dataset;',
-    'several bundles (one per epoch) → a series, ordered by the epoch in their names.',
+    'One bundle (.npz/.safetensors/.pt) or separate files → the metrics of that dataset;',
+    'several bundles (one per epoch), or a run folder of them → a series, ordered by the epoch',
+    "in their names (a folder's points are cached: nc-lens cache).",
     "--shards 'dir/*.npz' → row blocks of one dataset, as statistics files on worker",
     'processes or Slurm jobs (docs/cluster.md); --from-stats S → metrics of merged statistics.',
     '',

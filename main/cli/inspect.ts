@@ -12,8 +12,9 @@ import { didYouMean } from './suggest.ts';
 
 const USAGE = `usage: nc-lens inspect FILE... [--json]
 
-Lists the arrays in .npy, .npz, ONNX TensorProto (.pb) and .safetensors files with their
-dtype, shape, bytes and guessed role (features, labels, weight, bias, logits, test_*, layer).
+Lists the arrays in .npy, .npz, ONNX TensorProto (.pb), .safetensors and PyTorch (.pt)
+files with their dtype, shape, bytes and guessed role (features, labels, weight, bias,
+logits, test_*, layer).
 For an ONNX model (.onnx): its inputs, outputs and the classifier found in it.
 
   --json   print one JSON document instead of a table`;

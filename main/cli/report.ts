@@ -54,7 +54,7 @@ function usage(): string {
   return [
     'usage: nc-lens report [BUNDLES...] -o report.pdf [options]',
     '',
-    'One bundle (.npz/.safetensors) or separate files → a report of that dataset;',
+    'One bundle (.npz/.safetensors/.pt) or separate files → a report of that dataset;',
     'several bundles (one per epoch) → a report of the series. The inputs are given as',
     'to `nc-lens analyze`.',
     '',
@@ -65,6 +65,23 @@ function usage(): string {
     'options:',
     ...optionLines(OPTIONS),
   ].join('\n');
+}
+
+/** A run folder's own training log (run.json, train_log.json): `report RUN_DIR` reads it. */
+async function folderTrainLog(paths: string[]): Promise<ExportSources['trainAccuracyLog']> {
+  const { readRunLog } = await import('../service/watch.ts');
+  for (const p of paths) {
+    const isFolder = await stat(p).then(
+      (s) => s.isDirectory(),
+      () => false,
+    );
+    const rows = isFolder ? (await readRunLog(p))?.epochs : undefined;
+    const log = rows?.flatMap((e) =>
+      e.train_acc === undefined ? [] : [{ epoch: e.epoch, train_accuracy: e.train_acc }],
+    );
+    if (log?.length) return log;
+  }
+  return undefined;
 }
 
 /** A training log: an array of {epoch, train_acc | train_accuracy}. */
@@ -219,7 +236,8 @@ export async function run(argv: string[]): Promise<number> {
   checkOutputPaths([output]);
   const title = typeof values.title === 'string' ? values.title : undefined;
   const log = values['train-log'];
-  const trainAccuracyLog = typeof log === 'string' ? await readTrainLog(log) : undefined;
+  const trainAccuracyLog =
+    typeof log === 'string' ? await readTrainLog(log) : await folderTrainLog(positionals);
 
   const controller = new AbortController();
   const onSigint = () => controller.abort();

@@ -17,6 +17,7 @@ import {
   writeSync,
   closeSync,
 } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -204,6 +205,18 @@ describe('a run folder followed live', () => {
     expect(fromCli.points.map((p) => p.metrics.nc1)).toEqual(
       results[0].points.map((p) => p.metrics.nc1),
     );
+    // report RUN_DIR: the folder's training log marks the terminal phase in the PDF.
+    writeFileSync(
+      path.join(first, 'train_log.json'),
+      JSON.stringify([1, 2, 3, 4, 5].map((epoch) => ({ epoch, train_acc: epoch >= 3 ? 1 : 0.9 }))),
+    );
+    const pdf = path.join(root, 'run.pdf');
+    const report = await runCli(['report', first, '-o', pdf], undefined, {
+      NC_LENS_CACHE_DIR: cacheDir,
+    });
+    expect(report.code, report.stderr).toBe(0);
+    const text = execFileSync('pdftotext', [pdf, '-']).toString().replace(/\s+/g, ' ');
+    expect(text).toMatch(/terminal phase of training, from epoch 3, .*\(from the training log\)/);
     const cleared = await runCli(['cache', 'clear'], undefined, { NC_LENS_CACHE_DIR: cacheDir });
     expect(cleared.stdout).toMatch(/^removed \d+ cached results \(.+\) from /);
     expect(readdirSync(cacheDir).filter((f) => f.endsWith('.json'))).toEqual([]);
