@@ -6,7 +6,8 @@
  * few seconds. Deterministic: the same seed gives the same cases; a failing case prints its
  * seed and mutation.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -26,6 +27,7 @@ import {
   pbStructured,
   safetensorsOf,
   safetensorsStructured,
+  torchStructured,
   type Mutated,
 } from './mutate.ts';
 
@@ -44,9 +46,27 @@ interface Format {
   seeds: () => { name: string; bytes: Uint8Array; with: string[] }[];
   structured: (rng: Rng, bytes: Uint8Array) => Mutated;
   model?: boolean;
+  /** The seeds cannot be made here (no torch for /usr/bin/python3). */
+  skip?: boolean;
 }
 
 const F = (name: string) => join(FORMATS, name);
+
+/** PyTorch seeds are written by Debian's python3-torch (as test/io/torch.test.ts does). */
+const PYTHON = '/usr/bin/python3';
+const hasTorch =
+  existsSync(PYTHON) && spawnSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
+const TORCH_SEEDS = `
+import os, sys, torch
+out = sys.argv[1]
+g = torch.Generator().manual_seed(12)
+x = torch.randn(200, 8, generator=g)
+y = torch.randint(0, 4, (200,), generator=g)
+d = {"features": x, "labels": y, "fc.weight": torch.randn(4, 8, generator=g), "fc.bias": torch.randn(4, generator=g)}
+torch.save(d, os.path.join(out, "bundle.pt"))
+torch.save(d, os.path.join(out, "legacy.pt"), _use_new_zipfile_serialization=False)
+torch.save({"features": x.t().contiguous().t(), "labels": y}, os.path.join(out, "strided.pt"))
+`;
 const fixture = (name: string) => new Uint8Array(readFileSync(F(name)));
 
 let tmp: string;
@@ -115,6 +135,18 @@ const FORMATS_FUZZED: Format[] = [
       },
     ],
     structured: pbStructured,
+  },
+  {
+    name: 'pytorch (.pt)',
+    cases: 60,
+    seeds: () =>
+      ['bundle.pt', 'legacy.pt', 'strided.pt'].map((name) => ({
+        name,
+        bytes: new Uint8Array(readFileSync(join(tmp, 'torch', name))),
+        with: [],
+      })),
+    structured: torchStructured,
+    skip: !hasTorch,
   },
   {
     name: 'onnx model (.onnx)',
@@ -258,6 +290,10 @@ beforeAll(async () => {
     weight: { dtype: 'F32', shape: [10, 32], data: npyData(fixture('weight.npy')) },
     bias: { dtype: 'F32', shape: [10], data: npyData(fixture('bias.npy')) },
   });
+  if (hasTorch) {
+    mkdirSync(join(tmp, 'torch'));
+    execFileSync(PYTHON, ['-c', TORCH_SEEDS, join(tmp, 'torch')], { stdio: 'pipe' });
+  }
   // The model's inputs: the first 200 test inputs and their labels.
   const source = await openFile(join(MNIST, 'mnist_small_test_inputs.npy'));
   const rows = await source.arrays[0].readRows(0, 200);
@@ -309,14 +345,18 @@ afterAll(() => {
 
 describe('fuzz: mutated files through inspect and the engine', () => {
   for (const format of FORMATS_FUZZED) {
-    it(`${format.name}: ${format.cases} cases, each a valid result or a one-line error naming the file`, async () => {
-      const mine: Record[] = [];
-      for (let i = 0; i < format.cases; i++) mine.push(await runCase(format, i));
-      records.push(...mine);
-      const bad = mine.filter((r) => r.outcome === 'other');
-      expect(bad.map((r) => `${r.what} → ${r.detail}`)).toEqual([]);
-      // The mutations reach past the first check: some cases of every format stay valid.
-      expect(mine.some((r) => r.outcome === 'clean')).toBe(true);
-    }, 120_000);
+    it.skipIf(format.skip)(
+      `${format.name}: ${format.cases} cases, each a valid result or a one-line error naming the file`,
+      async () => {
+        const mine: Record[] = [];
+        for (let i = 0; i < format.cases; i++) mine.push(await runCase(format, i));
+        records.push(...mine);
+        const bad = mine.filter((r) => r.outcome === 'other');
+        expect(bad.map((r) => `${r.what} → ${r.detail}`)).toEqual([]);
+        // The mutations reach past the first check: some cases of every format stay valid.
+        expect(mine.some((r) => r.outcome === 'clean')).toBe(true);
+      },
+      120_000,
+    );
   }
 });

@@ -681,3 +681,107 @@ export function onnxStructured(rng: Rng, seed: Uint8Array): Mutated {
   }
   return { what: `onnx ${what}`, bytes: onnx.ModelProto.encode(m).finish() };
 }
+
+// ---------------------------------------------------------------------------------------
+// PyTorch (.pt): torch.save's zip (data.pkl + storages) or the legacy pickle stream
+
+/** Positions of `opcode` in a pickle (some are data bytes that look like it: fine here). */
+function opcodes(bytes: Uint8Array, opcode: string): number[] {
+  const code = opcode.charCodeAt(0);
+  const at: number[] = [];
+  for (let i = 0; i < bytes.length; i++) if (bytes[i] === code) at.push(i);
+  return at;
+}
+
+const GLOBALS: [string, string][] = [
+  ['torch._utils\n_rebuild_tensor_v2\n', 'os\nsystem\n'],
+  ['torch._utils\n_rebuild_tensor_v2\n', 'builtins\neval\n'],
+  ['torch._utils\n_rebuild_tensor_v2\n', 'torch._utils\n_rebuild_parameter\n'],
+  ['torch\nFloatStorage\n', 'torch\nComplexFloatStorage\n'],
+  ['torch\nFloatStorage\n', 'torch\nLongStorage\n'],
+  ['torch\nLongStorage\n', 'torch\nFloatStorage\n'],
+  ['collections\nOrderedDict\n', 'collections\ndefaultdict\n'],
+];
+
+export function pickleMutated(rng: Rng, pkl: Uint8Array): Mutated {
+  const bytes = pkl.slice();
+  const view = new DataView(bytes.buffer);
+  switch (rng.int(5)) {
+    case 0: {
+      // BININT1: small ints (shapes, strides, offsets, storage sizes).
+      const at = opcodes(bytes, 'K').filter((i) => i + 1 < bytes.length);
+      if (!at.length) break;
+      const i = rng.pick(at);
+      bytes[i + 1] = rng.pick([0, 1, 255, 128, 7]);
+      return { what: `pickle BININT1 at ${i} = ${bytes[i + 1]}`, bytes };
+    }
+    case 1: {
+      // A BININT1 turned into a BININT of a huge or negative value (the bytes after shift).
+      const at = opcodes(bytes, 'K').filter((i) => i + 2 < bytes.length);
+      if (!at.length) break;
+      const i = rng.pick(at);
+      const v = rng.pick([-1, 2 ** 31 - 1, 2 ** 30, -(2 ** 31), 1 << 24]);
+      const out = new Uint8Array(bytes.length + 3);
+      out.set(bytes.subarray(0, i));
+      out[i] = 'J'.charCodeAt(0);
+      new DataView(out.buffer).setInt32(i + 1, v, true);
+      out.set(bytes.subarray(i + 2), i + 5);
+      return { what: `pickle BININT at ${i} = ${v}`, bytes: out };
+    }
+    case 2: {
+      // BINUNICODE / SHORT_BINUNICODE lengths that lie.
+      const at = opcodes(bytes, 'X').filter((i) => i + 5 < bytes.length);
+      if (!at.length) break;
+      const i = rng.pick(at);
+      const v = rng.pick([0, 0xffffffff, 0x7fffffff, 1 << 20, view.getUint32(i + 1, true) + 3]);
+      view.setUint32(i + 1, v >>> 0, true);
+      return { what: `pickle BINUNICODE length at ${i} = ${v}`, bytes };
+    }
+    case 3: {
+      const text = Buffer.from(bytes).toString('latin1');
+      const [from, to] = rng.pick(GLOBALS);
+      if (!text.includes(from)) break;
+      return {
+        what: `pickle global ${from.replace(/\n/g, '.')} → ${to.replace(/\n/g, '.')}`,
+        bytes: new Uint8Array(Buffer.from(text.replace(from, to), 'latin1')),
+      };
+    }
+    default: {
+      // Deep nesting: a run of EMPTY_LIST + MARK before the real stream.
+      const depth = 10000 + rng.int(200000);
+      const prefix = Buffer.alloc(depth, ']'.charCodeAt(0));
+      return {
+        what: `pickle ${depth} nested lists first`,
+        bytes: new Uint8Array(Buffer.concat([bytes.subarray(0, 2), prefix, bytes.subarray(2)])),
+      };
+    }
+  }
+  return generic(rng, pkl);
+}
+
+export function torchStructured(rng: Rng, seed: Uint8Array): Mutated {
+  if (seed[0] !== 0x50) return pickleMutated(rng, seed); // legacy: pickles one after another
+  const entries = unzipSync(seed);
+  const names = Object.keys(entries);
+  const pkl = names.find((n) => n.endsWith('/data.pkl'))!;
+  const storages = names.filter((n) => /\/data\/\d+$/.test(n));
+  let what: string;
+  const choice = rng.int(10);
+  if (choice < 7) {
+    const m = pickleMutated(rng, entries[pkl]);
+    entries[pkl] = new Uint8Array(m.bytes);
+    what = m.what;
+  } else if (choice < 9 && storages.length) {
+    const name = rng.pick(storages);
+    const data = entries[name];
+    entries[name] = rng.chance(0.7)
+      ? data.slice(0, rng.int(data.length))
+      : new Uint8Array(data.length * 2 + 3);
+    what = `storage ${name} now ${entries[name].length} bytes`;
+  } else {
+    const name = rng.pick(storages.length ? storages : names);
+    delete entries[name];
+    what = `entry ${name} removed`;
+  }
+  return { what: `torch ${what}`, bytes: zipSync(entries, { level: 0 }) };
+}
