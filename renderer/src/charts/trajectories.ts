@@ -48,16 +48,26 @@ function lineOf(
   };
 }
 
-/** One chart per registry entry (shared/charts/registry.ts) that has anything to plot. */
+/**
+ * One chart per registry entry (shared/charts/registry.ts) that has anything to plot.
+ * `terminalEpoch` (a followed run's log: training accuracy first 100%) draws the terminal-phase
+ * marker, as the report does, at that epoch's point on whatever the x axis shows.
+ */
 export function trajectoryCharts(
   series: SeriesResult,
   selected: number,
   choice?: XAxisChoice,
   /** The run's training log: steps and wall time for those x axes. */
   log?: readonly RunLogEntry[],
+  terminalEpoch?: number,
 ): TrajectoryChart[] {
   // The registry's x axis (the user's choice; by default log when epochs span > a decade).
   const { x, ticks, label, scale } = xAxis(series, choice, log);
+  const at =
+    series.kind === 'epochs' && terminalEpoch !== undefined
+      ? series.points.findIndex((p) => p.epoch === terminalEpoch)
+      : -1;
+  const marker = at >= 0 ? { x: x[at], label: 'terminal phase (train acc. 100%)' } : undefined;
   const out: TrajectoryChart[] = [];
   for (const chart of CHARTS) {
     const lines: LineSeries[] = [];
@@ -82,6 +92,7 @@ export function trajectoryCharts(
         xScale: scale,
         yScale: chart.yScale,
         selectedIndex: selected,
+        ...(marker ? { marker } : {}),
         width: 420,
         height: 290,
       },
