@@ -20,6 +20,7 @@ export async function run(argv: string[]): Promise<number> {
         'usage: nc-lens merge PART.ncstats... -o merged.ncstats',
         '',
         'Adds up statistics files of disjoint shards (same pass, settings and means).',
+        'Pass-2 parts made with --plan P merge with P among them: nc-lens merge p2-*.ncstats P -o M.',
         '',
         'options:',
         ...optionLines(OPTIONS),
@@ -32,8 +33,10 @@ export async function run(argv: string[]): Promise<number> {
   checkOutputPaths([out]);
   if (!positionals.length) throw badInput(undefined, 'statistics files to merge', 'none');
   const { readStats, writeStats } = await import('../stats/format.ts');
-  const { mergeStats } = await import('../stats/compute.ts');
-  const parts = await Promise.all(positionals.map((p) => readStats(p)));
-  await writeStats(out, mergeStats(parts, positionals));
+  const { Merger } = await import('../stats/compute.ts');
+  // one part in memory at a time, whatever their number
+  const merger = new Merger();
+  for (const p of positionals) merger.add(await readStats(p), p);
+  await writeStats(out, merger.result());
   return 0;
 }

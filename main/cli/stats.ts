@@ -162,9 +162,11 @@ export async function run(argv: string[]): Promise<number> {
         }
         const { decodeStats } = await import('../stats/format.ts');
         const plan = decodeStats(planBytes, meansFile);
+        // no plan file: the parts carry the plan, so their merge gives the metrics alone
         bytes = await pass2Stats(specs, plan, meansFile, digests, {
           threads,
           signal: controller.signal,
+          embedPlan: true,
         });
       } else {
         if (values.weight || values.bias) {

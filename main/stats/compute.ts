@@ -145,125 +145,176 @@ function same(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
-function sameArray(a: Float64Array | undefined, b: Float64Array | undefined): boolean {
-  if (!a || !b) return a === b;
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return false;
-  return true;
-}
-
-/** Arrays a pass-2 part carries unchanged from its plan: they must agree, and are kept. */
-const PLAN_ARRAYS = ['counts', 'sums', 'directions', 'nc1Weights', 'weights'] as const;
+/** Arrays of a plan that merged pass-2 statistics carry (what the metrics need besides sums). */
+const PLAN_ARRAYS = ['counts', 'sums', 'directions', 'nc1Weights', 'weights'];
 const PASS2_SUMS = ['squares', 'projections', 'nccCorrect', 'classifierCorrect', 'mismatches'];
 
-function where(f: StatsFile, i: number, names?: string[]): string {
-  return names?.[i] ?? `part ${i + 1}`;
-}
-
 /**
- * The statistics of the union of the parts' rows. Refuses parts of different kinds,
- * settings, widths, means, plans or classifiers, and parts whose shards overlap (the same
- * file content with intersecting row ranges). Shard records are kept in canonical order and
- * sums are added, so any tree of merges over the same parts gives the same header bytes and
- * the same sums up to float64 summation order.
+ * Adds statistics files up one at a time (memory: the running sums and one part), so a merge
+ * of thousands of parts streams. Refuses parts of different kinds, settings, widths, means,
+ * plans or classifiers, and parts whose shards overlap (the same file content with
+ * intersecting row ranges). Pass-2 parts may come with their plan file (`nc-lens merge
+ * pass2-*.ncstats plan.ncstats`): its arrays are carried into the result, which then gives
+ * the metrics alone. Shard records are kept in canonical order and sums are added, so any
+ * tree of merges over the same parts gives the same header bytes and the same sums up to
+ * float64 summation order (and `merge A B` the same bytes as `merge B A`).
  */
-export function mergeStats(parts: StatsFile[], names?: string[]): Uint8Array {
-  if (!parts.length) throw badInput(undefined, 'statistics files to merge', 'none');
-  const first = parts[0].header;
-  if (first.kind === 'plan') {
-    throw badInput(where(parts[0], 0, names), 'pass-1 or pass-2 statistics', 'a pass-2 plan');
-  }
-  for (const [i, p] of parts.entries()) {
-    const h = p.header;
-    const at = where(p, i, names);
-    const first0 = where(parts[0], 0, names);
-    if (h.kind !== first.kind)
-      throw badInput(at, `${first.kind} statistics like ${first0}`, h.kind);
-    if (!same(h.settings, first.settings)) {
+export class Merger {
+  private first: StatsHeader | null = null;
+  private firstName = '';
+  private n = 0;
+  private shards: { s: ShardRecord; at: string }[] = [];
+  /** pass 1: label value → [count, sums]. */
+  private classes = new Map<number, { count: number; sums: Float64Array }>();
+  /** pass 2: summed arrays, and the plan's arrays once a part or the plan brought them. */
+  private sums = new Map<string, Float64Array>();
+  private plan: Record<string, Float64Array> | null = null;
+  private planDigest: string | null = null;
+
+  add(part: StatsFile, at: string): void {
+    const h = part.header;
+    if (h.kind === 'plan') {
+      this.addPlan(part, at);
+      return;
+    }
+    const f = this.first;
+    if (!f) {
+      this.first = h;
+      this.firstName = at;
+    } else {
+      const first0 = this.firstName;
+      if (h.kind !== f.kind) throw badInput(at, `${f.kind} statistics like ${first0}`, h.kind);
+      if (!same(h.settings, f.settings)) {
+        throw badInput(
+          at,
+          `settings ${JSON.stringify(f.settings)} like ${first0}`,
+          JSON.stringify(h.settings),
+        );
+      }
+      if (h.d !== f.d)
+        throw badInput(at, `features of width ${f.d} like ${first0}`, `width ${h.d}`);
+      if (f.kind === 'pass2' && (h.means !== f.means || h.plan !== f.plan)) {
+        throw badInput(
+          at,
+          `pass-2 statistics over the means of ${first0} (${short(f.means)}, plan ${short(f.plan)})`,
+          `means ${short(h.means)}, plan ${short(h.plan)}`,
+        );
+      }
+    }
+    if (this.planDigest && h.kind === 'pass2' && h.plan !== this.planDigest) {
       throw badInput(
         at,
-        `settings ${JSON.stringify(first.settings)} like ${first0}`,
-        JSON.stringify(h.settings),
+        `pass-2 statistics of the plan given (${short(this.planDigest)})`,
+        `plan ${short(h.plan)}`,
       );
     }
-    if (h.d !== first.d)
-      throw badInput(at, `features of width ${first.d} like ${first0}`, `width ${h.d}`);
-    if (first.kind === 'pass2') {
-      if (h.means !== first.means || h.plan !== first.plan) {
-        throw badInput(
-          at,
-          `pass-2 statistics over the means of ${first0} (${short(first.means)})`,
-          `means ${short(h.means)}`,
-        );
-      }
-      if (!same(h.classifier, first.classifier)) {
-        throw badInput(
-          at,
-          `the classifier of ${first0}`,
-          h.classifier ? `classifier ${short(h.classifier.sha256)}` : 'none',
-        );
-      }
-      for (const name of PLAN_ARRAYS) {
-        if (!sameArray(p.arrays[name], parts[0].arrays[name])) {
-          throw badInput(at, `the plan of ${first0}`, `a different ${name}`);
+    this.n += h.n;
+    for (const s of h.shards) this.shards.push({ s, at });
+    if (h.kind === 'pass1') {
+      const d = h.d;
+      h.labels.forEach((label, j) => {
+        let k = this.classes.get(label);
+        if (!k) {
+          k = { count: 0, sums: new Float64Array(d) };
+          this.classes.set(label, k);
         }
-      }
-    }
-  }
-  const shards = checkOverlaps(parts, names);
-  const n = parts.reduce((s, p) => s + p.header.n, 0);
-  if (first.kind === 'pass1') {
-    const labels = [...new Set(parts.flatMap((p) => p.header.labels))].sort((a, b) => a - b);
-    const index = new Map(labels.map((v, k) => [v, k]));
-    const d = first.d;
-    const counts = new Float64Array(labels.length);
-    const sums = new Float64Array(labels.length * d);
-    for (const p of parts) {
-      p.header.labels.forEach((label, j) => {
-        const k = index.get(label)!;
-        counts[k] += p.arrays.counts[j];
-        for (let t = 0; t < d; t++) sums[k * d + t] += p.arrays.sums[j * d + t];
+        k.count += part.arrays.counts[j];
+        const from = part.arrays.sums;
+        for (let t = 0; t < d; t++) k.sums[t] += from[j * d + t];
       });
+      return;
     }
-    return encodeStats(header({ kind: 'pass1', settings: first.settings, n, d, labels, shards }), [
-      ['counts', counts],
-      ['sums', sums],
-    ]);
+    for (const name of PASS2_SUMS) {
+      const a = part.arrays[name];
+      let acc = this.sums.get(name);
+      if (!acc) {
+        acc = new Float64Array(a.length);
+        this.sums.set(name, acc);
+      }
+      for (let i = 0; i < a.length; i++) acc[i] += a[i];
+    }
+    if (!this.plan && part.arrays.counts) {
+      this.plan = Object.fromEntries(
+        PLAN_ARRAYS.filter((k) => part.arrays[k]).map((k) => [k, part.arrays[k]]),
+      );
+    }
   }
-  const arrays: [string, Float64Array][] = first.arrays.map(({ name }) => {
-    if (!PASS2_SUMS.includes(name)) return [name, parts[0].arrays[name]];
-    const out = new Float64Array(parts[0].arrays[name].length);
-    for (const p of parts) {
-      const a = p.arrays[name];
-      for (let i = 0; i < out.length; i++) out[i] += a[i];
+
+  private addPlan(plan: StatsFile, at: string): void {
+    if (this.planDigest && this.planDigest !== plan.digest) {
+      throw badInput(at, 'one plan', 'two different plans');
     }
-    return [name, out];
-  });
-  const { arrays: _a, schema: _s, ...rest } = first;
-  return encodeStats({ ...rest, n, shards: canonicalShards(shards) }, arrays);
+    const f = this.first;
+    if (f && (f.kind !== 'pass2' || f.plan !== plan.digest)) {
+      throw badInput(
+        at,
+        `the plan ${this.firstName} ran with (${short(f.plan)})`,
+        `plan ${short(plan.digest)}`,
+      );
+    }
+    this.planDigest = plan.digest;
+    this.plan ??= Object.fromEntries(
+      PLAN_ARRAYS.filter((k) => plan.arrays[k]).map((k) => [k, plan.arrays[k]]),
+    );
+  }
+
+  /** The merged file's bytes. */
+  result(): Uint8Array {
+    const f = this.first;
+    if (!f) throw badInput(undefined, 'statistics files to merge (pass1 or pass2 parts)', 'none');
+    const shards = checkOverlaps(this.shards);
+    if (f.kind === 'pass1') {
+      const labels = [...this.classes.keys()].sort((a, b) => a - b);
+      const d = f.d;
+      const counts = new Float64Array(labels.length);
+      const sums = new Float64Array(labels.length * d);
+      labels.forEach((label, k) => {
+        const x = this.classes.get(label)!;
+        counts[k] = x.count;
+        sums.set(x.sums, k * d);
+      });
+      return encodeStats(
+        header({ kind: 'pass1', settings: f.settings, n: this.n, d, labels, shards }),
+        [
+          ['counts', counts],
+          ['sums', sums],
+        ],
+      );
+    }
+    const arrays: [string, Float64Array][] = PASS2_SUMS.map((k) => [k, this.sums.get(k)!]);
+    if (this.plan) for (const k of PLAN_ARRAYS) if (this.plan[k]) arrays.push([k, this.plan[k]]);
+    const { arrays: _a, schema: _s, ...rest } = f;
+    return encodeStats({ ...rest, n: this.n, shards }, arrays);
+  }
+}
+
+/** The statistics of the union of the parts' rows (Merger); `names` name them in errors. */
+export function mergeStats(parts: StatsFile[], names?: string[]): Uint8Array {
+  const m = new Merger();
+  parts.forEach((p, i) => m.add(p, names?.[i] ?? `part ${i + 1}`));
+  return m.result();
 }
 
 function short(digest: string | null | undefined): string {
   return digest ? digest.slice(0, 12) : 'none';
 }
 
-function checkOverlaps(parts: StatsFile[], names?: string[]): ShardRecord[] {
-  const all = parts.flatMap((p, i) => p.header.shards.map((s) => ({ s, i })));
-  all.sort((a, b) =>
+function checkOverlaps(all: { s: ShardRecord; at: string }[]): ShardRecord[] {
+  const sorted = [...all].sort((a, b) =>
     a.s.sha256 !== b.s.sha256 ? (a.s.sha256 < b.s.sha256 ? -1 : 1) : a.s.start - b.s.start,
   );
-  for (let j = 1; j < all.length; j++) {
-    const a = all[j - 1];
-    const b = all[j];
+  for (let j = 1; j < sorted.length; j++) {
+    const a = sorted[j - 1];
+    const b = sorted[j];
     if (a.s.sha256 === b.s.sha256 && b.s.start < a.s.end) {
       throw badInput(
-        where(parts[b.i], b.i, names),
+        b.at,
         'statistics of rows no other part covers',
-        `rows ${b.s.start}:${b.s.end} of ${b.s.file}, overlapping rows ${a.s.start}:${a.s.end} in ${where(parts[a.i], a.i, names)}`,
+        `rows ${b.s.start}:${b.s.end} of ${b.s.file}, overlapping rows ${a.s.start}:${a.s.end} in ${a.at}`,
       );
     }
   }
-  return all.map((x) => x.s);
+  return canonicalShards(sorted.map((x) => x.s));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -398,7 +449,10 @@ export async function pass2Stats(
   plan: StatsFile,
   planName: string,
   digests: Digests,
-  job: Omit<StatsJob, 'settings'>,
+  job: Omit<StatsJob, 'settings'> & {
+    /** Carry the plan's arrays (a part that gives the metrics alone once merged). */
+    embedPlan?: boolean;
+  },
 ): Promise<Uint8Array> {
   const ph = plan.header;
   if (ph.kind !== 'plan') {
@@ -469,12 +523,10 @@ export async function pass2Stats(
           ['nccCorrect', partial.nccCorrect],
           ['classifierCorrect', partial.classifierCorrect],
           ['mismatches', Float64Array.of(partial.mismatches)],
-          ['counts', plan.arrays.counts],
-          ['sums', plan.arrays.sums],
-          ['directions', plan.arrays.directions],
-          ['nc1Weights', plan.arrays.nc1Weights],
         ];
-        if (plan.arrays.weights) arrays.push(['weights', plan.arrays.weights]);
+        if (job.embedPlan) {
+          for (const k of PLAN_ARRAYS) if (plan.arrays[k]) arrays.push([k, plan.arrays[k]]);
+        }
         const bytes = encodeStats(
           header({
             kind: 'pass2',
@@ -520,6 +572,13 @@ export async function statsMetrics(
       where,
       'merged pass-2 statistics (nc-lens merge of stats pass2 parts)',
       `${h.kind} statistics`,
+    );
+  }
+  if (!f.arrays.counts || !f.arrays.directions) {
+    throw badInput(
+      where,
+      'merged pass-2 statistics with their plan (nc-lens merge pass2-*.ncstats plan.ncstats)',
+      'no plan in them',
     );
   }
   const total = f.arrays.counts.reduce((a, b) => a + b, 0);

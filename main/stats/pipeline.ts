@@ -5,7 +5,7 @@
  *   pass1    one task per shard         stats pass1 SHARD → pass1-KEY.ncstats
  *   plan     one task                   merge pass1 parts → means; stats plan → plan-KEY
  *   pass2    one task per shard         stats pass2 SHARD --plan → pass2-KEY.ncstats
- *   merge    one task                   merge pass2 parts → stats-KEY.ncstats
+ *   merge    one task                   merge pass2 parts and the plan → stats-KEY.ncstats
  *
  * Every file is named by a key derived from the content digests of what it depends on (the
  * shard bytes and rows, the settings, the classifier files, the keys before it), so a rerun
@@ -170,7 +170,7 @@ export async function makePipeline(input: PipelineInput, digests: Digests): Prom
   const final = part(`stats-${key(planKey, ...shardKeys)}.ncstats`);
   const mergeTask: Task = {
     id: 0,
-    commands: [['merge', ...pass2.map((t) => t.output), '-o', final]],
+    commands: [['merge', ...pass2.map((t) => t.output), plan, '-o', final]],
     output: final,
     label: 'merged statistics',
   };

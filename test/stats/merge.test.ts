@@ -67,7 +67,7 @@ function expectSame(a: StatsFile, b: StatsFile, rel = 1e-13) {
       expect(Math.abs(x[i] - y[i])).toBeLessThanOrEqual(rel * Math.max(1, Math.abs(y[i])));
     }
   }
-  expect(Array.from(a.arrays.counts)).toEqual(Array.from(b.arrays.counts));
+  if (b.arrays.counts) expect(Array.from(a.arrays.counts)).toEqual(Array.from(b.arrays.counts));
 }
 
 describe('statistics files', () => {
@@ -101,6 +101,12 @@ describe('statistics files', () => {
       expectSame(left, flat);
       expectSame(right, flat);
     }
+    // pass-2 parts with their plan, wherever it joins the tree
+    const [a, b, c, d] = p2;
+    const early = merged([merged([a, plan]), merged([b, merged([c, d])])]);
+    const late = merged([d, c, b, a, plan]);
+    expectSame(early, late);
+    expect(Array.from(late.arrays.directions)).toEqual(Array.from(plan.arrays.directions));
   });
 
   it('refuses parts of other settings, other means, overlapping shards, other kinds, and damaged files', async () => {
@@ -142,13 +148,15 @@ describe('statistics files', () => {
       /x\.ncstats: expected a matching SHA-256/,
     );
     // metrics need every row the means cover
-    await expect(statsMetrics(merged(p2.slice(0, 3)), 'm.ncstats')).rejects.toThrow(
+    await expect(statsMetrics(merged([...p2.slice(0, 3), plan]), 'm.ncstats')).rejects.toThrow(
       /all 720 rows the means cover/,
     );
+    await expect(statsMetrics(merged(p2), 'm.ncstats')).rejects.toThrow(/with their plan/);
+    expect(() => mergeStats([p2[0], otherPlan])).toThrow(/the plan part 1 ran with/);
   });
 
   it('metrics of merged statistics: a direct float64 computation (1e-6), single-process analyze (1e-9)', async () => {
-    const fromStats = await statsMetrics(merged([p2[2], p2[0], p2[3], p2[1]]), 'm.ncstats');
+    const fromStats = await statsMetrics(merged([p2[2], plan, p2[0], p2[3], p2[1]]), 'm.ncstats');
     const { n, d, features, labels, weight, bias, c } = data;
     const h = Array.from({ length: n }, (_, i) =>
       Array.from(features.subarray(i * d, (i + 1) * d)),
