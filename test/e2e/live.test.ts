@@ -58,6 +58,26 @@ async function shownPoints(app: App, count: number): Promise<void> {
 }
 
 describe.skipIf(reason)('a run followed live (serve --watch)', () => {
+  it("Open folder… in the browser uploads the folder's dumps: one series", async () => {
+    const folder = path.join(root, 'picked');
+    mkdirSync(folder);
+    const dumps = [];
+    for (let e = 1; e <= 3; e++) dumps.push(await dump(folder, e));
+    writeFileSync(path.join(folder, '.hidden.npz'), 'a temp file of a writer');
+    const app = await startApp();
+    try {
+      await app.page.locator('[data-testid="open-folder-input"]').setInputFiles(folder);
+      await app.page
+        .locator('[data-testid="epoch-label"]', { hasText: '3 of 3' })
+        .waitFor({ timeout: 60_000 });
+      expect(await app.page.locator('[data-testid="series-table"] tbody tr').count()).toBe(3);
+      await waitForClose(app, 'nc1', directMetrics({ h: dumps[2].h, y: dumps[2].y }).nc1);
+      expect(app.errors).toEqual([]);
+    } finally {
+      await app.close();
+    }
+  }, 120_000);
+
   it('shows 1, 2, … 5 points as the dumps land, without a reload; a training log marks the terminal phase', async () => {
     const made = path.join(root, 'made');
     mkdirSync(made);

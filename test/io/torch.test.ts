@@ -4,7 +4,7 @@
  * same arrays. Hostile pickles are refused, naming the global, and run nothing.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openFile } from '../../main/io/index.ts';
@@ -166,6 +166,18 @@ describe.skipIf(!hasTorch)('PyTorch files (.pt/.pth/.bin)', () => {
     }
     expect(existsSync(tmp.file('SENTINEL'))).toBe(false);
     expect(readdirSync(tmp.dir)).not.toContain('SENTINEL');
+  });
+
+  it('other files named .pt are refused in one line naming the zip format', async () => {
+    writeFileSync(tmp.file('notes.pt'), 'not a checkpoint at all');
+    writeFileSync(tmp.file('truncated.pt'), readFileSync(tmp.file('dict.pt')).subarray(0, 300));
+    const notes = await openFile(tmp.file('notes.pt')).catch((e: Error) => e);
+    expect((notes as Error).message).toMatch(
+      /notes\.pt: expected a PyTorch file as torch\.save\(\.\.\., _use_new_zipfile_serialization=True\) writes it, found another format$/,
+    );
+    const cut = await openFile(tmp.file('truncated.pt')).catch((e: Error) => e);
+    expect((cut as Error).name).toBe('NcLensError');
+    expect((cut as Error).message).toMatch(/^\S*truncated\.pt: expected /);
   });
 
   it('the CLI refuses a hostile file with exit 2 and one line', async () => {
