@@ -134,6 +134,61 @@ export interface ExportView {
   at?: number | null;
 }
 
+/** A file of a saved session: by path, with its size and digest, and its arrays' roles. */
+export interface SessionFile {
+  path: string;
+  name: string;
+  bytes: number;
+  sha256: string;
+  /** Array name → role. */
+  roles: Record<string, Role>;
+  /** An ONNX model's features tensor, when the user picked one. */
+  featuresTensor?: string;
+}
+
+/** What the renderer keeps in a session: the point on screen, the camera, selections, axes. */
+export interface SessionUi {
+  /** Index of the series point on screen (−1: the last) and its epoch, when it has one. */
+  point?: number;
+  epoch?: number;
+  /** The 3D view's camera: position, target and up vector. */
+  camera?: { position: number[]; target: number[]; up: number[] };
+  /** Selected classes (class positions) and the 3D view's mode; kept for the views that use them. */
+  selection?: { classes?: number[]; mode?: string; picked?: number[] };
+  viewRun?: string;
+  x?: ExportView['x'];
+  at?: number | null;
+}
+
+/** A saved session (`nc-lens/session@1`). */
+export interface SessionDoc {
+  schema: 'nc-lens/session@1';
+  title: string;
+  /** ISO time of saving. */
+  saved: string;
+  centering: Centering;
+  runs: { name: string; primary: boolean; files: SessionFile[] }[];
+  ui: SessionUi;
+}
+
+export interface RecentSession {
+  /** Its file name in the service's sessions folder. */
+  id: string;
+  title: string;
+  saved: string;
+  runs: string[];
+  files: number;
+}
+
+/** A reopened session: the state, the runs, the renderer's part, and what could not be reused. */
+export interface OpenedSession {
+  state: SessionState;
+  runs: RunEntry[];
+  ui: SessionUi;
+  /** Files that are missing or changed since (size or SHA-256): not opened, each named. */
+  problems: string[];
+}
+
 /** The primary run's id. */
 export const PRIMARY_RUN = 'main';
 
@@ -193,6 +248,18 @@ export interface NcLensApi {
    * trajectories and the epoch of the comparison table (null: each run's last point).
    */
   setExportView(view: ExportView): Promise<void>;
+  /**
+   * Saves the session (every run's files by path with size and SHA-256, roles, centring, run
+   * names, and the renderer's `ui`) into the service's sessions folder; returns it as JSON too.
+   */
+  saveSession(ui: SessionUi, opts?: { title?: string }): Promise<{ id: string; json: string }>;
+  /** The saved sessions, newest first. */
+  recentSessions(): Promise<RecentSession[]>;
+  /**
+   * Reopens a saved session (a recent one by id, or a session file) in place of what is open:
+   * files that changed since or are gone are flagged in `problems` and left out.
+   */
+  openSession(ref: { recent: string } | FileRef): Promise<OpenedSession>;
   /** The exported bytes (the shell saves them: a dialog in Electron, a download in the browser). */
   exportResult(
     format: ExportFormat,

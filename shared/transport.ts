@@ -25,6 +25,9 @@ export const CALL_METHODS = [
   'renameRun',
   'closeRun',
   'setExportView',
+  'saveSession',
+  'recentSessions',
+  'openSession',
 ] as const satisfies readonly (keyof NcLensApi)[];
 export type CallMethod = (typeof CALL_METHODS)[number];
 

@@ -123,6 +123,28 @@ export function callArgs(method: CallMethod, body: unknown): unknown[] {
     case 'setExportView':
       count(1);
       return [exportView(args[0])];
+    case 'recentSessions':
+      count(0);
+      return [];
+    case 'saveSession': {
+      if (args.length !== 1 && args.length !== 2)
+        throw badInput(undefined, `1 or 2 arguments to ${method}`, `${args.length}`);
+      if (!isRecord(args[0]))
+        throw badInput(undefined, 'the session view {point, camera, ...}', describe(args[0]));
+      const opts = args[1] ?? {};
+      if (!isRecord(opts) || (opts.title !== undefined && typeof opts.title !== 'string'))
+        throw badInput(undefined, 'session options {title?: string}', describe(opts));
+      // The view is kept as given (plain JSON, at most 64 KB): the renderer reads it back.
+      if (JSON.stringify(args[0]).length > 65536)
+        throw badInput(undefined, 'a session view under 64 KB', 'a larger one');
+      return [args[0], opts.title === undefined ? {} : { title: opts.title }];
+    }
+    case 'openSession': {
+      count(1);
+      const ref = args[0];
+      if (isRecord(ref) && typeof ref.recent === 'string') return [{ recent: ref.recent }];
+      return [uploadRef(ref)];
+    }
     case 'setRole': {
       count(2);
       const id = checkString(args[0], 'an array id');

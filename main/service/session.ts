@@ -6,7 +6,7 @@
  * in the browser shell's HTTP server.
  */
 import { stat } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { basename, normalize } from 'node:path';
 import type {
   AppInfo,
   ArrayEntry,
@@ -19,6 +19,11 @@ import type {
   RunEntry,
   SessionState,
   ExportView,
+  OpenedSession,
+  RecentSession,
+  SessionDoc,
+  SessionFile,
+  SessionUi,
 } from '../../shared/api.ts';
 import { PRIMARY_RUN, ROLES } from '../../shared/api.ts';
 import { NcLensError, badInput, cancelled } from '../../shared/errors.ts';
@@ -31,6 +36,14 @@ import { demoFiles, demoInfo } from '../demo/index.ts';
 import type { RunLogEntry } from '../../shared/charts/registry.ts';
 import { exportBytes, exportComparison } from './export.ts';
 import { uniqueRunName } from './runs.ts';
+import {
+  describeFile,
+  fileProblem,
+  readSession,
+  recentPath,
+  recentSessions,
+  storeSession,
+} from './sessions.ts';
 import {
   guessModelRoles,
   modelEntry,
@@ -344,6 +357,119 @@ export class AnalysisService implements NcLensApi {
     const name = opts.name?.trim() || uniqueRunName(state, false, taken, this.added.length + 2);
     this.added.push({ id: `r${this.nextRun++}`, name, service });
     return this.runs();
+  }
+
+  async saveSession(
+    ui: SessionUi,
+    opts: { title?: string } = {},
+  ): Promise<{ id: string; json: string }> {
+    const runs = await this.runs();
+    const services = [this as AnalysisService, ...this.added.map((r) => r.service)];
+    const files = await Promise.all(services.map((s) => s.sessionFiles()));
+    const doc: SessionDoc = {
+      schema: 'nc-lens/session@1',
+      title: opts.title?.trim() || runs.map((r) => r.name).join(' vs '),
+      saved: new Date().toISOString(),
+      centering: this.centering,
+      runs: runs.map((r, i) => ({ name: r.name, primary: r.primary, files: files[i] })),
+      ui,
+    };
+    if (doc.runs.every((r) => r.files.length === 0))
+      throw badInput(undefined, 'open files to save as a session', 'none');
+    const path = await storeSession(doc);
+    return { id: basename(path), json: JSON.stringify(doc, null, 2) + '\n' };
+  }
+
+  async recentSessions(): Promise<RecentSession[]> {
+    return recentSessions();
+  }
+
+  /**
+   * Reopens a saved session in place of what is open: each run's files (those still the same:
+   * size and SHA-256; the others named in `problems` and left out), their roles, the centring,
+   * the run names and the point on screen.
+   */
+  async openSession(ref: { recent: string } | FileRef): Promise<OpenedSession> {
+    const file =
+      'recent' in ref
+        ? { path: recentPath(ref.recent), name: ref.recent }
+        : this.resolve(ref as FileRef);
+    const doc = await readSession(file.path).catch((e: unknown) => {
+      throw renamedError(e, file, true);
+    });
+    const problems: string[] = [];
+    const usable = async (files: SessionFile[]) => {
+      const ok: SessionFile[] = [];
+      for (const f of files) {
+        const problem = await fileProblem(f);
+        if (problem) problems.push(problem);
+        else ok.push(f);
+      }
+      return ok;
+    };
+    const primary = doc.runs.find((r) => r.primary) ?? doc.runs[0];
+    const primaryFiles = await usable(primary.files);
+    if (primaryFiles.length === 0)
+      throw badInput(file.name, 'a session whose files are still there', problems.join('; '));
+    await this.closeAll();
+    this.centering = doc.centering;
+    await this.openSessionFiles(primaryFiles);
+    this.primaryName = primary.name;
+    try {
+      await this.analyze();
+    } catch (e) {
+      problems.push(messageOf(e));
+    }
+    for (const r of doc.runs) {
+      if (r === primary) continue;
+      const files = await usable(r.files);
+      if (files.length === 0) continue;
+      const service = new AnalysisService(this.options);
+      try {
+        await service.openSessionFiles(files);
+        await service.setCentering(this.centering);
+        await service.analyze();
+        this.added.push({ id: `r${this.nextRun++}`, name: r.name, service });
+      } catch (e) {
+        await service.dispose();
+        problems.push(`run ${r.name}: ${messageOf(e)}`);
+      }
+    }
+    this.point = Number.isInteger(doc.ui.point) ? doc.ui.point! : -1;
+    return { state: await this.state(), runs: await this.runs(), ui: doc.ui, problems };
+  }
+
+  /** The session's files (those that opened) by path, size, digest and roles. */
+  private async sessionFiles(): Promise<SessionFile[]> {
+    return Promise.all(
+      this.files
+        .filter((f) => !f.problem)
+        .map((f) => {
+          const roles = Object.fromEntries(f.entry.arrays.map((a) => [a.name, a.role]));
+          const tensor = f.model?.featuresTensor;
+          return describeFile(
+            f.path,
+            f.entry.name,
+            roles,
+            tensor ? { featuresTensor: tensor } : {},
+          );
+        }),
+    );
+  }
+
+  /** Opens a session's files and gives their arrays the saved roles. */
+  private async openSessionFiles(files: SessionFile[]): Promise<void> {
+    await this.open(files.map((f) => ({ path: f.path })));
+    for (const f of files) {
+      const open = this.files.find((o) => o.path === normalize(f.path));
+      if (!open) continue;
+      if (f.featuresTensor && open.model)
+        await this.setRole(`${open.entry.id}:${f.featuresTensor}`, 'features');
+      for (const [name, role] of Object.entries(f.roles)) {
+        const a = open.entry.arrays.find((x) => x.name === name);
+        if (a && a.role !== role) await this.setRole(a.id, role);
+      }
+    }
   }
 
   async setExportView(view: ExportView): Promise<void> {

@@ -47,6 +47,9 @@ type PlainMethods = Pick<
   | 'renameRun'
   | 'closeRun'
   | 'setExportView'
+  | 'saveSession'
+  | 'recentSessions'
+  | 'openSession'
 >;
 
 /** The API methods that are one request and one answer, the same over every transport. */
@@ -70,5 +73,8 @@ export function plainMethods(
     renameRun: (id, name) => call('renameRun', id, name),
     closeRun: (id) => call('closeRun', id),
     setExportView: (view) => call('setExportView', view),
+    saveSession: (ui, opts) => call('saveSession', ui, opts ?? {}),
+    recentSessions: () => call('recentSessions'),
+    openSession: (ref) => call('openSession', ref),
   };
 }
