@@ -29,6 +29,11 @@ export const SHARD_OPTIONS: OptionTable = {
   rows: { type: 'string', arg: 'A:B', help: 'with --shards FILE: rows A to B of that one file' },
   on: { type: 'string', arg: 'ENGINE', help: 'with --shards: local (default) or slurm' },
   jobs: { type: 'string', arg: 'K', help: 'with --on local: worker processes (default: cores)' },
+  'shards-per-task': {
+    type: 'string',
+    arg: 'N',
+    help: 'shards per pass task (default: 1 on slurm; local: shards / (2 × jobs))',
+  },
   workdir: {
     type: 'string',
     arg: 'DIR',
@@ -190,6 +195,9 @@ export async function analyzeStats(
       bias: str(values, 'bias'),
       workdir,
       threads,
+      shardsPerTask:
+        positiveInt(values, 'shards-per-task') ??
+        (slurm ? 1 : Math.ceil(shards.length / (2 * jobs))),
     },
     digests,
   );

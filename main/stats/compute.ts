@@ -462,7 +462,10 @@ export async function pass2Stats(
   const index = new Map(ph.labels.map((v, k) => [v, k]));
   const classifier = planClassifier(plan);
   const { ctx, close } = jobContext({ ...job, settings: ph.settings });
-  const parts: StatsFile[] = [];
+  // One graph for every shard of the task: their sums accumulate in it.
+  let pass: SecondPass | null = null;
+  const records: ShardRecord[] = [];
+  let rows = 0;
   try {
     for (const spec of specs) {
       const shard = await openShard(spec, overridesOf(ph.settings), digests);
@@ -493,65 +496,65 @@ export async function pass2Stats(
           throw badInput(spec.file, 'a logits array (the plan decides by logits)', 'none');
         }
         const own = { ...first, n, classes };
-        const setup = await secondPassSetup({
-          own,
-          reference: own,
-          classifier,
-          logits,
-          where: spec.file,
-          warnings: [],
-          dense: ctx.dense,
-          nc1: nc1Of(plan),
-        });
-        const pass = new SecondPass(setup.plan, ctx.machine);
-        let partial: Pass2Partial;
-        try {
-          partial = await secondPass(
-            { features: shard.features, labels: shard.labels, logits },
+        if (!pass || logits) {
+          // (with logits, each shard's are checked against the classes)
+          const setup = await secondPassSetup({
             own,
-            pass,
-            ctx,
-            'pass 2',
-          );
-        } finally {
-          await pass.close();
+            reference: own,
+            classifier,
+            logits,
+            where: spec.file,
+            warnings: [],
+            dense: ctx.dense,
+            nc1: nc1Of(plan),
+          });
+          pass ??= new SecondPass(setup.plan, ctx.machine);
         }
-        if (job.signal?.aborted) throw cancelled();
-        const arrays: [string, Float64Array][] = [
-          ['squares', partial.squares],
-          ['projections', partial.projections],
-          ['nccCorrect', partial.nccCorrect],
-          ['classifierCorrect', partial.classifierCorrect],
-          ['mismatches', Float64Array.of(partial.mismatches)],
-        ];
-        if (job.embedPlan) {
-          for (const k of PLAN_ARRAYS) if (plan.arrays[k]) arrays.push([k, plan.arrays[k]]);
-        }
-        const bytes = encodeStats(
-          header({
-            kind: 'pass2',
-            settings: ph.settings,
-            n,
-            d: ph.d,
-            labels: ph.labels,
-            means: ph.means,
-            plan: plan.digest,
-            classifier: ph.classifier,
-            r: ph.r,
-            warnings: ph.warnings,
-            shards: [shard.record],
-          }),
-          arrays,
+        await secondPass(
+          { features: shard.features, labels: shard.labels, logits },
+          own,
+          pass,
+          ctx,
+          'pass 2',
         );
-        parts.push(decodeStats(bytes, spec.file));
+        if (job.signal?.aborted) throw cancelled();
+        records.push(shard.record);
+        rows += n;
       } finally {
         await shard.close();
       }
     }
   } finally {
+    await pass?.close();
     await close();
   }
-  return parts.length === 1 ? encodedAgain(parts[0]) : mergeStats(parts);
+  const partial: Pass2Partial = pass!.acc;
+  const arrays: [string, Float64Array][] = [
+    ['squares', partial.squares],
+    ['projections', partial.projections],
+    ['nccCorrect', partial.nccCorrect],
+    ['classifierCorrect', partial.classifierCorrect],
+    ['mismatches', Float64Array.of(partial.mismatches)],
+  ];
+  if (job.embedPlan) {
+    for (const k of PLAN_ARRAYS) if (plan.arrays[k]) arrays.push([k, plan.arrays[k]]);
+  }
+  return encodeStats(
+    header({
+      kind: 'pass2',
+      settings: ph.settings,
+      n: rows,
+      d: ph.d,
+      labels: ph.labels,
+      means: ph.means,
+      plan: plan.digest,
+      classifier: ph.classifier,
+      r: ph.r,
+      warnings: ph.warnings,
+      shards: records,
+    }),
+    arrays,
+  );
 }
 
 // ---------------------------------------------------------------------------------------

@@ -2,9 +2,9 @@
  * A sharded analysis as stages of tasks, each task a few `nc-lens` commands writing one
  * statistics file (docs/cluster.md):
  *
- *   pass1    one task per shard         stats pass1 SHARD → pass1-KEY.ncstats
+ *   pass1    one task per shard group   stats pass1 SHARD... → pass1-KEY.ncstats
  *   plan     one task                   merge pass1 parts → means; stats plan → plan-KEY
- *   pass2    one task per shard         stats pass2 SHARD --plan → pass2-KEY.ncstats
+ *   pass2    one task per shard group   stats pass2 SHARD... --plan → pass2-KEY.ncstats
  *   merge    one task                   merge pass2 parts and the plan → stats-KEY.ncstats
  *
  * Every file is named by a key derived from the content digests of what it depends on (the
@@ -14,7 +14,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { StatsSettings } from './format.ts';
 import type { Digests, ShardSpec } from './shards.ts';
@@ -53,6 +53,8 @@ export interface PipelineInput {
   workdir: string;
   /** Compute threads of each task. */
   threads?: number;
+  /** Shards per pass task (default 1): fewer, longer tasks amortise process start-up. */
+  shardsPerTask?: number;
 }
 
 function key(...parts: unknown[]): string {
@@ -92,25 +94,38 @@ export async function makePipeline(input: PipelineInput, digests: Digests): Prom
     shardKeys.push(key(id.sha256, spec.rows ?? null));
   }
   const setKey = key(settings);
-  const pass1: Task[] = shards.map((spec, i) => {
-    const output = part(`pass1-${key(setKey, shardKeys[i])}.ncstats`);
+  // Shard groups: one pass task each; a group of several is named by a list file.
+  const per = Math.max(1, input.shardsPerTask ?? 1);
+  const groups: { specs: ShardSpec[]; key: string; args: string[]; label: string }[] = [];
+  for (let g = 0; g * per < shards.length; g++) {
+    const specs = shards.slice(g * per, (g + 1) * per);
+    const gk = key(...shardKeys.slice(g * per, (g + 1) * per));
+    let args: string[];
+    if (specs.length === 1) {
+      args = [path.resolve(specs[0].file), ...rowsArg(specs[0])];
+    } else {
+      const list = path.join(workdir, 'groups', `${gk}.txt`);
+      await mkdir(path.dirname(list), { recursive: true });
+      const lines = specs.map((sp) => {
+        const r = rowsArg(sp);
+        return `${path.resolve(sp.file)}${r.length ? ` ${r[1]}` : ''}`;
+      });
+      await writeFile(list, lines.join('\n') + '\n');
+      args = [list];
+    }
+    const label =
+      specs.length === 1 ? specs[0].file : `${specs[0].file} … (${specs.length} shards)`;
+    groups.push({ specs, key: gk, args, label });
+  }
+  const pass1: Task[] = groups.map((g, i) => {
+    const output = part(`pass1-${key(setKey, g.key)}.ncstats`);
     return {
       id: i,
       commands: [
-        [
-          'stats',
-          'pass1',
-          path.resolve(spec.file),
-          ...rowsArg(spec),
-          '--centering',
-          settings.centering,
-          ...common,
-          '-o',
-          output,
-        ],
+        ['stats', 'pass1', ...g.args, '--centering', settings.centering, ...common, '-o', output],
       ],
       output,
-      label: spec.file,
+      label: g.label,
     };
   });
   const classifierFiles = [input.weight, input.bias].map((v) => (v ? fileOf(v) : undefined));
@@ -146,25 +161,13 @@ export async function makePipeline(input: PipelineInput, digests: Digests): Prom
     output: plan,
     label: 'means and plan',
   };
-  const pass2: Task[] = shards.map((spec, i) => {
-    const output = part(`pass2-${key(planKey, shardKeys[i])}.ncstats`);
+  const pass2: Task[] = groups.map((g, i) => {
+    const output = part(`pass2-${key(planKey, g.key)}.ncstats`);
     return {
       id: i,
-      commands: [
-        [
-          'stats',
-          'pass2',
-          path.resolve(spec.file),
-          ...rowsArg(spec),
-          '--plan',
-          plan,
-          ...common,
-          '-o',
-          output,
-        ],
-      ],
+      commands: [['stats', 'pass2', ...g.args, '--plan', plan, ...common, '-o', output]],
       output,
-      label: spec.file,
+      label: g.label,
     };
   });
   const final = part(`stats-${key(planKey, ...shardKeys)}.ncstats`);

@@ -72,6 +72,23 @@ describe('sharded analysis on this machine', () => {
     const parts = readdirSync(`${out}.work/parts`);
     expect(parts.filter((p) => p.startsWith('pass1-'))).toHaveLength(4);
     expect(parts.filter((p) => p.startsWith('pass2-'))).toHaveLength(4);
+    // shard groups: 3 + 1 shards in two tasks per pass, the same metrics
+    const grouped = path.join(dir, 'grouped.json');
+    const g = await runCli([
+      'analyze',
+      '--shards',
+      path.join(dir, 'shards', '*.npz'),
+      ...classifier(),
+      '--shards-per-task',
+      '3',
+      '--json',
+      grouped,
+      '-q',
+    ]);
+    expect(g.stderr).toBe('');
+    expect(mismatches(metricsOf(grouped), whole, 1e-9, 1e-12)).toEqual([]);
+    const groupedParts = readdirSync(`${grouped}.work/parts`);
+    expect(groupedParts.filter((p) => p.startsWith('pass2-'))).toHaveLength(2);
   }, 120_000);
 
   it('stats pass1 / merge / stats pass2 / analyze --from-stats by hand, with --rows of one file', async () => {
@@ -138,7 +155,19 @@ describe('sharded analysis on this machine', () => {
     const out = path.join(dir, 'killed.json');
     const list = path.join(dir, 'shards.txt');
     writeFileSync(list, data.shards.map((s) => path.relative(dir, s)).join('\n') + '\n');
-    const args = ['analyze', '--shards', list, ...classifier(), '--jobs', '1', '--json', out, '-q'];
+    const args = [
+      'analyze',
+      '--shards',
+      list,
+      ...classifier(),
+      '--jobs',
+      '1',
+      '--shards-per-task',
+      '1',
+      '--json',
+      out,
+      '-q',
+    ];
     const parts = `${out}.work/parts`;
     // the whole process group (the run and its worker) is killed once a first part exists
     const child = spawn(process.execPath, [BIN, ...args], {
