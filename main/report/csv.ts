@@ -4,6 +4,7 @@
  * quoting, LF line ends.
  */
 import { METRICS, PER_CLASS_COLUMNS } from '../../shared/metric-names.ts';
+import { className } from '../../shared/class-names.ts';
 import type { AnalysisResult, MetricsResult, SplitMetrics } from '../../shared/schema.ts';
 import { reportPoints } from '../../shared/points.ts';
 
@@ -62,6 +63,11 @@ export function perClassCsv(
   const test = result.test;
   const header: string[] = [...(at ? [at.column] : []), ...PER_CLASS_FIELDS];
   if (test) header.push(...PER_CLASS_FIELDS.slice(1).map((f) => `test_${f}`));
+  // After the fixed columns: the class name and the nearest class, when the result has them.
+  const names = result.class_names !== undefined;
+  const nearest = result.per_class.some((r) => r.nearest !== undefined);
+  if (names) header.push('name');
+  if (nearest) header.push('nearest', ...(names ? ['nearest_name'] : []), 'nearest_distance');
   const byLabel = new Map(test?.per_class.map((r) => [r.label, r]) ?? []);
   const body = result.per_class.map((r) => {
     const row: (string | number | null | undefined)[] = [
@@ -71,6 +77,11 @@ export function perClassCsv(
     if (test) {
       const t = byLabel.get(r.label);
       row.push(...PER_CLASS_FIELDS.slice(1).map((f) => (t ? t[f] : null)));
+    }
+    if (names) row.push(className(result, r.label));
+    if (nearest) {
+      const k = r.nearest ?? null;
+      row.push(k, ...(names ? [k === null ? null : className(result, k)] : []), r.nearest_distance);
     }
     return row;
   });

@@ -12,6 +12,16 @@ import {
   type LineSeries,
 } from '../../shared/charts/index.ts';
 import { formatBytes } from '../../shared/format.ts';
+import { className } from '../../shared/class-names.ts';
+import {
+  HEATMAP_SVG_CLASSES,
+  cosineMap,
+  fullResolution,
+  mapPixels,
+  mapScale,
+} from '../../shared/charts/cosine-map.ts';
+import { heatmapLegend } from '../../shared/charts/heatmap.ts';
+import { encodePng } from './raster.ts';
 import { centredMeans, cosineMatrix, etfScene } from '../../shared/geometry.ts';
 import {
   PER_CLASS_COLUMNS,
@@ -337,7 +347,13 @@ export function view3d(w: ReportWriter, ctx: ReportContext): void {
     d: m.d,
     weights: g.weights,
   });
-  w.svg(etfView({ scene, labels: g.labels.map(String), width: 520, height: 470 }));
+  const focus = g.labels.length > FOCUS_CLASSES ? extremes(m) : undefined;
+  if (focus)
+    w.paragraph(
+      `${g.labels.length.toLocaleString('en')} classes: every mean is drawn, but ideal vertices, error lines, classifier rows and labels only for ${focus.length} extremes (the largest within-class variances and the lowest NCC accuracies): ${focus.map((k) => className(m, g.labels[k])).join(', ')}.`,
+      { size: 9 },
+    );
+  w.svg(etfView({ scene, labels: classLabels(m), width: 520, height: 470, focus }));
 }
 
 export function cosines(w: ReportWriter, ctx: ReportContext): void {
@@ -353,16 +369,73 @@ export function cosines(w: ReportWriter, ctx: ReportContext): void {
     return;
   }
   const c = g.labels.length;
+  if (c > HEATMAP_SVG_CLASSES) return cosineRaster(w, ctx, m);
   const values = cosineMatrix(centredMeans(g.means, g.global_mean, c, m.d));
   const spread = heatmapSpread(values);
   w.paragraph(
     `cos(μ_k − μ_G, μ_l − μ_G) for every pair of classes${where(ctx)}. The colour scale is centred on the simplex-ETF value −1/(C−1) = ${formatValue(c > 1 ? -1 / (c - 1) : 0)} and spans ±${formatTick(spread)} around it (the largest departure, rounded up): white pairs sit at the ideal angle, blue pairs are further apart, red pairs closer.`,
     { size: 9 },
   );
-  w.svg(
-    heatmap({ values, labels: g.labels.map(String), spread, interactive: false, width: 520 }),
-    470,
+  w.svg(heatmap({ values, labels: classLabels(m), spread, interactive: false, width: 520 }), 470);
+}
+
+/** Beyond this many classes the 3D page marks only a few extreme classes (as the app does). */
+const FOCUS_CLASSES = 100;
+
+/** Class positions of the 3 largest within-class variances and the 3 lowest NCC accuracies. */
+function extremes(m: MetricsResult): number[] {
+  const rows = m.per_class;
+  const idx = rows.map((_, k) => k);
+  const top = (value: (k: number) => number | null) =>
+    idx
+      .filter((k) => value(k) !== null)
+      .sort((a, b) => (value(b) as number) - (value(a) as number))
+      .slice(0, 3);
+  const low = (k: number) => {
+    const v = rows[k].ncc_accuracy;
+    return v === null ? null : -v;
+  };
+  return [...new Set([...top((k) => rows[k].within_var), ...top(low)])];
+}
+
+/** Each class position's name (or label) for the charts. */
+function classLabels(m: MetricsResult): string[] {
+  return (m.geometry?.labels ?? m.per_class.map((r) => r.label)).map((l) => className(m, l));
+}
+
+/** Print resolution of the raster heatmap: pixels per side at least. */
+const RASTER_PX = 1400;
+
+/**
+ * Many classes: the clustered, block-averaged map (shared/charts/cosine-map.ts) as a raster at
+ * print resolution beside its colour bar, with what was summarised.
+ */
+function cosineRaster(w: ReportWriter, ctx: ReportContext, m: MetricsResult): void {
+  const map = cosineMap(m);
+  if (!map) return;
+  const scale = mapScale(map);
+  const factor = Math.max(1, Math.ceil(RASTER_PX / map.blocks));
+  const side = map.blocks * factor;
+  const png = encodePng(mapPixels(map, scale, factor), side, side);
+  const blockNote = fullResolution(map)
+    ? 'one cell per pair of classes'
+    : `summarised: the ${map.c.toLocaleString('en')} classes are cut into ${map.blocks} blocks of about ${Math.round(map.c / map.blocks)} consecutive classes, and each cell is the mean cosine over the pairs of two blocks (within a block, over its pairs k ≠ l); the app zooms into single pairs`;
+  w.paragraph(
+    `cos(μ_k − μ_G, μ_l − μ_G) for every pair of the ${map.c.toLocaleString('en')} classes${where(ctx)}, drawn as an image. Rows and columns are ordered by ${map.ordering}, a clustering that puts similar classes side by side; ${blockNote}. The colour scale is centred on the simplex-ETF value −1/(C−1) = ${formatValue(scale.centre)} and spans ${formatTick(Number(scale.lo.toPrecision(3)))} to ${formatTick(Number(scale.hi.toPrecision(3)))}: white blocks sit at the ideal angle, blue ones are further apart, red ones closer.`,
+    { size: 9 },
   );
+  const size = Math.min(w.width - 120, 380);
+  w.ensureSpace(size + 8);
+  const y = w.doc.y;
+  w.doc.image(Buffer.from(png), w.left, y, { width: size, height: size });
+  w.doc.y = y;
+  w.svg(heatmapLegend(scale), 110, w.left + size + 10);
+  w.doc.x = w.left;
+  w.doc.y = y + size + 8;
+  w.paragraph(`Image: ${side} × ${side} pixels, ${map.blocks} × ${map.blocks} cells.`, {
+    size: 8,
+    muted: true,
+  });
 }
 
 export function norms(w: ReportWriter, ctx: ReportContext): void {
@@ -390,10 +463,108 @@ export function norms(w: ReportWriter, ctx: ReportContext): void {
   w.svgRow(charts, (w.width - gap) / 2, gap);
 }
 
+/** Beyond this many classes the per-class pages are summarised (worst, best, quantiles). */
+export const PER_CLASS_FULL = 200;
+const RANKED = 10;
+const QUANTILES = [0, 0.05, 0.25, 0.5, 0.75, 0.95, 1];
+
+/** The per-class metrics ranked on their own pages, and which end is the worst. */
+const RANKINGS: {
+  key: 'within_var' | 'cos_w_mu' | 'ncc_accuracy' | 'classifier_accuracy' | 'nearest_distance';
+  worst: 'high' | 'low';
+}[] = [
+  { key: 'within_var', worst: 'high' },
+  { key: 'cos_w_mu', worst: 'low' },
+  { key: 'ncc_accuracy', worst: 'low' },
+  { key: 'classifier_accuracy', worst: 'low' },
+  { key: 'nearest_distance', worst: 'low' },
+];
+
+/** Quantile q of sorted values (linear interpolation between order statistics). */
+function quantile(sorted: number[], q: number): number {
+  const at = q * (sorted.length - 1);
+  const lo = Math.floor(at);
+  const hi = Math.ceil(at);
+  return sorted[lo] + (sorted[hi] - sorted[lo]) * (at - lo);
+}
+
+function columnLabel(key: string): string {
+  if (key === 'nearest_distance') return 'Distance to the nearest class mean';
+  return PER_CLASS_COLUMNS.find((c) => c.key === key)?.label ?? key;
+}
+
+/** Many classes: quantiles of every column, then the worst and best classes per metric. */
+function perClassSummary(w: ReportWriter, ctx: ReportContext, m: MetricsResult): void {
+  const rows = m.per_class;
+  w.paragraph(
+    `${rows.length.toLocaleString('en')} classes${where(ctx)}, training split: summarised. A table of every class would run to ${Math.ceil(rows.length / 45).toLocaleString('en')} pages, so these pages give the quantiles of each column and the ${RANKED} worst and ${RANKED} best classes by each metric; the full table (every class, its name and its nearest class) is the per-class CSV (Export → Per-class CSV in the app, or nc-lens analyze --per-class-csv).`,
+    { size: 9 },
+  );
+  w.heading('Quantiles over classes', 2);
+  const keys = [
+    ...PER_CLASS_COLUMNS.filter((c) => c.key !== 'label').map((c) => c.key as string),
+    'nearest_distance',
+  ];
+  const qColumns: Column[] = [
+    { header: 'Column', width: 130, align: 'left' },
+    ...QUANTILES.map((q) => ({
+      header: q === 0 ? 'min' : q === 1 ? 'max' : q === 0.5 ? 'median' : `${q * 100}%`,
+      width: (w.width - 130) / QUANTILES.length,
+      align: 'right' as const,
+    })),
+  ];
+  const qRows: string[][] = [];
+  for (const key of keys) {
+    const values = rows
+      .map((r) => (r as unknown as Record<string, number | null | undefined>)[key])
+      .filter((v): v is number => typeof v === 'number' && Number.isFinite(v))
+      .sort((a, b) => a - b);
+    if (values.length === 0) continue;
+    qRows.push([columnLabel(key), ...QUANTILES.map((q) => formatValue(quantile(values, q)))]);
+  }
+  w.table(qColumns, qRows, { fontSize: 7.5 });
+  const rankColumns = (what: string): Column[] => [
+    { header: '#', width: 22, align: 'right' },
+    { header: 'Class', width: 120, align: 'left' },
+    { header: 'Label', width: 50, align: 'right' },
+    { header: what, width: 90, align: 'right' },
+    { header: 'Count', width: 50, align: 'right' },
+    { header: 'Nearest class', width: w.width - 332, align: 'left' },
+  ];
+  for (const { key, worst } of RANKINGS) {
+    const ranked = rows
+      .filter((r) => typeof r[key] === 'number' && Number.isFinite(r[key]))
+      .sort((a, b) => (worst === 'high' ? 1 : -1) * ((b[key] as number) - (a[key] as number)));
+    if (ranked.length === 0) continue;
+    const line = (r: (typeof rows)[number], i: number) => [
+      String(i + 1),
+      className(m, r.label),
+      String(r.label),
+      formatValue(r[key]),
+      String(r.count),
+      r.nearest === null || r.nearest === undefined ? '–' : className(m, r.nearest),
+    ];
+    const label = columnLabel(key);
+    w.heading(`${label}: the ${RANKED} worst and the ${RANKED} best classes`, 2);
+    w.paragraph(
+      `Worst: the ${worst === 'high' ? 'largest' : 'smallest'} values; best: the ${worst === 'high' ? 'smallest' : 'largest'}.`,
+      { size: 8.5, muted: true },
+    );
+    w.table(rankColumns(`${label} (worst)`), ranked.slice(0, RANKED).map(line), { fontSize: 7.5 });
+    const best = ranked.slice(-RANKED).reverse();
+    w.table(
+      rankColumns(`${label} (best)`),
+      best.map((r, i) => line(r, i)),
+      { fontSize: 7.5 },
+    );
+  }
+}
+
 export function perClass(w: ReportWriter, ctx: ReportContext): void {
   w.newPage();
   w.heading('Per-class table');
   const m = ctx.shown.metrics;
+  if (m.per_class.length > PER_CLASS_FULL) return perClassSummary(w, ctx, m);
   const test = m.test;
   w.paragraph(
     `All ${m.per_class.length} classes${where(ctx)}, training split${test ? '; the test split’s accuracies beside' : ''}. Accuracies as fractions.`,

@@ -19,6 +19,11 @@ export interface EtfViewOptions {
   note?: string;
   width?: number;
   height?: number;
+  /**
+   * Many classes: the class positions whose ideal vertex, error line, classifier row and label
+   * are drawn (every mean is); absent: all of them.
+   */
+  focus?: number[];
 }
 
 type Vec3 = [number, number, number];
@@ -125,7 +130,9 @@ function sceneMarks(opts: EtfViewOptions, cam: Camera): Mark[] {
     for (let k = 0; k < c; k++)
       for (let l = k + 1; l < c; l++)
         marks.push(line(ideal[k], ideal[l], { stroke: '#9a9a9a', 'stroke-width': 0.8 }));
+  const focus = opts.focus ? new Set(opts.focus) : null;
   for (let k = 0; k < c; k++) {
+    if (focus && !focus.has(k)) continue;
     marks.push({
       depth: ideal[k][2],
       svg: el('circle', {
@@ -145,7 +152,9 @@ function sceneMarks(opts: EtfViewOptions, cam: Camera): Mark[] {
     const origin = cam([0, 0, 0]);
     // Beyond a few dozen classes arrows would bury the means: draw them as light spokes.
     const light = c > MAX_BOLD_ARROWS;
-    scene.weights.forEach((w, k) => marks.push(arrow(origin, cam(w), classColor(k), k, light)));
+    scene.weights.forEach((w, k) => {
+      if (!focus || focus.has(k)) marks.push(arrow(origin, cam(w), classColor(k), k, light));
+    });
   }
   means.forEach((p, k) =>
     marks.push({
@@ -153,9 +162,9 @@ function sceneMarks(opts: EtfViewOptions, cam: Camera): Mark[] {
       svg: el('circle', {
         cx: p[0],
         cy: p[1],
-        r: c > 30 ? 3.5 : 5,
+        r: c > 1000 ? 1.6 : c > 30 ? 3.5 : 5,
         fill: classColor(k),
-        stroke: '#ffffff',
+        stroke: c > 1000 ? 'none' : '#ffffff',
         'stroke-width': 0.8,
         'data-class': k,
       }),
@@ -168,7 +177,9 @@ function sceneMarks(opts: EtfViewOptions, cam: Camera): Mark[] {
 function meanLabels(opts: EtfViewOptions, cam: Camera): string {
   const placed: { x: number; y: number; w: number }[] = [];
   let out = '';
+  const focus = opts.focus ? new Set(opts.focus) : null;
   opts.scene.means.forEach((m, k) => {
+    if (focus && !focus.has(k)) return;
     const [x, y] = cam(m);
     const label = opts.labels[k] ?? String(k);
     const w = textWidth(label, FONT.tick);

@@ -247,3 +247,19 @@ export function heatmap(opts: HeatmapOptions): string {
   });
   return svgRoot(width, height, body, opts.title ?? 'cosine heatmap', p.background);
 }
+
+/**
+ * The heatmap's colour bar alone (for the report's raster map of many classes): the scale
+ * [lo, hi] with −1/(C−1) marked.
+ */
+export function heatmapLegend(
+  scale: { lo: number; centre: number; hi: number },
+  opts: { height?: number; theme?: ChartTheme } = {},
+): string {
+  const p = chartPalette(opts.theme);
+  const h = opts.height ?? 220;
+  const body =
+    legendBar(4, 8, h, { ...scale, diagonal: p.blank }, p) +
+    text(4, h + 28, 'diagonal (cos = 1) in grey', { size: FONT.note, fill: p.axis });
+  return svgRoot(LEGEND_W, h + 36, body, 'cosine colour scale', p.background);
+}

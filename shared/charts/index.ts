@@ -3,7 +3,7 @@
  * svg-to-pdfkit). Pure TypeScript: no DOM, no Node APIs; each builder returns an SVG string.
  */
 export { lineChart, type LineChartOptions, type LineSeries } from './line-chart.ts';
-export { heatmap, heatmapSpread, type HeatmapOptions } from './heatmap.ts';
+export { heatmap, heatmapLegend, heatmapSpread, type HeatmapOptions } from './heatmap.ts';
 export { histogram, binValues, type HistogramOptions, type Bin } from './histogram.ts';
 export { formatNumber as formatValue, formatTick } from '../format.ts';
 export {
