@@ -4,6 +4,9 @@
  * session again.
  */
 
+/** Extensions of the files a run folder's dumps may be (the folder listing, Open folder…). */
+export const DUMP_EXTENSIONS = ['.npz', '.npy', '.safetensors', '.pt', '.pth', '.bin', '.pb'];
+
 /** One epoch of a training log (run.json's `epochs`, train_log.json, a .jsonl). */
 export interface LiveLogEntry {
   epoch: number;

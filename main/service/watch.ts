@@ -10,10 +10,9 @@ import { watch, type FSWatcher } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { badInput } from '../../shared/errors.ts';
-import type { LiveLogEntry } from '../../shared/live.ts';
+import { DUMP_EXTENSIONS, type LiveLogEntry } from '../../shared/live.ts';
 
-/** Extensions of the files a run folder's dumps may be. */
-export const DUMP_EXTENSIONS = ['.npz', '.npy', '.safetensors', '.pt', '.pth', '.bin', '.pb'];
+export { DUMP_EXTENSIONS };
 
 /** Training logs read beside the dumps, in this order of preference. */
 export const LOG_FILES = ['run.json', 'train_log.json', 'train_log.jsonl', 'log.jsonl'];

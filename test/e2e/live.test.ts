@@ -64,6 +64,7 @@ describe.skipIf(reason)('a run followed live (serve --watch)', () => {
     const dumps = [];
     for (let e = 1; e <= 3; e++) dumps.push(await dump(folder, e));
     writeFileSync(path.join(folder, '.hidden.npz'), 'a temp file of a writer');
+    writeFileSync(path.join(folder, 'run.json'), JSON.stringify({ epochs: [] }));
     const app = await startApp();
     try {
       await app.page.locator('[data-testid="open-folder-input"]').setInputFiles(folder);
@@ -71,6 +72,8 @@ describe.skipIf(reason)('a run followed live (serve --watch)', () => {
         .locator('[data-testid="epoch-label"]', { hasText: '3 of 3' })
         .waitFor({ timeout: 60_000 });
       expect(await app.page.locator('[data-testid="series-table"] tbody tr').count()).toBe(3);
+      // Only the dumps: not the log, not the writer's hidden temp file.
+      expect(await app.page.locator('[data-testid="file-entry"]').count()).toBe(3);
       await waitForClose(app, 'nc1', directMetrics({ h: dumps[2].h, y: dumps[2].y }).nc1);
       expect(app.errors).toEqual([]);
     } finally {
