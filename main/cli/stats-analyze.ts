@@ -161,6 +161,13 @@ export async function analyzeStats(
     const given = SLURM_ONLY.find((k) => values[k] !== undefined);
     if (given) throw badInput(undefined, `--${given} with --on slurm`, '--on local');
   }
+  if (on === 'slurm' && values.jobs !== undefined) {
+    throw badInput(
+      undefined,
+      '--jobs with --on local (Slurm runs every array task it can)',
+      '--on slurm',
+    );
+  }
   const started = performance.now();
   const { Digests, resolveShards } = await import('../stats/shards.ts');
   const { makePipeline } = await import('../stats/pipeline.ts');
