@@ -71,7 +71,13 @@ export function formatShape(
   shape: readonly (number | string)[],
   style: 'display' | 'message' = 'display',
 ): string {
-  if (style === 'message') return shape.length === 0 ? 'a scalar' : shape.join('×');
+  if (style === 'message') {
+    if (shape.length === 0) return 'a scalar';
+    // A file may declare thousands of dims: a message names the first few and the count.
+    return shape.length > 8
+      ? `${shape.slice(0, 8).join('×')}×… (${shape.length} dims)`
+      : shape.join('×');
+  }
   return shape.length === 0 ? 'scalar' : shape.join(' × ');
 }
 

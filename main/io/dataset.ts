@@ -39,6 +39,17 @@ export function briefJson(v: unknown, max = 60): string {
   return text.length > max ? `${text.slice(0, max)}…` : text;
 }
 
+/** Dims as a message lists them: `2, 3, 4`, or the first 8 and `… (80 dims)`. */
+export function dimsText(dims: readonly unknown[], max = 8): string {
+  const shown = dims.slice(0, max).join(', ');
+  return dims.length > max ? `${shown}, … (${dims.length} dims)` : shown;
+}
+
+/** A name or dtype from a file header, quoted short (a header may hold 5 000 of them). */
+export function briefText(text: string, max = 40): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
+}
+
 export async function datasetFromRoles(
   arrays: ArraySource[],
   roles: Map<ArraySource, Role>,

@@ -5,7 +5,7 @@
 import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { badInput } from '../../shared/errors.ts';
-import { briefJson } from './dataset.ts';
+import { briefJson, briefText, dimsText } from './dataset.ts';
 import { fileBytes, type ByteSource } from './bytes.ts';
 import { ITEM_BYTES, product, rawArray } from './decode.ts';
 import type { ArraySource, Container, DType } from './types.ts';
@@ -69,7 +69,7 @@ export async function npyArray(
   if (dataOffset + dataBytes > bytes.size) {
     throw badInput(
       where,
-      `${dataBytes} bytes of data for shape (${header.shape.join(', ')}) ${header.descr}`,
+      `${dataBytes} bytes of data for shape (${dimsText(header.shape)}) ${header.descr}`,
       `${bytes.size - dataOffset} bytes`,
     );
   }
@@ -99,7 +99,11 @@ function parseHeader(text: string, where: string): NpyHeader {
   if (!isRecord(dict)) throw badInput(where, 'an .npy header dict', 'another literal');
   const { descr, fortran_order: fortranOrder, shape } = dict;
   if (Array.isArray(descr)) {
-    throw badInput(where, 'a plain numeric dtype', `a structured dtype ${formatDescr(descr)}`);
+    throw badInput(
+      where,
+      'a plain numeric dtype',
+      `a structured dtype ${briefText(formatDescr(descr), 60)}`,
+    );
   }
   if (typeof descr !== 'string') throw badInput(where, "a 'descr' in the header", 'none');
   if (typeof fortranOrder !== 'boolean') {
@@ -138,11 +142,12 @@ const NUMERIC = 'a numeric dtype (f2 f4 f8 i1 i2 i4 i8 u1 u2 u4 u8 b1)';
 /** NumPy type strings: byte order (`<`, `>`, `|`, `=`), kind letter, item size. */
 function parseDescr(descr: string, where: string): { dtype: DType; littleEndian: boolean } {
   const m = /^([<>|=]?)([a-zA-Z])(\d*)$/.exec(descr);
-  if (!m) throw badInput(where, NUMERIC, `dtype '${descr}'`);
+  if (!m) throw badInput(where, NUMERIC, `dtype '${briefText(descr)}'`);
   const [, order, kind, size] = m;
-  if (REFUSED_KINDS[kind]) throw badInput(where, NUMERIC, `${REFUSED_KINDS[kind]} '${descr}'`);
+  if (REFUSED_KINDS[kind])
+    throw badInput(where, NUMERIC, `${REFUSED_KINDS[kind]} '${briefText(descr)}'`);
   const dtype = `${kind}${size}`;
-  if (!(dtype in ITEM_BYTES)) throw badInput(where, NUMERIC, `dtype '${descr}'`);
+  if (!(dtype in ITEM_BYTES)) throw badInput(where, NUMERIC, `dtype '${briefText(descr)}'`);
   // '=' is the writer's native order; NumPy only writes it from little-endian hosts in practice.
   return { dtype: dtype as DType, littleEndian: order !== '>' };
 }

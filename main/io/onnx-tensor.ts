@@ -8,6 +8,7 @@ import path from 'node:path';
 import onnxProto from 'onnx-proto';
 import { badInput } from '../../shared/errors.ts';
 import { fileBytes, type ByteSource } from './bytes.ts';
+import { dimsText } from './dataset.ts';
 import { bfloat16ToNumber, halfToNumber, ITEM_BYTES, product, rawArray } from './decode.ts';
 import { memoryArray } from './memory.ts';
 import type { ArraySource, Container, DType } from './types.ts';
@@ -109,7 +110,7 @@ function checkedRaw(ctx: TensorContext, bytes: ByteSource): ArraySource {
   if (bytes.size !== want) {
     throw badInput(
       ctx.file,
-      `${want} bytes of data for dims [${ctx.shape.join(', ')}] ${ctx.dtype}`,
+      `${want} bytes of data for dims [${dimsText(ctx.shape)}] ${ctx.dtype}`,
       `${bytes.size} bytes`,
     );
   }
@@ -127,7 +128,7 @@ function typedValues(tensor: TensorProto, ctx: TensorContext): Float64Array {
   if (field.values.length !== count) {
     throw badInput(
       ctx.file,
-      `${count} values in ${field.name} for dims [${ctx.shape.join(', ')}]`,
+      `${count} values in ${field.name} for dims [${dimsText(ctx.shape)}]`,
       `${field.values.length}`,
     );
   }
@@ -163,7 +164,7 @@ const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 /** dims as sizes: integers ≥ 0 (protobuf int64 lets a file say −3). */
 function tensorShape(tensor: TensorProto, file: string): number[] {
   const dims = (tensor.dims ?? []).map((d) => toSafeInteger(d as Int64, file, 'dims'));
-  if (dims.some((d) => d < 0)) throw badInput(file, 'dims of sizes ≥ 0', `[${dims.join(', ')}]`);
+  if (dims.some((d) => d < 0)) throw badInput(file, 'dims of sizes ≥ 0', `[${dimsText(dims)}]`);
   return dims;
 }
 

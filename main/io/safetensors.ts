@@ -5,7 +5,7 @@
  */
 import { open } from 'node:fs/promises';
 import { badInput } from '../../shared/errors.ts';
-import { briefJson } from './dataset.ts';
+import { briefJson, dimsText } from './dataset.ts';
 import { fileBytes } from './bytes.ts';
 import { ITEM_BYTES, product, rawArray } from './decode.ts';
 import type { ArraySource, Container, DType } from './types.ts';
@@ -92,7 +92,7 @@ function tensorArray(
   if (!(Number.isSafeInteger(begin) && end - begin === want && begin >= 0 && end <= data.size)) {
     throw badInput(
       where,
-      `${want} bytes for shape [${shape.join(', ')}] ${entry.dtype} within the ${data.size} data bytes`,
+      `${want} bytes for shape [${dimsText(shape)}] ${entry.dtype} within the ${data.size} data bytes`,
       `data_offsets [${begin}, ${end}]`,
     );
   }

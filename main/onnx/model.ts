@@ -9,6 +9,7 @@ import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import onnxProto from 'onnx-proto';
 import { badInput } from '../../shared/errors.ts';
 import { fileBytes } from '../io/bytes.ts';
+import { dimsText } from '../io/dataset.ts';
 import { halfToNumber, product } from '../io/decode.ts';
 
 export const { onnx } = onnxProto;
@@ -103,7 +104,7 @@ const ITEM_SIZES: Record<number, number> = {
 };
 
 function describeInitializer(t: TensorProto): string {
-  return `initializer '${t.name ?? ''}' (dims [${(t.dims ?? []).join(', ')}], ${typeName(t.dataType)})`;
+  return `initializer '${t.name ?? ''}' (dims [${dimsText(t.dims ?? [])}], ${typeName(t.dataType)})`;
 }
 
 /** Dims are sizes a tensor can have: integers ≥ 0 whose product a double holds exactly. */

@@ -31,7 +31,9 @@ import {
   type Mutated,
 } from './mutate.ts';
 
-const SEED = 0x5eed12;
+/** Another seed or more cases explore further: NC_LENS_FUZZ_SEED=7 NC_LENS_FUZZ_SCALE=5. */
+const SEED = Number(process.env.NC_LENS_FUZZ_SEED ?? 0x5eed12);
+const SCALE = Number(process.env.NC_LENS_FUZZ_SCALE ?? 1);
 /** A case may hold this much more ArrayBuffer memory than before it (the fixtures are ~1 MB). */
 const MEMORY_BUDGET = 64 << 20;
 /** A guard, not a timing assertion: a case that hangs is reported instead of stalling CI. */
@@ -349,7 +351,7 @@ describe('fuzz: mutated files through inspect and the engine', () => {
       `${format.name}: ${format.cases} cases, each a valid result or a one-line error naming the file`,
       async () => {
         const mine: Record[] = [];
-        for (let i = 0; i < format.cases; i++) mine.push(await runCase(format, i));
+        for (let i = 0; i < format.cases * SCALE; i++) mine.push(await runCase(format, i));
         records.push(...mine);
         const bad = mine.filter((r) => r.outcome === 'other');
         expect(bad.map((r) => `${r.what} → ${r.detail}`)).toEqual([]);

@@ -125,7 +125,9 @@ function mutatedShape(rng: Rng, shape: number[]): string {
     case 3:
       return shapeText([0, rng.pick(HUGE)]);
     case 4:
-      return shapeText(Array.from({ length: 20 + rng.int(60) }, () => 2 + rng.int(3)));
+      return rng.chance(0.5)
+        ? shapeText(Array.from({ length: 20 + rng.int(60) }, () => 2 + rng.int(3)))
+        : shapeText([...shape, ...Array.from({ length: 3000 }, () => 1)]);
     case 5:
       return '()';
     case 6:
@@ -525,7 +527,9 @@ function dimsMutated(rng: Rng, dims: number[]): number[] {
     case 2:
       return [];
     case 3:
-      return Array.from({ length: 30 + rng.int(40) }, () => 2);
+      return rng.chance(0.5)
+        ? Array.from({ length: 30 + rng.int(40) }, () => 2)
+        : [...d, ...Array.from({ length: 3000 }, () => 1)];
     case 4:
       d[rng.int(Math.max(1, d.length))] = 0;
       return d;
