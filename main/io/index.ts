@@ -7,6 +7,7 @@ import { open, stat } from 'node:fs/promises';
 import { badInput } from '../../shared/errors.ts';
 import { readHead } from './bytes.ts';
 import { datasetFromRoles, nameList } from './dataset.ts';
+import { readNamesFile } from './names.ts';
 import { readNpyFile } from './npy.ts';
 import { readNpzFile } from './npz.ts';
 import { readTensorFile } from './onnx-tensor.ts';
@@ -30,6 +31,7 @@ const READERS: Record<Exclude<Format, 'onnx-model'>, (file: string) => Promise<C
   'onnx-tensor': readTensorFile,
   safetensors: readSafetensorsFile,
   torch: readTorchFile,
+  names: readNamesFile,
 };
 
 /** The file's format, by content then extension; undefined when unrecognised. */

@@ -22,6 +22,8 @@ const EXTENSIONS: Record<string, Format> = {
   '.pt': 'torch',
   '.pth': 'torch',
   '.bin': 'torch',
+  '.txt': 'names',
+  '.json': 'names',
 };
 
 export const SUPPORTED_FORMATS =

@@ -10,7 +10,15 @@ export type { Role };
 export type DType =
   'f2' | 'bf16' | 'f4' | 'f8' | 'i1' | 'i2' | 'i4' | 'i8' | 'u1' | 'u2' | 'u4' | 'u8' | 'b1';
 
-export type Format = 'npy' | 'npz' | 'onnx-tensor' | 'onnx-model' | 'safetensors' | 'torch';
+export type Format =
+  | 'npy'
+  | 'npz'
+  | 'onnx-tensor'
+  | 'onnx-model'
+  | 'safetensors'
+  | 'torch'
+  /** Class names (main/io/names.ts): no arrays. */
+  | 'names';
 
 export interface ArrayInfo {
   /** Array name: the npz entry without `.npy`, the tensor name, or the file's base name. */
@@ -51,6 +59,8 @@ export interface Container {
   format: Format;
   bytes: number;
   arrays: ArraySource[];
+  /** A class-names file's names, by label value. */
+  classNames?: string[];
   close(): Promise<void>;
 }
 

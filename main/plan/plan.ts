@@ -37,6 +37,8 @@ export interface PlanFile {
   arrays: PlanArray[];
   /** An ONNX model (it has no arrays; it computes the features). */
   model?: boolean;
+  /** A class-names file (no arrays): used, its names go on the result. */
+  names?: boolean;
   /** Why the file could not be opened, if it could not. */
   problem?: string;
 }
@@ -113,7 +115,8 @@ export function makePlan(files: readonly PlanFile[]): Plan {
     const inputs: string[] = [model.key];
     for (const f of live) {
       if (f === model) continue;
-      if (f.model) ignore(f, `one model at a time: ${model.name} is analysed`);
+      if (f.names) use(f);
+      else if (f.model) ignore(f, `one model at a time: ${model.name} is analysed`);
       else if (rolesOf(f).some((r) => r === 'features' || r === 'layer'))
         ignore(f, `its features come from running the model ${model.name}`);
       else if (rolesOf(f).some((r) => MODEL_ROLES.includes(r))) {
@@ -132,7 +135,8 @@ export function makePlan(files: readonly PlanFile[]): Plan {
   const fill: string[] = [];
   for (const f of others) {
     const roles = rolesOf(f);
-    if (roles.length === 0) ignore(f, 'no array has a role');
+    if (f.names) use(f);
+    else if (roles.length === 0) ignore(f, 'no array has a role');
     else if (roles.every((r) => taken.has(r)))
       ignore(f, `its ${[...new Set(roles)].join(' and ')} come from ${from}`);
     else {

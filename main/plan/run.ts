@@ -34,6 +34,8 @@ export interface PlanSource {
   identity?: string;
   model?: boolean;
   problem?: string;
+  /** A class-names file's names (main/io/names.ts). */
+  classNames?: string[];
 }
 
 /** The plan of `sources`. */
@@ -47,6 +49,7 @@ function planFile(s: PlanSource): PlanFile {
     name: s.name,
     identity: s.identity,
     model: s.model,
+    names: s.classNames !== undefined,
     problem: s.problem,
     arrays: s.arrays.map((a) => ({
       name: a.name,
@@ -104,6 +107,34 @@ export async function runPlan(
   if (plan.kind === 'model')
     throw new Error('a model plan runs the model first (service/model.ts)');
   const warnings = ignoredWarnings(plan);
+  return withClassNames(await runPoints(plan, sources, opts, warnings, dataset, cache), sources);
+}
+
+/** The class names of the names file given (the first), on every point of the result. */
+function withClassNames(result: AnalysisResult, sources: readonly PlanSource[]): AnalysisResult {
+  const names = sources.find((s) => s.classNames && !s.problem)?.classNames;
+  if (!names) return result;
+  const points =
+    result.schema === 'nc-lens/series@1' ? result.points.map((p) => p.metrics) : [result];
+  for (const m of points) {
+    m.class_names = names;
+    const missing = m.per_class.filter((r) => r.label < 0 || r.label >= names.length).length;
+    if (missing > 0)
+      m.warnings.push(
+        `class names: ${names.length} given, ${missing} of the ${m.per_class.length} labels have none (shown as their label)`,
+      );
+  }
+  return result;
+}
+
+async function runPoints(
+  plan: Plan,
+  sources: readonly PlanSource[],
+  opts: AnalyzeOptions,
+  warnings: string[],
+  dataset?: Dataset,
+  cache?: ResultCache,
+): Promise<AnalysisResult> {
   if (plan.kind === 'epochs') {
     const series = cache
       ? await cachedSeries(plan, sources, opts, cache)
@@ -281,6 +312,7 @@ export async function openPlanned(
         arrays: c.arrays,
         roles: new Map(),
         identity,
+        classNames: c.classNames,
       });
     } catch (e) {
       errors.push(e);

@@ -596,6 +596,7 @@ export class AnalysisService implements NcLensApi {
       identity: f.identity,
       model: f.model !== undefined,
       problem: f.problem,
+      classNames: f.container.classNames,
     }));
   }
 
