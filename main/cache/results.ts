@@ -83,9 +83,13 @@ export interface CacheLimits {
 
 const DEFAULT_LIMITS: CacheLimits = { maxEntries: 5000, maxBytes: 512 * 1024 * 1024 };
 
+/** Results a DiskCache keeps in memory too: a followed run reads its points after each dump. */
+const MEMORY_ENTRIES = 1000;
+
 /** Cached results as files `<key>.json` in `dir`. Failures to read or write are misses. */
 export class DiskCache implements ResultCache {
   private writes = 0;
+  private readonly memory = new Map<string, MetricsResult>();
 
   constructor(
     readonly dir: string = cacheDir(),
@@ -97,18 +101,28 @@ export class DiskCache implements ResultCache {
   }
 
   async get(key: string): Promise<MetricsResult | undefined> {
+    const held = this.memory.get(key);
+    if (held) {
+      // Its file stays the most recently used on disk too (what trim keeps).
+      const now = new Date();
+      await utimes(this.file(key), now, now).catch(() => undefined);
+      this.remember(key, held);
+      return structuredClone(held);
+    }
     try {
       const file = this.file(key);
       const value = JSON.parse(await readFile(file, 'utf8')) as MetricsResult;
       const now = new Date();
       await utimes(file, now, now).catch(() => undefined);
-      return value;
+      this.remember(key, value);
+      return structuredClone(value);
     } catch {
       return undefined;
     }
   }
 
   async set(key: string, value: MetricsResult): Promise<void> {
+    this.remember(key, structuredClone(value));
     try {
       await mkdir(this.dir, { recursive: true });
       const tmp = `${this.file(key)}.${process.pid}.tmp`;
@@ -120,6 +134,12 @@ export class DiskCache implements ResultCache {
     }
   }
 
+  private remember(key: string, value: MetricsResult): void {
+    this.memory.delete(key);
+    this.memory.set(key, value);
+    if (this.memory.size > MEMORY_ENTRIES) this.memory.delete(this.memory.keys().next().value!);
+  }
+
   /** Drops the least recently used entries beyond the limits. */
   async trim(): Promise<void> {
     const entries = await listEntries(this.dir);
@@ -129,6 +149,7 @@ export class DiskCache implements ResultCache {
       bytes += e.size;
       if (i >= this.limits.maxEntries || bytes > this.limits.maxBytes) {
         await rm(e.file, { force: true });
+        this.memory.delete(path.basename(e.file).slice(0, 64));
       }
     }
   }
