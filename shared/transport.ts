@@ -46,7 +46,10 @@ export const ROUTES = {
 export type ShellCommand =
   | { type: 'open'; refs: FileRef[] }
   | { type: 'open-demo' }
-  | { type: 'export'; format: ExportFormat };
+  | { type: 'export'; format: ExportFormat }
+  /** Electron's File ▸ Save session and its recent sessions (renderer/src/state/saved.svelte.ts). */
+  | { type: 'save-session' }
+  | { type: 'open-session'; ref: { recent: string } | { path: string } };
 
 /** What the sandboxed preload exposes as `window.ncLens`. */
 export interface NcLensBridge {

@@ -19,6 +19,8 @@ export interface MainDeps {
   writeFile(path: string, data: Uint8Array): Promise<void>;
   /** Paths just opened without error (for the recent-files menu). */
   opened(paths: string[]): void;
+  /** A session was saved (the recent-sessions menu is rebuilt). */
+  sessionsChanged?(): void;
 }
 
 export interface Sender {
@@ -60,6 +62,11 @@ export function ipcHandlers(deps: MainDeps): Record<string, Handler> {
         } catch (e) {
           return { ok: false, error: toErrorValue(e) };
         }
+      }
+      if (method === 'saveSession') {
+        const saved = await remote.request('saveSession', args);
+        if (saved.ok) deps.sessionsChanged?.();
+        return saved;
       }
       if (method !== 'open') return remote.request(method as CallMethod, args);
       let refs: FileRef[];

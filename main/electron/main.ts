@@ -8,7 +8,8 @@ import type { MenuItemConstructorOptions, WebContents } from 'electron';
 import { writeFile } from 'node:fs/promises';
 import { join, normalize, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { ExportFormat } from '../../shared/api.ts';
+import type { ExportFormat, RecentSession } from '../../shared/api.ts';
+import { recentSessions } from '../service/sessions.ts';
 import type { ShellCommand } from '../../shared/transport.ts';
 import { RemoteService } from '../service/rpc.ts';
 import { CHANNELS } from './channels.ts';
@@ -86,6 +87,26 @@ function createWindow(): void {
   window.on('closed', () => (window = null));
 }
 
+/** The saved sessions (the service's sessions folder), newest first, for File ▸ Recent sessions. */
+let sessionList: RecentSession[] = [];
+function refreshSessions(): void {
+  void recentSessions()
+    .then((list) => {
+      sessionList = list;
+      buildMenu();
+    })
+    .catch(() => undefined);
+}
+
+async function openSessionDialog(): Promise<void> {
+  const r = await dialog.showOpenDialog({
+    properties: ['openFile'],
+    filters: [{ name: 'NC Lens sessions', extensions: ['json'] }],
+  });
+  if (!r.canceled && r.filePaths.length)
+    send({ type: 'open-session', ref: { path: r.filePaths[0] } });
+}
+
 function rememberOpened(paths: string[]): void {
   store?.update((m) => withOpened(m, paths));
   for (const p of paths) app.addRecentDocument(p);
@@ -152,6 +173,21 @@ function buildMenu(): void {
       },
       { type: 'separator' },
       {
+        label: 'Save session',
+        accelerator: 'CmdOrCtrl+S',
+        click: () => send({ type: 'save-session' }),
+      },
+      { label: 'Open session…', click: () => void openSessionDialog() },
+      {
+        label: 'Recent sessions',
+        enabled: sessionList.length > 0,
+        submenu: sessionList.slice(0, 10).map((s) => ({
+          label: `${s.title} (${s.saved.slice(0, 16).replace('T', ' ')})`,
+          click: () => send({ type: 'open-session', ref: { recent: s.id } }),
+        })),
+      },
+      { type: 'separator' },
+      {
         label: 'Export',
         submenu: [
           exportItem('Metrics (JSON)…', 'json'),
@@ -180,6 +216,7 @@ function registerIpc(remote: RemoteService): void {
     chooseSavePath,
     writeFile: (path, data) => writeFile(path, data),
     opened: rememberOpened,
+    sessionsChanged: refreshSessions,
   });
   for (const [channel, handler] of Object.entries(handlers)) {
     ipcMain.handle(channel, (event, ...args) => {
@@ -213,6 +250,7 @@ if (!app.requestSingleInstanceLock()) {
     serveRenderer();
     registerIpc(startService());
     buildMenu();
+    refreshSessions();
     createWindow();
   });
 }

@@ -178,7 +178,7 @@ class AppState {
     return this.api.onCommand((cmd: ShellCommand) => {
       if (cmd.type === 'open') void this.openRefs(cmd.refs);
       else if (cmd.type === 'open-demo') void this.openDemo();
-      else void this.exportAs(cmd.format);
+      else if (cmd.type === 'export') void this.exportAs(cmd.format);
     });
   }
 
