@@ -135,7 +135,13 @@ function allowedGlobals(where: string): UnpickleHooks['resolve'] {
     const full = `${module}.${name}`;
     switch (full) {
       case 'collections.OrderedDict':
-        return fn(() => new Map());
+        // OrderedDict() then SETITEMS, or OrderedDict([(key, value), ...]).
+        return fn((a) => {
+          const pairs = Array.isArray(a[0]) ? a[0] : [];
+          return new Map(
+            pairs.filter((p): p is [unknown, unknown] => Array.isArray(p) && p.length === 2),
+          );
+        });
       case 'torch._utils._rebuild_tensor':
       case 'torch._utils._rebuild_tensor_v2':
         return fn((a) => rebuildTensor(where, a));
