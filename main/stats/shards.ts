@@ -73,7 +73,7 @@ export async function resolveShards(given: string[], rows?: string): Promise<Sha
       continue;
     }
     if (!existsSync(g) || !statSync(g).isFile()) throw badInput(g, 'a shard file', 'no such file');
-    if ((await fileFormat(g)) === undefined && isText(g)) {
+    if (!DATA_EXT.test(g) && isText(g) && (await fileFormat(g)) !== 'npy') {
       out.push(...listFile(g));
       continue;
     }
@@ -90,6 +90,10 @@ export async function resolveShards(given: string[], rows?: string): Promise<Sha
   return out;
 }
 
+/** Extensions of data files (anything else that is text is a list of shards). */
+const DATA_EXT = /\.(npy|npz|safetensors|pb|onnx|pt|pth)$/i;
+
+/** No NUL byte in the first 4 KB, and its lines look like paths. */
 function isText(file: string): boolean {
   const head = readFileSync(file).subarray(0, 4096);
   return !head.includes(0);
