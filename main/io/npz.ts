@@ -3,8 +3,9 @@
  * read in place through a file handle; deflated entries stream through an inflater whose
  * position is kept, so chunk-by-chunk reading costs one pass.
  */
+import { close as closeFd, createReadStream, fstat, open as openFd, read as readFd } from 'node:fs';
 import { open as openFile, type FileHandle } from 'node:fs/promises';
-import { Readable, Transform, pipeline } from 'node:stream';
+import { PassThrough, Readable, Transform, pipeline } from 'node:stream';
 import { crc32, createInflateRaw } from 'node:zlib';
 import yauzl from 'yauzl';
 import { badInput } from '../../shared/errors.ts';
@@ -39,10 +40,71 @@ export async function readNpzFile(file: string): Promise<Container> {
   }
 }
 
+/**
+ * yauzl's own file reader hands every offset the archive declares to fs.read, which throws
+ * past 2**53 — inside a callback, where nothing can catch it, so the process ends. A zip64
+ * record or extra field can declare 2**60. This reader answers such a read with an error,
+ * which yauzl reports as it reports a short read.
+ */
+class CheckedReader extends yauzl.RandomAccessReader {
+  constructor(
+    private readonly fd: number,
+    private readonly size: number,
+  ) {
+    super();
+  }
+
+  private outside(start: number, end: number): Error | null {
+    if (Number.isSafeInteger(start) && Number.isSafeInteger(end) && start >= 0 && start <= end)
+      return null;
+    return new Error(`unexpected EOF (a read at byte ${start} of the ${this.size}-byte file)`);
+  }
+
+  override read(
+    buffer: Buffer,
+    offset: number,
+    length: number,
+    position: number,
+    callback: (err: Error | null) => void,
+  ): void {
+    const bad = this.outside(position, position + length);
+    if (bad) return void setImmediate(() => callback(bad));
+    // yauzl reads bytesRead from the callback to tell a short read ("unexpected EOF").
+    const done = callback as (err: Error | null, bytesRead?: number) => void;
+    readFd(this.fd, buffer, offset, length, position, (err, bytesRead) => done(err, bytesRead));
+  }
+
+  override _readStreamForRange(start: number, end: number): Readable {
+    const bad = this.outside(start, end);
+    if (bad) {
+      const failed = new PassThrough();
+      setImmediate(() => failed.destroy(bad));
+      return failed;
+    }
+    return createReadStream('', { fd: this.fd, start, end: end - 1, autoClose: false });
+  }
+
+  override close(callback: (err: Error | null) => void): void {
+    closeFd(this.fd, callback);
+  }
+}
+
 export async function openZip(file: string): Promise<yauzl.ZipFile> {
+  const fd = await new Promise<number>((resolve, reject) =>
+    openFd(file, 'r', (e, fd) =>
+      e ? reject(badInput(file, 'a readable file', e.code ?? e.message)) : resolve(fd),
+    ),
+  );
   try {
-    return await yauzl.openPromise(file, { lazyEntries: true, autoClose: false });
+    const { size } = await new Promise<{ size: number }>((resolve, reject) =>
+      fstat(fd, (e, st) => (e ? reject(e) : resolve(st))),
+    );
+    return await yauzl.fromRandomAccessReaderPromise(new CheckedReader(fd, size), size, {
+      lazyEntries: true,
+      autoClose: false,
+    });
   } catch (e) {
+    closeFd(fd, () => undefined);
     throw zipError(file, e);
   }
 }

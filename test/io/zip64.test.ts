@@ -15,16 +15,23 @@ const GiB16 = 17_179_869_184n; // 16 GiB
 
 /**
  * An .npz of one stored entry whose zip64 extra fields (local and central) declare `size`
- * bytes, compressed and not, while the file holds a 2×2 float32 array.
+ * bytes, compressed and not, while the file holds a 2×2 float32 array; with `offset`, the
+ * central record's zip64 field also declares where the local header is.
  */
-function zip64Claiming(size: bigint): Buffer {
+function zip64Claiming(size: bigint, offset?: bigint): Buffer {
   const name = Buffer.from('features.npy');
   const data = Buffer.from(npyBytes('<f4', [2, 2], new Uint8Array(16)));
-  const extra = Buffer.alloc(20);
-  extra.writeUInt16LE(0x0001, 0);
-  extra.writeUInt16LE(16, 2);
-  extra.writeBigUInt64LE(size, 4);
-  extra.writeBigUInt64LE(size, 12);
+  const zip64 = (withOffset: boolean) => {
+    const extra = Buffer.alloc(withOffset ? 28 : 20);
+    extra.writeUInt16LE(0x0001, 0);
+    extra.writeUInt16LE(extra.length - 4, 2);
+    extra.writeBigUInt64LE(size, 4);
+    extra.writeBigUInt64LE(size, 12);
+    if (withOffset) extra.writeBigUInt64LE(offset!, 20);
+    return extra;
+  };
+  const localExtra = zip64(false);
+  const centralExtra = zip64(offset !== undefined);
   const local = Buffer.alloc(30);
   local.writeUInt32LE(0x04034b50, 0);
   local.writeUInt16LE(45, 4);
@@ -32,7 +39,7 @@ function zip64Claiming(size: bigint): Buffer {
   local.writeUInt32LE(0xffffffff, 18);
   local.writeUInt32LE(0xffffffff, 22);
   local.writeUInt16LE(name.length, 26);
-  local.writeUInt16LE(extra.length, 28);
+  local.writeUInt16LE(localExtra.length, 28);
   const central = Buffer.alloc(46);
   central.writeUInt32LE(0x02014b50, 0);
   central.writeUInt16LE(45, 4);
@@ -41,9 +48,10 @@ function zip64Claiming(size: bigint): Buffer {
   central.writeUInt32LE(0xffffffff, 20);
   central.writeUInt32LE(0xffffffff, 24);
   central.writeUInt16LE(name.length, 28);
-  central.writeUInt16LE(extra.length, 30);
-  const head = Buffer.concat([local, name, extra, data]);
-  const cd = Buffer.concat([central, name, extra]);
+  central.writeUInt16LE(centralExtra.length, 30);
+  if (offset !== undefined) central.writeUInt32LE(0xffffffff, 42);
+  const head = Buffer.concat([local, name, localExtra, data]);
+  const cd = Buffer.concat([central, name, centralExtra]);
   const eocd = Buffer.alloc(22);
   eocd.writeUInt32LE(0x06054b50, 0);
   eocd.writeUInt16LE(1, 8);
@@ -68,4 +76,18 @@ describe('a zip64 entry claiming 16 GiB', () => {
       expect(r.stdout).toBe('');
     }, 60_000);
   }
+});
+
+describe('a zip64 field declaring an offset past 2**53 (fuzz)', () => {
+  const file = tmp.file('offset_2e60.npz');
+  writeFileSync(file, zip64Claiming(16n, 1n << 60n));
+
+  it('is exit 2 with one line naming the file, not a crash from inside a callback', async () => {
+    const r = await runCli(['inspect', file]);
+    expect(r.code).toBe(2);
+    const lines = r.stderr.trimEnd().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/offset_2e60\.npz\S*: expected .*unexpected EOF/);
+    expect(lines[0]).not.toMatch(/internal error|ERR_OUT_OF_RANGE/);
+  }, 60_000);
 });
