@@ -9,7 +9,7 @@ import type { Role } from '../../shared/api.ts';
 import { badInput, NcLensError } from '../../shared/errors.ts';
 import type { AnalysisResult, MetricsResult, SeriesResult } from '../../shared/schema.ts';
 import { DiskCache, pointKey, type ResultCache } from '../cache/results.ts';
-import { folderDumps } from '../service/watch.ts';
+import { folderDumps } from '../io/folder.ts';
 import {
   analyzeDataset,
   analyzeLayers,
@@ -258,7 +258,7 @@ export interface PlannedFiles {
 }
 
 /**
- * `paths` with each run folder replaced by its dumps (main/service/watch.ts: the same listing
+ * `paths` with each run folder replaced by its dumps (main/io/folder.ts: the same listing
  * as the app's Open folder and serve --watch), and the folders found.
  */
 export async function expandFolders(

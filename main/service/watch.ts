@@ -4,43 +4,19 @@
  * stayed the same for `settleMs` (a file renamed into place is whole at once and passes the
  * first check after it; a file written slowly waits until the writer stops); a dump that then
  * fails to open is tried again when it changes. The CLI (`analyze RUN_DIR`), `serve --watch`
- * and the app's Open folder all list a folder through `folderDumps`.
+ * and the app's Open folder all list a folder through `folderDumps` (main/io/folder.ts).
  */
 import { watch, type FSWatcher } from 'node:fs';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { badInput } from '../../shared/errors.ts';
 import { DUMP_EXTENSIONS, type LiveLogEntry } from '../../shared/live.ts';
+import { folderDumps } from '../io/folder.ts';
 
 export { DUMP_EXTENSIONS };
+export { checkedFolder, folderDumps, isDumpName } from '../io/folder.ts';
 
 /** Training logs read beside the dumps, in this order of preference. */
 export const LOG_FILES = ['run.json', 'train_log.json', 'train_log.jsonl', 'log.jsonl'];
-
-/** A dump's name: a known extension, not hidden (writers' temp names), not a partial download. */
-export function isDumpName(name: string): boolean {
-  if (name.startsWith('.') || name.startsWith('~')) return false;
-  return DUMP_EXTENSIONS.includes(path.extname(name).toLowerCase());
-}
-
-/** A folder given as a run: an existing directory, else one line saying what it is. */
-export async function checkedFolder(dir: string): Promise<string> {
-  const info = await stat(dir).catch(() => undefined);
-  if (!info) throw badInput(dir, 'a run folder', 'no such folder');
-  if (!info.isDirectory()) throw badInput(dir, 'a run folder', 'a file');
-  return path.resolve(dir);
-}
-
-/** The dump files of a run folder (not its subfolders), by name. */
-export async function folderDumps(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { withFileTypes: true }).catch((e: NodeJS.ErrnoException) => {
-    throw badInput(dir, 'a readable run folder', e.code ?? 'an unreadable folder');
-  });
-  return entries
-    .filter((e) => e.isFile() && isDumpName(e.name))
-    .map((e) => path.join(dir, e.name))
-    .sort();
-}
 
 export interface RunLog {
   /** The file it was read from. */
