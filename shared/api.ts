@@ -113,7 +113,14 @@ export interface AppInfo {
 }
 
 /** `pdf-compare`: the comparison report of the open runs (at least two). */
-export type ExportFormat = 'json' | 'csv' | 'csv-per-class' | 'pdf' | 'pdf-compare';
+export type ExportFormat =
+  | 'json'
+  | 'csv'
+  | 'csv-per-class'
+  /** The per-class table as a LaTeX tabular. */
+  | 'tex-per-class'
+  | 'pdf'
+  | 'pdf-compare';
 
 /**
  * A run: files analysed together (one dump, a folder of epoch dumps), named by the user. The

@@ -13,6 +13,7 @@ const EXPORT_FORMATS: readonly ExportFormat[] = [
   'json',
   'csv',
   'csv-per-class',
+  'tex-per-class',
   'pdf',
   'pdf-compare',
 ];

@@ -81,6 +81,11 @@ export async function exportBytes(
       const data = text(report.perClassCsv(shown.metrics, column ? { column, value } : undefined));
       return { name: `${tagged}-per-class.csv`, mime: 'text/csv', data };
     }
+    case 'tex-per-class': {
+      const { perClassLatex } = await import('../report/latex.ts');
+      const data = text(perClassLatex(shown.metrics, at || undefined));
+      return { name: `${tagged}-per-class.tex`, mime: 'application/x-tex', data };
+    }
     case 'pdf': {
       const { files, trainAccuracyLog } = sources;
       const inputs = files ? await describeInputs(files) : undefined;
