@@ -11,7 +11,8 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { manyClassSeries } from '../e2e/many-classes-data.ts';
+import type { SeriesResult } from '../../shared/schema.ts';
+import { className, manyClassSeries } from '../e2e/many-classes-data.ts';
 import { imageCount, pageCount, pdfText } from './poppler.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -36,7 +37,7 @@ describe('nc-lens report with many classes', () => {
       const data = await manyClassSeries(join(dir, `c${c}`), n, 64, c);
       const out = join(dir, `r${c}.pdf`);
       const t0 = Date.now();
-      const r = ncLens(['report', ...data.bundles, '-o', out]);
+      const r = ncLens(['report', ...data.bundles, data.names, '-o', out]);
       const seconds = (Date.now() - t0) / 1000;
       expect(r.stderr).toBe('');
       expect(r.status).toBe(0);
@@ -61,6 +62,17 @@ describe('nc-lens report with many classes', () => {
       expect(text).toContain('Quantiles over classes');
       for (const metric of ['Within-class var.', 'cos(w, μ)', 'NCC acc.', 'Classifier acc.'])
         expect(text).toContain(`${metric}: the 10 worst and the 10 best classes`);
+      // Classes by name (classes.txt) in the ranked tables (checked at C = 1 000, where the
+      // JSON export is cheap): the first of the worst by within-class variance.
+      if (c === 1_000) {
+        const json = join(dir, `r${c}.json`);
+        const a = ncLens(['analyze', ...data.bundles, data.names, '--json', json, '-q']);
+        expect(a.status).toBe(0);
+        const series = JSON.parse(readFileSync(json, 'utf8')) as SeriesResult;
+        const rows = series.points[1].metrics.per_class;
+        const worst = [...rows].sort((x, y) => y.within_var! - x.within_var!)[0];
+        expect(text).toContain(`1 ${className(worst.label)} ${worst.label} `);
+      }
       // The 3D page marks a few extremes only.
       expect(text).toMatch(/classes: every mean is drawn, but ideal vertices/);
     },

@@ -130,6 +130,49 @@ function pcaFrame(m: MetricsResult, g: Geometry, basis?: number[][], known?: Etf
   };
 }
 
+/** What a frame of many classes is computed from (one point's geometry; worker-safe data). */
+export interface LargeFrameInput {
+  c: number;
+  d: number;
+  means: ArrayLike<number>;
+  global_mean: ArrayLike<number>;
+  weights: ArrayLike<number> | null;
+  samples?: SampleCloud;
+}
+
+/**
+ * The PCA frame of one point of many classes (etfSceneLarge, O(C·D²)) in `basis`, or in its
+ * own PCA basis (returned, for the other points of an epoch series to share).
+ */
+export function largeFrame(
+  g: LargeFrameInput,
+  basis?: number[][],
+): { frame: ViewFrame; basis: number[][] } {
+  const scene = etfSceneLarge({
+    means: g.means,
+    globalMean: g.global_mean,
+    c: g.c,
+    d: g.d,
+    weights: g.weights,
+    basis,
+  });
+  return {
+    basis: scene.basis,
+    frame: {
+      classes: Array.from({ length: g.c }, (_, k) => k),
+      means: scene.means,
+      ideal: scene.ideal,
+      weights: scene.weights,
+      samples: g.samples ? projectSamples(g.samples, g.d, scene.basis) : null,
+      explained: scene.explained,
+      radius: scene.radius,
+      fits: scene.fits,
+      c: g.c,
+      d: g.d,
+    },
+  };
+}
+
 function exactFrame(m: MetricsResult, g: Geometry, picked: number[]): ViewFrame {
   const centred = centredMeans(g.means, g.global_mean, m.c, m.d);
   const sub = exactSubset(centred, picked);
