@@ -299,7 +299,7 @@ export const REQUIREMENT_TEXT: Record<Requirement, string> = {
   classifier: 'needs a classifier weight (W) or logits',
 };
 
-export type PerClassKey = keyof PerClassRow;
+export type PerClassKey = Exclude<keyof PerClassRow, 'confused_classifier' | 'confused_ncc'>;
 
 export interface PerClassColumn {
   key: PerClassKey;

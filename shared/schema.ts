@@ -17,6 +17,20 @@ export interface PerClassRow {
   nearest?: number | null;
   /** That distance ‖μ_k − μ_nearest‖. */
   nearest_distance?: number | null;
+  /**
+   * The classes the classifier most often chose for this class's samples when wrong, most
+   * frequent first (at most CONFUSED_CLASSES; ties by label); [] when it was never wrong.
+   * Absent without a classifier or from merged stats files.
+   */
+  confused_classifier?: Confusion[];
+  /** The same for the nearest-class-centre rule. */
+  confused_ncc?: Confusion[];
+}
+
+/** How many of a class's samples went to another class (`label`). */
+export interface Confusion {
+  label: number;
+  count: number;
 }
 
 export interface Nc2 {
@@ -68,6 +82,14 @@ export interface SplitMetrics {
   per_class: PerClassRow[];
 }
 
+/** The class means of one split (row-major C×D), as the geometry views draw them. */
+export interface SplitGeometry {
+  labels: number[];
+  means: number[];
+  global_mean: number[];
+  weights: number[] | null;
+}
+
 /** Geometry the views and the report draw; small (C×D and C×C). */
 export interface Geometry {
   /** Class labels in class order. */
@@ -80,6 +102,11 @@ export interface Geometry {
   weights: number[] | null;
   /** Optional subsample of the features for the 3-D view's sample cloud (NC1 made visible). */
   samples?: SampleCloud;
+  /**
+   * The test split's class means and global mean (its own centring), and the classifier rows
+   * of its classes: the geometry views draw them with the same toggle as the per-class table.
+   */
+  test?: SplitGeometry;
   /**
    * For C > 512 only: the cosine matrix of the centred means as a bounded summary (a full
    * C×C picture would not fit), for the heatmap.
@@ -114,6 +141,12 @@ export interface SampleCloud {
   basis: number[];
   /** Row-major n×r coordinates of h_i − μ_G along the basis rows. */
   coords: number[];
+  /** Row of each sample in the dump (0-based). */
+  rows?: number[];
+  /** The NCC's decision for each sample (a class position, like `classes`). */
+  ncc?: number[];
+  /** The classifier's decision for each sample (a class position), with a classifier. */
+  classifier?: number[];
 }
 
 export interface MetricsResult extends SplitMetrics {

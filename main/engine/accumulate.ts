@@ -87,6 +87,12 @@ export interface Pass2Partial {
   mismatches: number;
   /** Sample-cloud coordinates of the picked rows, per chunk (placed by `at`, not by order). */
   samples: SampleBlock[];
+  /**
+   * Wrong decisions counted by (own class, chosen candidate): key `y · candidates + j`. Only
+   * errors are kept, so the maps hold at most min(errors, C²) entries and no C×C table
+   * exists; absent for partials read back from stats files (no confusion then).
+   */
+  confusion?: { ncc: Map<number, number>; classifier: Map<number, number> };
 }
 
 export function emptyPartial(plan: { c: number; r: number }): Pass2Partial {
@@ -98,7 +104,18 @@ export function emptyPartial(plan: { c: number; r: number }): Pass2Partial {
     classifierCorrect: new Float64Array(plan.c),
     mismatches: 0,
     samples: [],
+    confusion: { ncc: new Map(), classifier: new Map() },
   };
+}
+
+function mergeCounts(a: Map<number, number>, b: Map<number, number>): Map<number, number> {
+  const out = new Map(a);
+  for (const [k, v] of b) out.set(k, (out.get(k) ?? 0) + v);
+  return out;
+}
+
+function countInto(m: Map<number, number>, key: number): void {
+  m.set(key, (m.get(key) ?? 0) + 1);
 }
 
 function addInto(a: Float64Array, b: Float64Array): Float64Array {
@@ -120,6 +137,13 @@ export function mergePartials(a: Pass2Partial, b: Pass2Partial): Pass2Partial {
     classifierCorrect: addInto(a.classifierCorrect, b.classifierCorrect),
     mismatches: a.mismatches + b.mismatches,
     samples: [...a.samples, ...b.samples],
+    confusion:
+      a.confusion && b.confusion
+        ? {
+            ncc: mergeCounts(a.confusion.ncc, b.confusion.ncc),
+            classifier: mergeCounts(a.confusion.classifier, b.confusion.classifier),
+          }
+        : undefined,
   };
 }
 
@@ -271,14 +295,21 @@ export class SecondPass {
     const ncc = out.ncc.data as Int32Array;
     const cls = out.cls ? (out.cls.data as Int32Array) : null;
     const { classes } = chunk;
+    const confusion = acc.confusion;
+    const k = plan.candidates;
+    // Classifier decisions of this chunk (for the sample cloud's picks), −2 without one.
+    const decisions = new Int32Array(m);
     for (let i = 0; i < m; i++) {
       const y = classes[i];
       acc.squares[y] += rowSq[i];
       const truth = plan.truth[y];
       if (ncc[i] === truth) acc.nccCorrect[y]++;
+      else if (confusion) countInto(confusion.ncc, y * k + ncc[i]);
       const decided = cls ? cls[i] : plan.logits ? argmaxLogits(plan.logits, chunk, i) : -2;
+      decisions[i] = decided;
       if (decided !== -2) {
         if (decided === truth) acc.classifierCorrect[y]++;
+        else if (confusion) countInto(confusion.classifier, y * k + decided);
         if (decided !== ncc[i]) acc.mismatches++;
       }
     }
@@ -297,6 +328,8 @@ export class SecondPass {
           chunk.picks,
           classes,
         ),
+        ncc: Int32Array.from(chunk.picks, (i) => ncc[i]),
+        classifier: cls || plan.logits ? Int32Array.from(chunk.picks, (i) => decisions[i]) : null,
       });
     }
     acc.rows += m;

@@ -16,6 +16,7 @@ import type {
   SampleCloud,
   SeriesPoint,
   SeriesResult,
+  SplitGeometry,
 } from '../../shared/schema.ts';
 import type { ArraySource, Dataset } from '../io/types.ts';
 import type { SeriesEntry } from './epochs.ts';
@@ -145,6 +146,15 @@ function geometryOf({
   return geometry;
 }
 
+function splitGeometry(first: FirstPass, weights: Float64Array | null): SplitGeometry {
+  return {
+    labels: first.labels,
+    means: Array.from(first.means),
+    global_mean: Array.from(first.globalMean),
+    weights: weights ? Array.from(weights) : null,
+  };
+}
+
 /** Where one result sits in its job. */
 interface PointPlace {
   /** Its share [from, to] of the job's progress. */
@@ -180,6 +190,7 @@ async function datasetMetrics(
     ...train.metrics,
     warnings,
   };
+  let testGeometry: SplitGeometry | undefined;
   const unusable = test && (await splitProblem(test));
   if (unusable) warnings.push(`test split not analysed: ${unusable}`);
   if (test && !unusable) {
@@ -191,8 +202,12 @@ async function datasetMetrics(
     });
     result.test = t.metrics;
     warnings.push(...testWarnings.map((w) => `test split: ${w}`));
+    if (geometry) testGeometry = splitGeometry(t.first, t.weights);
   }
-  if (geometry) result.geometry = geometryOf(train);
+  if (geometry) {
+    result.geometry = geometryOf(train);
+    if (testGeometry) result.geometry.test = testGeometry;
+  }
   return result;
 }
 

@@ -4,7 +4,7 @@
  * Anything undefined (a zero norm, coincident means) becomes null plus a warning: results
  * never hold NaN or Infinity.
  */
-import type { Nc2, Nc3, Nc4, PerClassRow, SplitMetrics } from '../../shared/schema.ts';
+import type { Confusion, Nc2, Nc3, Nc4, PerClassRow, SplitMetrics } from '../../shared/schema.ts';
 import type { Pass2Partial } from './accumulate.ts';
 import { rowNorms } from '../../shared/linalg.ts';
 import type { Nc1Directions } from './nc1.ts';
@@ -278,4 +278,29 @@ export async function splitMetrics(
 
 function sum(xs: Float64Array): number {
   return xs.reduce((a, b) => a + b, 0);
+}
+
+/** Wrong decisions kept per class and rule: the bounded part of a confusion row. */
+export const CONFUSED_CLASSES = 5;
+
+/**
+ * Each class's most frequent wrong decisions, from counts keyed `y · candidates + j`
+ * (accumulate.ts): at most CONFUSED_CLASSES per class, most frequent first, ties by label.
+ * O(errors) work and O(C · CONFUSED_CLASSES) output.
+ */
+export function confusedClasses(
+  counts: Map<number, number>,
+  c: number,
+  candidateLabels: number[],
+): Confusion[][] {
+  const k = candidateLabels.length;
+  const out: Confusion[][] = Array.from({ length: c }, () => []);
+  for (const [key, count] of counts) {
+    out[Math.floor(key / k)].push({ label: candidateLabels[key % k], count });
+  }
+  for (const row of out) {
+    row.sort((a, b) => b.count - a.count || a.label - b.label);
+    row.length = Math.min(row.length, CONFUSED_CLASSES);
+  }
+  return out;
 }

@@ -17,7 +17,7 @@ import type { ArraySource, Matrix } from '../io/types.ts';
 import type { Chunk, LogitsPlan, Pass2Partial, Pass2Plan } from './accumulate.ts';
 import { SecondPass, runRows } from './accumulate.ts';
 import { rowNorms } from '../../shared/linalg.ts';
-import { splitMetrics } from './metrics.ts';
+import { confusedClasses, splitMetrics } from './metrics.ts';
 import { HEATMAP_CLASSES, cosineSummary } from './pairs.ts';
 import type { Nc1Directions } from './nc1.ts';
 import { nc1Directions } from './nc1.ts';
@@ -519,8 +519,19 @@ export async function analyzeSplit(
     warnings,
     job.dense,
   );
-  const samples = cloud ? sampleCloud(cloud, first.classes, partial.samples) : undefined;
   const c = first.labels.length;
+  const confusion = partial.confusion;
+  if (confusion) {
+    const candidates = (opts.reference ?? first).labels;
+    const ncc = confusedClasses(confusion.ncc, c, candidates);
+    const hasClassifier = setup.plan.weightColumns !== null || setup.plan.logits !== null;
+    const cls = hasClassifier ? confusedClasses(confusion.classifier, c, candidates) : null;
+    metrics.per_class.forEach((row, k) => {
+      if (cls) row.confused_classifier = cls[k];
+      row.confused_ncc = ncc[k];
+    });
+  }
+  const samples = cloud ? sampleCloud(cloud, first.classes, partial.samples) : undefined;
   const cosine =
     opts.summary && c > HEATMAP_CLASSES
       ? await cosineSummary(

@@ -38,6 +38,9 @@ export interface SamplePlan {
 export interface SampleBlock {
   at: number;
   coords: Float64Array;
+  /** The NCC's and the classifier's decision (candidate index) for each pick, if known. */
+  ncc?: Int32Array;
+  classifier?: Int32Array | null;
 }
 
 export interface SampleSetup {
@@ -203,18 +206,31 @@ export function sampleCloud(
   const { picks, basis } = setup;
   const { r } = setup.plan;
   const coords = new Float64Array(picks.length * r);
+  const ncc = new Int32Array(picks.length);
+  const classifier = new Int32Array(picks.length);
+  let withNcc = blocks.length > 0;
+  let withClassifier = blocks.length > 0;
   let filled = 0;
   for (const block of blocks) {
     coords.set(block.coords, block.at * r);
+    if (block.ncc) ncc.set(block.ncc, block.at);
+    else withNcc = false;
+    if (block.classifier) classifier.set(block.classifier, block.at);
+    else withClassifier = false;
     filled += block.coords.length;
   }
   if (filled !== coords.length) {
     throw new Error(`sample cloud: ${filled / r} of ${picks.length} picks computed`);
   }
-  return {
+  const cloud: SampleCloud = {
     classes: Array.from(picks, (row) => classes[row]),
     r,
     basis: Array.from(basis),
     coords: Array.from(coords),
+    rows: Array.from(picks),
   };
+  // A training split's candidates are its own classes: decisions are class positions.
+  if (withNcc) cloud.ncc = Array.from(ncc);
+  if (withClassifier) cloud.classifier = Array.from(classifier);
+  return cloud;
 }
