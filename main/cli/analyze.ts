@@ -28,6 +28,10 @@ const OPTIONS: OptionTable = {
     arg: 'OUT',
     help: "write the result as JSON to OUT ('-': stdout, nothing else)",
   },
+  samples: {
+    type: 'boolean',
+    help: "with --json: also geometry.samples, the 3-D view's sample cloud",
+  },
   csv: { type: 'string', arg: 'OUT', help: 'write the headline metrics (per epoch) as CSV' },
   'per-class-csv': {
     type: 'string',
@@ -97,6 +101,7 @@ export async function run(argv: string[]): Promise<number> {
         signal: controller.signal,
         onProgress: progress?.update,
         geometry: jsonOut !== undefined,
+        samples: jsonOut !== undefined && values.samples === true,
       }));
     progress?.clear();
     if (typeof values.csv === 'string') await writeFile(values.csv, metricsCsv(result));

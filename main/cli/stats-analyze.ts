@@ -205,6 +205,7 @@ export async function analyzeStats(
       shardsPerTask:
         positiveInt(values, 'shards-per-task') ??
         (slurm ? 1 : Math.ceil(shards.length / (2 * jobs))),
+      samples: values.samples === true,
     },
     digests,
   );

@@ -31,6 +31,10 @@ export const STATS_OPTIONS: OptionTable = {
     aliases: ['centring'],
     help: 'pass1: global mean: class-means (default) or samples',
   },
+  samples: {
+    type: 'boolean',
+    help: "plan/pass2 --means: also the sample cloud (analyze's geometry.samples), as a reservoir",
+  },
   threads: { type: 'string', arg: 'N', help: 'compute threads (default: all cores)' },
   digests: {
     type: 'string',
@@ -43,8 +47,8 @@ export const STATS_OPTIONS: OptionTable = {
 function usage(): string {
   return [
     'usage: nc-lens stats pass1 SHARD... [--rows A:B] -o part1.ncstats',
-    '       nc-lens stats plan  SHARD --means merged1.ncstats [--weight W --bias B] -o plan.ncstats',
-    '       nc-lens stats pass2 SHARD... (--means merged1.ncstats [--weight W --bias B] | --plan plan.ncstats) -o part2.ncstats',
+    '       nc-lens stats plan  SHARD --means merged1.ncstats [--weight W --bias B] [--samples] -o plan.ncstats',
+    '       nc-lens stats pass2 SHARD... (--means merged1.ncstats [--weight W --bias B] [--samples] | --plan plan.ncstats) -o part2.ncstats',
     '',
     'The partial sums of one pass over the rows of some shards (row blocks of one dataset).',
     'Merge parts with `nc-lens merge`; metrics with `nc-lens analyze --from-stats`.',
@@ -89,11 +93,18 @@ export async function readClassifier(
   });
   try {
     const ds = opened.dataset;
+    const warnings = [...ds.warnings];
+    if (ds.test) {
+      // a plain analyze of such a file would report test metrics: say they are not here
+      warnings.push(
+        `test split not analysed: shards are one training split (${ds.test.features.name}, ${ds.test.labels.name} of ${shard.file} ignored; analyze them on their own)`,
+      );
+    }
     return {
       weight: ds.weight,
       bias: ds.bias,
       logits: !ds.weight && ds.train.logits !== undefined,
-      warnings: [...ds.warnings],
+      warnings,
     };
   } finally {
     await opened.close();
@@ -154,6 +165,7 @@ export async function run(argv: string[]): Promise<number> {
         const planBytes = await planStats(merged1, classifier, {
           threads,
           signal: controller.signal,
+          samples: values.samples === true,
         });
         if (pass === 'plan') {
           await writeStats(out, planBytes);
@@ -169,10 +181,10 @@ export async function run(argv: string[]): Promise<number> {
           embedPlan: true,
         });
       } else {
-        if (values.weight || values.bias) {
+        if (values.weight || values.bias || values.samples) {
           throw badInput(
             planFile,
-            'no --weight/--bias with --plan (the plan holds the classifier)',
+            'no --weight/--bias/--samples with --plan (the plan holds the classifier and the cloud)',
             'both',
           );
         }

@@ -11,13 +11,13 @@
  */
 import { createHash } from 'node:crypto';
 import { badInput, cancelled } from '../../shared/errors.ts';
-import type { Centering, Geometry, MetricsResult } from '../../shared/schema.ts';
+import type { Centering, Geometry, MetricsResult, SampleCloud } from '../../shared/schema.ts';
 import type { RoleOverrides } from '../io/index.ts';
 import type { Matrix } from '../io/types.ts';
 import type { Pass2Partial } from '../engine/accumulate.ts';
 import { SecondPass } from '../engine/accumulate.ts';
 import { rowNorms } from '../../shared/linalg.ts';
-import { splitMetrics } from '../engine/metrics.ts';
+import { confusedClasses, splitMetrics } from '../engine/metrics.ts';
 import type { Nc1Directions } from '../engine/nc1.ts';
 import { Dense, defaultMachine, type Machine } from '../engine/ort.ts';
 import { HEATMAP_CLASSES, cosineSummary } from '../engine/pairs.ts';
@@ -38,6 +38,17 @@ import type {
   StatsSettings,
 } from './format.ts';
 import { canonicalShards, decodeStats, encodeStats } from './format.ts';
+import type { Reservoir } from './samples.ts';
+import {
+  cloudSetup,
+  emptyReservoir,
+  mergeReservoirs,
+  reservoirCloud,
+  rowKeys,
+  sampleBudget,
+  shardPicks,
+  shardReservoir,
+} from './samples.ts';
 import type { Digests, ShardSpec } from './shards.ts';
 import { openShard } from './shards.ts';
 
@@ -85,6 +96,7 @@ const header = (
   plan: h.plan ?? null,
   classifier: h.classifier ?? null,
   r: h.r ?? 0,
+  samples: h.samples ?? 0,
   warnings: h.warnings ?? [],
   shards: canonicalShards(h.shards),
 });
@@ -150,6 +162,66 @@ const PLAN_ARRAYS = ['counts', 'sums', 'directions', 'nc1Weights', 'weights'];
 const PASS2_SUMS = ['squares', 'projections', 'nccCorrect', 'classifierCorrect', 'mismatches'];
 
 /**
+ * Wrong decisions by (own class, chosen class), key `y · C + j` (engine/accumulate.ts), as
+ * (key, count) pairs ascending by key: at most min(errors, C²) of them. They add up by key.
+ */
+const CONFUSION = [
+  ['nccConfusion', 'ncc'],
+  ['classifierConfusion', 'classifier'],
+] as const;
+
+function confusionArray(counts: Map<number, number>): Float64Array {
+  const keys = [...counts.keys()].sort((a, b) => a - b);
+  const out = new Float64Array(2 * keys.length);
+  keys.forEach((k, i) => {
+    out[2 * i] = k;
+    out[2 * i + 1] = counts.get(k)!;
+  });
+  return out;
+}
+
+function addConfusion(into: Map<number, number>, pairs: Float64Array): void {
+  for (let i = 0; i < pairs.length; i += 2) {
+    into.set(pairs[i], (into.get(pairs[i]) ?? 0) + pairs[i + 1]);
+  }
+}
+
+/** The confusion arrays of a part: the NCC's, and the classifier's when there is one. */
+function confusionArrays(
+  confusion: { ncc: Map<number, number>; classifier: Map<number, number> },
+  hasClassifier: boolean,
+): [string, Float64Array][] {
+  return CONFUSION.filter(([, rule]) => rule === 'ncc' || hasClassifier).map(([name, rule]) => [
+    name,
+    confusionArray(confusion[rule]),
+  ]);
+}
+
+/** A pass-2 part's sample reservoir (stats/samples.ts), when its plan asks for a cloud. */
+function reservoirOf(f: StatsFile): Reservoir {
+  const a = f.arrays;
+  return {
+    keys: a.sampleKeys,
+    classes: a.sampleClasses,
+    ncc: a.sampleNcc,
+    classifier: a.sampleClassifier ?? null,
+    coords: a.sampleCoords,
+  };
+}
+
+/** The reservoir's arrays, in file order. */
+function reservoirArrays(quotas: Float64Array, res: Reservoir): [string, Float64Array][] {
+  return [
+    ['sampleQuotas', quotas],
+    ['sampleKeys', res.keys],
+    ['sampleClasses', res.classes],
+    ['sampleNcc', res.ncc],
+    ...(res.classifier ? [['sampleClassifier', res.classifier] as [string, Float64Array]] : []),
+    ['sampleCoords', res.coords],
+  ];
+}
+
+/**
  * Adds statistics files up one at a time (memory: the running sums and one part), so a merge
  * of thousands of parts streams. Refuses parts of different kinds, settings, widths, means,
  * plans or classifiers, and parts whose shards overlap (the same file content with
@@ -170,6 +242,11 @@ export class Merger {
   private sums = new Map<string, Float64Array>();
   private plan: Record<string, Float64Array> | null = null;
   private planDigest: string | null = null;
+  /** pass 2: wrong decisions by (class, chosen class), added by key. */
+  private confusion = { ncc: new Map<number, number>(), classifier: new Map<number, number>() };
+  /** pass 2 with a cloud: the reservoir of the rows so far, and the quotas it keeps. */
+  private reservoir: Reservoir | null = null;
+  private quotas: Float64Array | null = null;
 
   add(part: StatsFile, at: string): void {
     const h = part.header;
@@ -193,7 +270,10 @@ export class Merger {
       }
       if (h.d !== f.d)
         throw badInput(at, `features of width ${f.d} like ${first0}`, `width ${h.d}`);
-      if (f.kind === 'pass2' && (h.means !== f.means || h.plan !== f.plan)) {
+      if (
+        f.kind === 'pass2' &&
+        (h.means !== f.means || h.plan !== f.plan || h.samples !== f.samples)
+      ) {
         throw badInput(
           at,
           `pass-2 statistics over the means of ${first0} (${short(f.means)}, plan ${short(f.plan)})`,
@@ -232,6 +312,16 @@ export class Merger {
         this.sums.set(name, acc);
       }
       for (let i = 0; i < a.length; i++) acc[i] += a[i];
+    }
+    for (const [name, rule] of CONFUSION) {
+      if (part.arrays[name]) addConfusion(this.confusion[rule], part.arrays[name]);
+    }
+    if (h.samples > 0) {
+      this.quotas ??= part.arrays.sampleQuotas;
+      const res = reservoirOf(part);
+      this.reservoir = this.reservoir
+        ? mergeReservoirs(this.reservoir, res, this.quotas, h.r)
+        : mergeReservoirs(emptyReservoir(h.classifier !== null), res, this.quotas, h.r);
     }
     if (!this.plan && part.arrays.counts) {
       this.plan = Object.fromEntries(
@@ -282,6 +372,8 @@ export class Merger {
       );
     }
     const arrays: [string, Float64Array][] = PASS2_SUMS.map((k) => [k, this.sums.get(k)!]);
+    arrays.push(...confusionArrays(this.confusion, f.classifier !== null));
+    if (this.reservoir) arrays.push(...reservoirArrays(this.quotas!, this.reservoir));
     if (this.plan) for (const k of PLAN_ARRAYS) if (this.plan[k]) arrays.push([k, this.plan[k]]);
     const { arrays: _a, schema: _s, ...rest } = f;
     return encodeStats({ ...rest, n: this.n, shards }, arrays);
@@ -371,7 +463,13 @@ function sha256Of(...arrays: Float64Array[]): string {
 export async function planStats(
   merged1: StatsFile,
   classifier: ClassifierGiven,
-  job: Omit<StatsJob, 'settings'>,
+  job: Omit<StatsJob, 'settings'> & {
+    /**
+     * Also a sample cloud: pass 2 keeps a reservoir of rows (stats/samples.ts), within the
+     * engine's bounds (true) or at most this many rows.
+     */
+    samples?: boolean | number;
+  },
 ): Promise<Uint8Array> {
   const h = merged1.header;
   const warnings = [...classifier.warnings];
@@ -401,6 +499,10 @@ export async function planStats(
     } else if (classifier.logits) {
       record = { kind: 'logits', sha256: null };
     }
+    const bound = sampleBudget(setup.nc1.count);
+    const budget =
+      typeof job.samples === 'number' ? Math.min(bound, job.samples) : job.samples ? bound : 0;
+    const cloud = budget ? cloudSetup(first, setup.nc1, budget) : null;
     return encodeStats(
       header({
         kind: 'plan',
@@ -411,6 +513,7 @@ export async function planStats(
         means: merged1.digest,
         classifier: record,
         r: setup.nc1.count,
+        samples: cloud ? budget : 0,
         warnings,
         shards: h.shards,
       }),
@@ -462,6 +565,12 @@ export async function pass2Stats(
   const index = new Map(ph.labels.map((v, k) => [v, k]));
   const classifier = planClassifier(plan);
   const { ctx, close } = jobContext({ ...job, settings: ph.settings });
+  // The sample cloud: each shard's q_k smallest keys per class, merged as the shards go.
+  const cloud = ph.samples > 0 ? cloudSetup(first, nc1Of(plan), ph.samples) : null;
+  if (ph.samples > 0 && !cloud) {
+    throw badInput(planName, 'a plan whose NC1 directions span the means', 'dependent ones');
+  }
+  let reservoir = emptyReservoir(ph.classifier !== null);
   // One graph for every shard of the task: their sums accumulate in it.
   let pass: SecondPass | null = null;
   const records: ShardRecord[] = [];
@@ -508,16 +617,37 @@ export async function pass2Stats(
             dense: ctx.dense,
             nc1: nc1Of(plan),
           });
+          if (cloud) setup.plan.samples = cloud.plan;
           pass ??= new SecondPass(setup.plan, ctx.machine);
         }
+        let picks: Int32Array | undefined;
+        let keys: Float64Array | undefined;
+        if (cloud) {
+          keys = await rowKeys(shard.features, job.signal);
+          picks = shardPicks(keys, classes, cloud.quotas);
+        }
+        const before = pass.acc.samples.length;
         await secondPass(
           { features: shard.features, labels: shard.labels, logits },
           own,
           pass,
           ctx,
           'pass 2',
+          picks,
         );
         if (job.signal?.aborted) throw cancelled();
+        if (cloud) {
+          const blocks = pass.acc.samples.splice(before);
+          const mine = shardReservoir(
+            picks!,
+            keys!,
+            classes,
+            blocks,
+            cloud.plan.r,
+            ph.classifier !== null,
+          );
+          reservoir = mergeReservoirs(reservoir, mine, cloud.quotas, cloud.plan.r);
+        }
         records.push(shard.record);
         rows += n;
       } finally {
@@ -535,7 +665,9 @@ export async function pass2Stats(
     ['nccCorrect', partial.nccCorrect],
     ['classifierCorrect', partial.classifierCorrect],
     ['mismatches', Float64Array.of(partial.mismatches)],
+    ...confusionArrays(partial.confusion!, ph.classifier !== null),
   ];
+  if (cloud) arrays.push(...reservoirArrays(Float64Array.from(cloud.quotas), reservoir));
   if (job.embedPlan) {
     for (const k of PLAN_ARRAYS) if (plan.arrays[k]) arrays.push([k, plan.arrays[k]]);
   }
@@ -550,6 +682,7 @@ export async function pass2Stats(
       plan: plan.digest,
       classifier: ph.classifier,
       r: ph.r,
+      samples: ph.samples,
       warnings: ph.warnings,
       shards: records,
     }),
@@ -559,6 +692,22 @@ export async function pass2Stats(
 
 // ---------------------------------------------------------------------------------------
 // metrics
+
+/** The sample cloud of merged pass-2 statistics: their reservoir, complete. */
+function cloudOf(
+  f: StatsFile,
+  first: Omit<FirstPass, 'classes'>,
+  where: string,
+): SampleCloud | undefined {
+  const cloud = cloudSetup(first, nc1Of(f), f.header.samples);
+  if (!cloud || !f.arrays.sampleCoords) return undefined;
+  const res = reservoirOf(f);
+  const want = cloud.quotas.reduce((a, b) => a + b, 0);
+  if (res.keys.length !== want) {
+    throw badInput(where, `a sample reservoir of ${want} rows`, `${res.keys.length} rows`);
+  }
+  return reservoirCloud(res, cloud.basis, cloud.plan.r);
+}
 
 /**
  * `nc-lens/metrics@1` of merged pass-2 statistics: what `analyze` gives on all the rows.
@@ -625,6 +774,22 @@ export async function statsMetrics(
       warnings,
       ctx.dense,
     );
+    // each class's most frequent wrong decisions, as analyzeSplit gives them
+    if (f.arrays.nccConfusion) {
+      const counts = (name: string) => {
+        const m = new Map<number, number>();
+        addConfusion(m, f.arrays[name]);
+        return m;
+      };
+      const ncc = confusedClasses(counts('nccConfusion'), c, h.labels);
+      const cls = f.arrays.classifierConfusion
+        ? confusedClasses(counts('classifierConfusion'), c, h.labels)
+        : null;
+      metrics.per_class.forEach((row, k) => {
+        if (cls) row.confused_classifier = cls[k];
+        row.confused_ncc = ncc[k];
+      });
+    }
     const result: MetricsResult = {
       schema: 'nc-lens/metrics@1',
       settings: { centering: h.settings.centering as Centering },
@@ -638,6 +803,7 @@ export async function statsMetrics(
         global_mean: Array.from(first.globalMean),
         weights: weights ? Array.from(weights) : null,
       };
+      if (h.samples > 0) geometry.samples = cloudOf(f, first, where);
       if (c > HEATMAP_CLASSES) {
         geometry.cosine_summary = await cosineSummary(
           first.centred,

@@ -22,7 +22,7 @@ export const MAGIC = 'NCSTATS\0';
 /** Float64 payloads are copied as bytes where the machine is little-endian (all we target). */
 const LITTLE_ENDIAN = endianness() === 'LE';
 export const FORMAT_VERSION = 1;
-export const SCHEMA = 'nc-lens/stats@1';
+export const SCHEMA = 'nc-lens/stats@2';
 
 /** The rows of one shard file a part covers. */
 export interface ShardRecord {
@@ -73,6 +73,11 @@ export interface StatsHeader {
   classifier: ClassifierRecord | null;
   /** NC1 directions in the plan (plan and pass-2 parts), else 0. */
   r: number;
+  /**
+   * Plan and pass-2 parts: the sample cloud's bound in rows (stats/samples.ts), its reservoir
+   * in the pass-2 arrays; 0: no cloud.
+   */
+  samples: number;
   /** Warnings found making the plan (classifier layout, absent labels), carried along. */
   warnings: string[];
   /** Shard records, sorted by (sha256, start). */
@@ -113,6 +118,7 @@ function orderedHeader(h: StatsHeader): StatsHeader {
     plan: h.plan,
     classifier: h.classifier && { kind: h.classifier.kind, sha256: h.classifier.sha256 },
     r: h.r,
+    samples: h.samples,
     warnings: h.warnings,
     shards: canonicalShards(h.shards).map((s) => ({
       file: s.file,

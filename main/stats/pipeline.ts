@@ -17,6 +17,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { StatsSettings } from './format.ts';
+import { SCHEMA } from './format.ts';
 import type { Digests, ShardSpec } from './shards.ts';
 
 export interface Task {
@@ -55,6 +56,8 @@ export interface PipelineInput {
   threads?: number;
   /** Shards per pass task (default 1): fewer, longer tasks amortise process start-up. */
   shardsPerTask?: number;
+  /** Also the sample cloud (geometry.samples): the plan asks pass 2 for a reservoir. */
+  samples?: boolean;
 }
 
 function key(...parts: unknown[]): string {
@@ -93,7 +96,8 @@ export async function makePipeline(input: PipelineInput, digests: Digests): Prom
     const id = await digests.of(spec.file);
     shardKeys.push(key(id.sha256, spec.rows ?? null));
   }
-  const setKey = key(settings);
+  // (the schema too: files of an older format are not reused)
+  const setKey = key(SCHEMA, settings);
   // Shard groups: one pass task each; a group of several is named by a list file.
   const per = Math.max(1, input.shardsPerTask ?? 1);
   const groups: { specs: ShardSpec[]; key: string; args: string[]; label: string }[] = [];
@@ -133,7 +137,7 @@ export async function makePipeline(input: PipelineInput, digests: Digests): Prom
   for (const f of classifierFiles) if (f) classifierKey.push((await digests.of(f)).sha256);
   const meansKey = key(setKey, ...shardKeys);
   const means = part(`means-${meansKey}.ncstats`);
-  const planKey = key(meansKey, classifierKey);
+  const planKey = key(meansKey, classifierKey, input.samples === true);
   const plan = part(`plan-${planKey}.ncstats`);
   const abs = (v: string | undefined) => {
     if (!v) return undefined;
@@ -153,6 +157,7 @@ export async function makePipeline(input: PipelineInput, digests: Digests): Prom
         means,
         ...(input.weight ? ['--weight', abs(input.weight)!] : []),
         ...(input.bias ? ['--bias', abs(input.bias)!] : []),
+        ...(input.samples ? ['--samples'] : []),
         ...common,
         '-o',
         plan,
