@@ -65,9 +65,6 @@ export function cloudSetup(
   return { plan: { r, transform, offsets }, basis, quotas: classQuotas(counts, total) };
 }
 
-const scratch = new Float64Array(1);
-const words = new Uint32Array(scratch.buffer);
-
 /** murmur3's 32-bit finaliser. */
 function fmix(h: number): number {
   h ^= h >>> 16;
@@ -77,24 +74,36 @@ function fmix(h: number): number {
   return (h ^ (h >>> 16)) >>> 0;
 }
 
-/**
- * A row's key: a 53-bit hash (an exact float64 integer) of its d values as float64 (float32
- * widened exactly), so the same row has the same key in any file, shard or dtype that holds
- * its values.
- */
-export function rowKey(h: ArrayLike<number>, at: number, d: number): number {
-  let a = 0x9e3779b9;
-  let b = 0x7f4a7c15 ^ d;
-  for (let t = 0; t < d; t++) {
-    scratch[0] = h[at + t];
-    a = Math.imul(a ^ words[0], 0xcc9e2d51);
-    a = ((a << 15) | (a >>> 17)) + b;
-    b = Math.imul(b ^ words[1], 0x1b873593);
+/** The 32-bit words of a row-major block of features, and words per row. */
+function wordsOf(h: Float32Array | Float64Array, d: number): { w: Uint32Array; per: number } {
+  const per = h instanceof Float64Array ? 2 * d : d;
+  return { w: new Uint32Array(h.buffer, h.byteOffset, (h.length / d) * per), per };
+}
+
+function keyAt(w: Uint32Array, from: number, per: number): number {
+  let a = 0x9e3779b9 ^ per;
+  let b = 0x7f4a7c15;
+  for (let j = from; j < from + per; j++) {
+    const x = w[j];
+    a = Math.imul(a ^ x, 0xcc9e2d51);
+    a = (a << 15) | (a >>> 17);
+    b = Math.imul(b ^ x, 0x1b873593);
     b = ((b << 13) | (b >>> 19)) + a;
   }
   const lo = fmix((a ^ Math.imul(b, 0x27d4eb2f)) >>> 0);
   const hi = fmix((b ^ Math.imul(a, 0x165667b1)) >>> 0);
   return (hi >>> 11) * 4294967296 + lo;
+}
+
+/**
+ * A row's key: a 53-bit hash (an exact float64 integer) of the bits of its d values as read
+ * (float32 or float64), so the same row has the same key in every file and shard that stores
+ * it alike, wherever it sits.
+ */
+export function rowKey(h: Float32Array | Float64Array, at: number, d: number): number {
+  const row = h.subarray(at, at + d);
+  const { w, per } = wordsOf(row, d);
+  return keyAt(w, 0, per);
 }
 
 /** The key of every row of `features`, read a chunk at a time. */
@@ -109,7 +118,8 @@ export async function rowKeys(features: ArraySource, signal?: AbortSignal): Prom
     const h = features.readFeatures
       ? await features.readFeatures(s, e, signal)
       : await features.readRows(s, e, signal);
-    for (let i = 0; i < e - s; i++) keys[s + i] = rowKey(h, i * d, d);
+    const { w, per } = wordsOf(h, d);
+    for (let i = 0; i < e - s; i++) keys[s + i] = keyAt(w, i * per, per);
   }
   return keys;
 }
@@ -133,17 +143,23 @@ export function shardPicks(
   classes: Int32Array,
   quotas: Int32Array,
 ): Int32Array {
-  const order = Array.from(keys.keys()).sort(
-    (i, j) => classes[i] - classes[j] || keys[i] - keys[j] || i - j,
-  );
-  const taken = new Int32Array(quotas.length);
+  const c = quotas.length;
+  // rows by class (a counting sort); a class with no more rows than its quota keeps them all
+  const start = new Int32Array(c + 1);
+  for (let i = 0; i < classes.length; i++) start[classes[i] + 1]++;
+  for (let k = 0; k < c; k++) start[k + 1] += start[k];
+  const byClass = new Int32Array(classes.length);
+  const at = start.slice(0, c);
+  for (let i = 0; i < classes.length; i++) byClass[at[classes[i]]++] = i;
   const picks: number[] = [];
-  for (const i of order) {
-    const k = classes[i];
-    if (taken[k] < quotas[k]) {
-      taken[k]++;
-      picks.push(i);
+  for (let k = 0; k < c; k++) {
+    const rows = byClass.subarray(start[k], start[k + 1]);
+    if (rows.length <= quotas[k]) {
+      for (const i of rows) picks.push(i);
+      continue;
     }
+    const order = Array.from(rows).sort((i, j) => keys[i] - keys[j] || i - j);
+    for (let q = 0; q < quotas[k]; q++) picks.push(order[q]);
   }
   return Int32Array.from(picks).sort();
 }

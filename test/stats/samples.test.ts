@@ -136,7 +136,7 @@ describe('the sample cloud of statistics files', () => {
     const chosen: number[] = [];
     for (let k = 0; k < c; k++) {
       const rows = [...Array(n).keys()].filter((i) => labels[i] === k);
-      rows.sort((i, j) => rowKey(row(i), 0, d) - rowKey(row(j), 0, d));
+      rows.sort((i, j) => rowKey(data.features, i * d, d) - rowKey(data.features, j * d, d));
       chosen.push(...rows.slice(0, quotas[k]));
     }
     const r = single.r;
