@@ -502,3 +502,28 @@ function explainedBy(rows: number[][], basis: number[][]): number {
   }
   return total > 0 ? kept / total : 1;
 }
+
+/**
+ * The `count` classes whose means are nearest class k's, by ‖μ_k − μ_l‖ (float64, O(C·D)):
+ * positions and distances, nearest first, ties by position (the class drill-down, issue 16).
+ */
+export function nearestClasses(
+  means: ArrayLike<number>,
+  c: number,
+  d: number,
+  k: number,
+  count: number,
+): { position: number; distance: number }[] {
+  const out: { position: number; distance: number }[] = [];
+  for (let l = 0; l < c; l++) {
+    if (l === k) continue;
+    let s = 0;
+    for (let t = 0; t < d; t++) {
+      const v = means[k * d + t] - means[l * d + t];
+      s += v * v;
+    }
+    out.push({ position: l, distance: Math.sqrt(s) });
+  }
+  out.sort((a, b) => a.distance - b.distance || a.position - b.position);
+  return out.slice(0, count);
+}

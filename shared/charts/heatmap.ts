@@ -22,6 +22,53 @@ export interface HeatmapOptions {
   interactive?: boolean;
   /** Default 'light' (the report's); 'dark' for the app's dark theme. */
   theme?: ChartTheme;
+  /**
+   * Selected class positions: their rows and columns outlined, every other cell veiled (the
+   * app's class selection, issue 16).
+   */
+  highlight?: number[];
+}
+
+/** The veil over cells outside the selected rows and columns, and their outlines. */
+function highlightMarks(layout: HeatmapLayout, chosen: number[], p: ChartPalette): string {
+  const { c, x0, y0, cell } = layout;
+  const on = new Set(chosen.filter((k) => k >= 0 && k < c));
+  if (on.size === 0) return '';
+  // Veil: every cell (i, j) with neither i nor j selected, as runs of columns per row.
+  const runs: string[] = [];
+  const cols: [number, number][] = [];
+  let j = 0;
+  while (j < c) {
+    if (on.has(j)) {
+      j++;
+      continue;
+    }
+    let end = j + 1;
+    while (end < c && !on.has(end)) end++;
+    cols.push([j, end]);
+    j = end;
+  }
+  for (let i = 0; i < c; i++) {
+    if (on.has(i)) continue;
+    for (const [a, b] of cols)
+      runs.push(
+        `M${num(x0 + a * cell)} ${num(y0 + i * cell)}h${num((b - a) * cell)}v${num(cell)}h${num(-(b - a) * cell)}z`,
+      );
+  }
+  let out = el('path', {
+    d: runs.join(''),
+    fill: p.background,
+    'fill-opacity': 0.72,
+    'data-role': 'veil',
+  });
+  const side = cell * c;
+  for (const k of on) {
+    const at = { fill: 'none', stroke: p.emphasis, 'stroke-width': 1.4, 'data-role': 'chosen' };
+    out += el('rect', { ...at, x: x0, y: y0 + k * cell, width: side, height: cell });
+    out += el('rect', { ...at, x: x0 + k * cell, y: y0, width: cell, height: side });
+  }
+  // The veil takes no pointer events: hover and clicks reach the cells beneath.
+  return el('g', { 'pointer-events': 'none', 'data-highlight': [...on].join(',') }, out);
 }
 
 /** The scale around the centre: [lo, hi] within [−1, 1]; the diagonal has a colour of its own. */
@@ -215,6 +262,7 @@ export function heatmap(opts: HeatmapOptions): string {
     : '';
   const cells = (opts.interactive ?? true) ? cellRects : cellPaths;
   body += el('g', { 'data-role': 'cells' }, cells(opts.values, layout, scale));
+  if (opts.highlight?.length) body += highlightMarks(layout, opts.highlight, p);
   body += el('rect', {
     x: x0,
     y: y0,

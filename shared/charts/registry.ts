@@ -65,6 +65,27 @@ export const CHARTS: readonly ChartDef[] = [
   },
 ];
 
+/** A per-class trajectory chart: one per-class field over the series, a line per class. */
+export interface ClassChartDef {
+  id: string;
+  title: string;
+  key: 'within_var' | 'mean_norm' | 'cos_w_mu' | 'ncc_accuracy';
+  yScale: 'log' | 'linear';
+}
+
+/** The class drill-down's charts (issue 16): what a selected class does over training. */
+export const CLASS_CHARTS: readonly ClassChartDef[] = [
+  { id: 'class-within-var', title: 'Within-class variance σ_k²', key: 'within_var', yScale: 'log' },
+  { id: 'class-mean-norm', title: 'Mean norm ‖μ_k − μ_G‖', key: 'mean_norm', yScale: 'linear' },
+  {
+    id: 'class-duality',
+    title: 'Duality cosine cos(w_k, μ_k − μ_G)',
+    key: 'cos_w_mu',
+    yScale: 'linear',
+  },
+  { id: 'class-ncc', title: 'NCC accuracy of the class', key: 'ncc_accuracy', yScale: 'linear' },
+];
+
 /**
  * The x axis of a series: epochs (or steps) when every point has one, else the point's index;
  * layers by position, labelled with their names.

@@ -10,6 +10,7 @@ import {
 } from '../../../shared/charts/index.ts';
 import {
   CHARTS,
+  CLASS_CHARTS,
   seriesX,
   xAxis,
   type RunLogEntry,
@@ -99,4 +100,75 @@ export function trajectoryCharts(
     });
   }
   return out;
+}
+
+/**
+ * The class drill-down's charts (the registry's CLASS_CHARTS): each per-class field of the
+ * `labels` classes over the series, one colour per class, train solid and test dashed.
+ */
+export function classTrajectoryCharts(
+  series: SeriesResult,
+  labels: readonly number[],
+  nameOf: (label: number) => string,
+  selected: number,
+  choice?: XAxisChoice,
+  log?: readonly RunLogEntry[],
+): TrajectoryChart[] {
+  const { x, ticks, label, scale } = xAxis(series, choice, log);
+  const out: TrajectoryChart[] = [];
+  for (const chart of CLASS_CHARTS) {
+    const lines: LineSeries[] = [];
+    labels.forEach((cls, i) => {
+      const color = seriesColor(i);
+      for (const split of ['train', 'test'] as const) {
+        const values = series.points.map((p) => {
+          const m = split === 'train' ? p.metrics : p.metrics.test;
+          const row = m ? classRow(m.per_class, cls) : undefined;
+          return row ? row[chart.key] : null;
+        });
+        if (values.every((v) => v === null)) continue;
+        lines.push({
+          name: `${nameOf(cls)}${split === 'test' ? ' test' : ''}`,
+          values,
+          color,
+          dashed: split === 'test',
+          key: `${cls}:${split}`,
+        });
+      }
+    });
+    if (lines.length === 0) continue;
+    out.push({
+      family: chart.id,
+      options: {
+        x,
+        xTickLabels: ticks,
+        series: lines,
+        title: chart.title,
+        xLabel: label,
+        yScale: chart.yScale,
+        xScale: scale,
+        selectedIndex: selected,
+        width: 420,
+        height: 260,
+      },
+    });
+  }
+  return out;
+}
+
+/** The row of `label` in a per-class table (class order is ascending label): O(log C). */
+export function classRow<T extends { label: number }>(
+  rows: readonly T[],
+  label: number,
+): T | undefined {
+  let lo = 0;
+  let hi = rows.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const v = rows[mid].label;
+    if (v === label) return rows[mid];
+    if (v < label) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return undefined;
 }

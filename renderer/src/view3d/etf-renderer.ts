@@ -29,6 +29,15 @@ export const ALL_LAYERS: Readonly<Layers> = {
   labels: true,
 };
 
+/** How the sample cloud is coloured and which samples stand out (state/selection.svelte.ts). */
+export interface SampleStyle {
+  colour: 'class' | 'classifier' | 'ncc';
+  highlight: 'none' | 'classifier-wrong' | 'ncc-wrong' | 'disagree';
+}
+
+/** How far a dimmed colour moves toward the background. */
+const DIM = 0.8;
+
 export interface Theme {
   background: string;
   ink: string;
@@ -151,8 +160,23 @@ export class EtfRenderer {
   #errors = lineSegments(new THREE.LineBasicMaterial({ vertexColors: true }));
   #shafts = lineSegments(new THREE.LineBasicMaterial({ vertexColors: true }));
   #cloud: THREE.Points | null = null;
-  #cloudClasses: Uint32Array | null = null;
+  /** The highlighted samples again, larger and opaque, over the cloud. */
+  #marked: THREE.Points | null = null;
+  #markedOf: Uint32Array = new Uint32Array(0);
+  /** What the cloud's colours were computed from (recoloured when any of it changes). */
+  #cloudColoured: {
+    classes: Uint32Array;
+    style: SampleStyle;
+    highlight: Set<number> | null;
+  } | null = null;
   #cloudCount = 0;
+  /** Selected class positions (others dim), or null: none selected. */
+  #highlight: Set<number> | null = null;
+  #sampleStyle: SampleStyle = { colour: 'class', highlight: 'none' };
+  #meansColoured: { classes: number[]; highlight: Set<number> | null } | null = null;
+  /** Class means drawn in full colour and samples highlighted (tests read them). */
+  brightMeans = 0;
+  markedSamples = 0;
   #orbiting = false;
   #animating = false;
 
@@ -191,7 +215,13 @@ export class EtfRenderer {
   setTheme(theme: Theme): void {
     this.#theme = theme;
     this.renderer.setClearColor(new THREE.Color(theme.background), 1);
-    if (this.#frame) this.#buildIdeal(this.#frame);
+    // Dimmed colours lean toward the background: recomputed for the new one.
+    this.#meansColoured = null;
+    this.#cloudColoured = null;
+    if (this.#frame) {
+      this.#buildIdeal(this.#frame);
+      if (this.#highlight || this.#sampleStyle.highlight !== 'none') this.#restyle(this.#frame);
+    }
     this.requestRender();
   }
 
@@ -204,6 +234,44 @@ export class EtfRenderer {
       this.#updateWeights(this.#frame);
     }
     this.requestRender();
+  }
+
+  /** Device pixels per CSS pixel of the canvas (a figure at 2× or 3× renders at that). */
+  setPixelRatio(ratio: number): void {
+    this.renderer.setPixelRatio(ratio);
+    this.#fitCanvas();
+  }
+
+  get pixelRatio(): number {
+    return this.renderer.getPixelRatio();
+  }
+
+  /** The selected classes (positions): they keep their colour and grow, the others dim. */
+  setHighlight(positions: number[] | null): void {
+    this.#highlight = positions && positions.length ? new Set(positions) : null;
+    if (this.#frame) this.#restyle(this.#frame);
+  }
+
+  setSampleStyle(style: SampleStyle): void {
+    this.#sampleStyle = { ...style };
+    if (this.#frame) this.#restyle(this.#frame);
+  }
+
+  #restyle(frame: ViewFrame): void {
+    this.#colourMeans(frame);
+    this.#updateMeans(frame);
+    this.#updateErrors(frame);
+    this.#updateWeights(frame);
+    this.#updateCloud(frame);
+    this.requestRender();
+  }
+
+  /** A class's colour, dimmed toward the background when others are selected. */
+  #classColour(cls: number, out = new THREE.Color()): THREE.Color {
+    out.set(classColor(cls));
+    if (this.#highlight && !this.#highlight.has(cls))
+      out.lerp(new THREE.Color(this.#theme.background), DIM);
+    return out;
   }
 
   setLayers(layers: Layers): void {
@@ -246,6 +314,7 @@ export class EtfRenderer {
     // neighbours.
     this.#size = Math.max(k > 300 ? 0.012 : 0.022, 0.065 * Math.sqrt(Math.min(1, 10 / k)));
     if (structureChanged) this.#buildMeshes(k, frame);
+    this.#colourMeans(frame);
     this.#updateMeans(frame);
     this.#buildIdeal(frame);
     this.#updateErrors(frame);
@@ -325,6 +394,7 @@ export class EtfRenderer {
     for (const m of [this.#means, this.#idealMarks, this.#cones]) disposeObject(m);
     for (const l of [this.#edges, this.#errors, this.#shafts, this.#dots]) disposeObject(l);
     if (this.#cloud) disposeObject(this.#cloud);
+    if (this.#marked) disposeObject(this.#marked);
     this.renderer.dispose();
   }
 
@@ -375,23 +445,32 @@ export class EtfRenderer {
     const g = this.#dots.geometry;
     g.setAttribute('position', new THREE.BufferAttribute(new Float32Array(dots ? k * 3 : 0), 3));
     g.setAttribute('color', new THREE.BufferAttribute(new Float32Array(dots ? k * 3 : 0), 3));
-    if (dots && frame) {
-      const colors = g.getAttribute('color') as THREE.BufferAttribute;
-      const color = new THREE.Color();
-      frame.classes.forEach((cls, i) => {
-        color.set(classColor(cls));
-        colors.setXYZ(i, color.r, color.g, color.b);
-      });
-    }
     setSegments(this.#edges, [], []);
     setSegments(this.#errors, [], []);
     setSegments(this.#shafts, [], []);
-    const color = new THREE.Color();
-    frame?.classes.forEach((cls, i) => {
-      color.set(classColor(cls));
-      if (!dots) this.#means.setColorAt(i, color);
-    });
+    this.#meansColoured = null;
+    if (frame) this.#colourMeans(frame);
     this.scene.add(this.#means, this.#idealMarks, this.#cones);
+  }
+
+  /** The means' colours (O(C)), when the classes drawn or the selection changed. */
+  #colourMeans(frame: ViewFrame): void {
+    const done = this.#meansColoured;
+    if (done && done.classes === frame.classes && done.highlight === this.#highlight) return;
+    this.#meansColoured = { classes: frame.classes, highlight: this.#highlight };
+    const dots = frame.means.length > FOCUS_CLASSES;
+    const colors = this.#dots.geometry.getAttribute('color') as THREE.BufferAttribute;
+    const color = new THREE.Color();
+    let bright = 0;
+    frame.classes.forEach((cls, i) => {
+      this.#classColour(cls, color);
+      if (!this.#highlight || this.#highlight.has(cls)) bright++;
+      if (dots) colors.setXYZ(i, color.r, color.g, color.b);
+      else this.#means.setColorAt(i, color);
+    });
+    this.brightMeans = bright;
+    if (dots) colors.needsUpdate = true;
+    else if (this.#means.instanceColor) this.#means.instanceColor.needsUpdate = true;
   }
 
   /** Indices (into the frame's classes) of the classes in focus. */
@@ -418,8 +497,13 @@ export class EtfRenderer {
       return;
     }
     const m = new THREE.Matrix4();
+    const grown = new THREE.Vector3(1.6, 1.6, 1.6);
+    const one = new THREE.Vector3(1, 1, 1);
+    const q = new THREE.Quaternion();
     frame.means.forEach((p, i) => {
-      m.makeTranslation(this.#unit(frame, p));
+      // Selected classes' spheres are larger.
+      const big = this.#highlight?.has(frame.classes[i]);
+      m.compose(this.#unit(frame, p), q, big ? grown : one);
       this.#means.setMatrixAt(i, m);
     });
     this.#means.instanceMatrix.needsUpdate = true;
@@ -457,7 +541,7 @@ export class EtfRenderer {
     const col: number[] = [];
     const c = new THREE.Color();
     for (const i of this.#focused(frame)) {
-      c.set(classColor(frame.classes[i]));
+      this.#classColour(frame.classes[i], c);
       pos.push(
         ...this.#unit(frame, frame.means[i]).toArray(),
         ...this.#unit(frame, frame.ideal[i]).toArray(),
@@ -479,7 +563,7 @@ export class EtfRenderer {
     const shown = frame.weights ? this.#focused(frame) : [];
     shown.forEach((i, slot) => {
       const tip = this.#unit(frame, weights[i]);
-      c.set(classColor(frame.classes[i]));
+      this.#classColour(frame.classes[i], c);
       pos.push(0, 0, 0, ...tip.toArray());
       col.push(c.r, c.g, c.b, c.r, c.g, c.b);
       const len = tip.length();
@@ -499,6 +583,8 @@ export class EtfRenderer {
     const s = frame.samples;
     if (!s) {
       this.#cloudCount = 0;
+      this.markedSamples = 0;
+      if (this.#marked) this.#marked.geometry.setDrawRange(0, 0);
       return;
     }
     if (!this.#cloud) {
@@ -531,25 +617,139 @@ export class EtfRenderer {
     pos.clearUpdateRanges();
     pos.addUpdateRange(0, n * 3);
     pos.needsUpdate = true;
-    if (this.#cloudClasses !== s.classes) {
-      this.#cloudClasses = s.classes;
-      const col = g.getAttribute('color') as THREE.BufferAttribute;
-      const carr = col.array as Float32Array;
-      const c = new THREE.Color();
-      const cache = new Map<number, THREE.Color>();
-      for (let i = 0; i < n; i++) {
-        const k = s.classes[i];
-        let kc = cache.get(k);
-        if (!kc) cache.set(k, (kc = c.clone().set(classColor(k))));
-        carr[i * 3] = kc.r;
-        carr[i * 3 + 1] = kc.g;
-        carr[i * 3 + 2] = kc.b;
-      }
-      col.clearUpdateRanges();
-      col.addUpdateRange(0, n * 3);
-      col.needsUpdate = true;
+    const done = this.#cloudColoured;
+    const style = this.#sampleStyle;
+    if (
+      !done ||
+      done.classes !== s.classes ||
+      done.highlight !== this.#highlight ||
+      done.style.colour !== style.colour ||
+      done.style.highlight !== style.highlight
+    ) {
+      this.#cloudColoured = { classes: s.classes, style, highlight: this.#highlight };
+      this.#colourCloud(s, n);
     }
     this.#cloudCount = n;
+    this.#placeMarked(arr);
+  }
+
+  /**
+   * The cloud's colours (O(n)): by true class or a decision; samples of unselected classes,
+   * and with a highlight the samples it does not pick, dimmed; the picked ones also go into
+   * the marked overlay.
+   */
+  #colourCloud(s: NonNullable<ViewFrame['samples']>, n: number): void {
+    const g = this.#cloud!.geometry;
+    const col = g.getAttribute('color') as THREE.BufferAttribute;
+    const carr = col.array as Float32Array;
+    const { colour, highlight } = this.#sampleStyle;
+    const by = colour === 'ncc' ? s.ncc : colour === 'classifier' ? s.classifier : undefined;
+    const picked = samplePicker(s, highlight);
+    const bright = new Map<number, THREE.Color>();
+    const dim = new Map<number, THREE.Color>();
+    const bg = new THREE.Color(this.#theme.background);
+    const sel = this.#highlight;
+    const marked: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const k = by ? by[i] : s.classes[i];
+      const isPicked = picked ? picked(i) : true;
+      const off = !isPicked || (sel !== null && !sel.has(s.classes[i]));
+      const cache = off ? dim : bright;
+      let kc = cache.get(k);
+      if (!kc) {
+        kc = new THREE.Color(classColor(k));
+        if (off) kc.lerp(bg, DIM);
+        cache.set(k, kc);
+      }
+      carr[i * 3] = kc.r;
+      carr[i * 3 + 1] = kc.g;
+      carr[i * 3 + 2] = kc.b;
+      if (picked && !off) marked.push(i);
+    }
+    col.clearUpdateRanges();
+    col.addUpdateRange(0, n * 3);
+    col.needsUpdate = true;
+    this.#markedOf = Uint32Array.from(marked);
+    this.markedSamples = picked ? marked.length : 0;
+    const m = this.#markedPoints();
+    const mcol = m.geometry.getAttribute('color') as THREE.BufferAttribute;
+    const marr = mcol.array as Float32Array;
+    for (let o = 0; o < marked.length; o++) {
+      const i = marked[o];
+      marr.set(carr.subarray(i * 3, i * 3 + 3), o * 3);
+    }
+    mcol.clearUpdateRanges();
+    mcol.addUpdateRange(0, marked.length * 3);
+    mcol.needsUpdate = true;
+  }
+
+  /** The overlay of highlighted samples (allocated once, MAX_SAMPLES). */
+  #markedPoints(): THREE.Points {
+    if (!this.#marked) {
+      const g = new THREE.BufferGeometry();
+      const pos = new THREE.BufferAttribute(new Float32Array(MAX_SAMPLES * 3), 3);
+      pos.setUsage(THREE.DynamicDrawUsage);
+      g.setAttribute('position', pos);
+      g.setAttribute('color', new THREE.BufferAttribute(new Float32Array(MAX_SAMPLES * 3), 3));
+      g.setDrawRange(0, 0);
+      this.#marked = new THREE.Points(
+        g,
+        new THREE.PointsMaterial({ size: 5, sizeAttenuation: false, vertexColors: true }),
+      );
+      this.#marked.frustumCulled = false;
+      this.#marked.renderOrder = 5;
+      this.scene.add(this.#marked);
+    }
+    return this.#marked;
+  }
+
+  /** The marked samples' positions, from the cloud's (already scaled) ones. */
+  #placeMarked(arr: Float32Array): void {
+    if (!this.#marked) return;
+    const of = this.#markedOf;
+    const pos = this.#marked.geometry.getAttribute('position') as THREE.BufferAttribute;
+    const parr = pos.array as Float32Array;
+    for (let o = 0; o < of.length; o++) parr.set(arr.subarray(of[o] * 3, of[o] * 3 + 3), o * 3);
+    pos.clearUpdateRanges();
+    pos.addUpdateRange(0, of.length * 3);
+    pos.needsUpdate = true;
+    this.#marked.geometry.setDrawRange(0, of.length);
+  }
+
+  /** The drawn sample (index into the frame's samples) nearest a point, within `radius` px. */
+  pickSample(x: number, y: number, radius = 6): number | null {
+    const f = this.#frame;
+    const s = f?.samples;
+    if (!f || !s || !this.#layers.samples || !this.#cloud) return null;
+    const w = this.canvas.clientWidth;
+    const h = this.canvas.clientHeight;
+    const inv = f.radius > 0 ? 1 / f.radius : 1;
+    const e = new THREE.Matrix4().multiplyMatrices(
+      this.camera.projectionMatrix,
+      this.camera.matrixWorldInverse,
+    ).elements;
+    const p = s.positions;
+    // Marked samples first: they are drawn on top.
+    const order = this.markedSamples ? this.#markedOf : null;
+    let best: number | null = null;
+    let bestD = radius * radius;
+    const test = (i: number) => {
+      const px = p[i * 3] * inv;
+      const py = p[i * 3 + 1] * inv;
+      const pz = p[i * 3 + 2] * inv;
+      const cw = e[3] * px + e[7] * py + e[11] * pz + e[15];
+      if (cw <= 0) return;
+      const sx = (((e[0] * px + e[4] * py + e[8] * pz + e[12]) / cw + 1) / 2) * w;
+      const sy = ((1 - (e[1] * px + e[5] * py + e[9] * pz + e[13]) / cw) / 2) * h;
+      const d = (sx - x) ** 2 + (sy - y) ** 2;
+      if (d <= bestD) {
+        bestD = d;
+        best = i;
+      }
+    };
+    if (order) for (const i of order) test(i);
+    if (best === null) for (let i = 0; i < this.#cloudCount; i++) test(i);
+    return best;
   }
 
   #applyVisibility(): void {
@@ -562,5 +762,18 @@ export class EtfRenderer {
     this.#shafts.visible = l.weights;
     this.#cones.visible = l.weights;
     if (this.#cloud) this.#cloud.visible = l.samples;
+    if (this.#marked) this.#marked.visible = l.samples;
   }
+}
+
+/** Whether sample i is picked out by a highlight; null for none (or decisions unknown). */
+function samplePicker(
+  s: NonNullable<ViewFrame['samples']>,
+  highlight: SampleStyle['highlight'],
+): ((i: number) => boolean) | null {
+  const { classes, ncc, classifier } = s;
+  if (highlight === 'classifier-wrong' && classifier) return (i) => classifier[i] !== classes[i];
+  if (highlight === 'ncc-wrong' && ncc) return (i) => ncc[i] !== classes[i];
+  if (highlight === 'disagree' && ncc && classifier) return (i) => classifier[i] !== ncc[i];
+  return null;
 }

@@ -36,6 +36,10 @@ export interface SamplePoints {
   positions: Float32Array;
   /** Class position of each point. */
   classes: Uint32Array;
+  /** Row in the dump, and the NCC's and classifier's decisions (class positions), if known. */
+  rows?: Uint32Array;
+  ncc?: Uint32Array;
+  classifier?: Uint32Array;
 }
 
 export interface ViewFrame {
@@ -85,18 +89,24 @@ export function projectSamples(
   const step = coprimeStep(n);
   const positions = new Float32Array(n * 3);
   const classes = new Uint32Array(n);
+  const rows = cloud.rows ? new Uint32Array(n) : undefined;
+  const ncc = cloud.ncc ? new Uint32Array(n) : undefined;
+  const classifier = cloud.classifier ? new Uint32Array(n) : undefined;
   for (let o = 0; o < n; o++) {
     // Visit the samples in a scattered order: any prefix of the buffer is then an even
     // subsample, which the renderer draws alone while the view moves.
     const i = wanted[((o * step) % n) * stride];
     classes[o] = cloud.classes[i];
+    if (rows) rows[o] = cloud.rows![i];
+    if (ncc) ncc[o] = cloud.ncc![i];
+    if (classifier) classifier[o] = cloud.classifier![i];
     for (let a = 0; a < 3; a++) {
       let s = -offset[a];
       for (let j = 0; j < r; j++) s += cloud.coords[i * r + j] * m[j][a];
       positions[o * 3 + a] = s;
     }
   }
-  return { positions, classes };
+  return { positions, classes, rows, ncc, classifier };
 }
 
 /** A step that visits all of 0..n−1 (mod n) in a scattered order. */
@@ -209,7 +219,7 @@ function rotateFrame(f: ViewFrame, rotation: number[][]): ViewFrame {
     for (let i = 0; i < p.length; i += 3)
       for (let a = 0; a < 3; a++)
         out[i + a] = p[i] * rotation[0][a] + p[i + 1] * rotation[1][a] + p[i + 2] * rotation[2][a];
-    samples = { positions: out, classes: f.samples.classes };
+    samples = { ...f.samples, positions: out };
   }
   return {
     ...f,
@@ -300,7 +310,7 @@ export function lerpFrame(a: ViewFrame, b: ViewFrame, t: number): ViewFrame {
     const pb = b.samples.positions;
     const out = new Float32Array(pa.length);
     for (let i = 0; i < pa.length; i++) out[i] = pa[i] + (pb[i] - pa[i]) * t;
-    samples = { positions: out, classes: a.samples.classes };
+    samples = { ...a.samples, positions: out };
   }
   return {
     ...b,
