@@ -132,6 +132,7 @@ export interface RunEntry {
   name: string;
   primary: boolean;
   files: FileEntry[];
+  /** Null for the primary run: its result is the session state's (`SessionState.result`). */
   result: AnalysisResult | null;
 }
 
@@ -160,7 +161,7 @@ export interface SessionUi {
   epoch?: number;
   /** The 3D view's camera: position, target and up vector. */
   camera?: { position: number[]; target: number[]; up: number[] };
-  /** Selected classes (class positions) and the 3D view's mode; kept for the views that use them. */
+  /** Selected classes (label values, in the order chosen), the 3D view's mode and exact-view classes. */
   selection?: { classes?: number[]; mode?: string; picked?: number[] };
   viewRun?: string;
   x?: ExportView['x'];

@@ -326,7 +326,16 @@ export class AnalysisService implements NcLensApi {
     this.running?.abort();
   }
 
+  /**
+   * The runs as the API gives them: the primary run's result is the session state's
+   * (`SessionState.result`), so it is not sent a second time (tens of MB at many classes).
+   */
   async runs(): Promise<RunEntry[]> {
+    return (await this.runEntries()).map((r) => (r.primary ? { ...r, result: null } : r));
+  }
+
+  /** Every run with its result, the primary one's included. */
+  private async runEntries(): Promise<RunEntry[]> {
     const own = await this.state();
     const taken: string[] = [];
     const name = this.primaryName ?? uniqueRunName(own, this.demo, taken, 1);
@@ -352,7 +361,7 @@ export class AnalysisService implements NcLensApi {
       await service.dispose();
       throw e;
     }
-    const taken = (await this.runs()).map((r) => r.name);
+    const taken = (await this.runEntries()).map((r) => r.name);
     const state = await service.state();
     const name = opts.name?.trim() || uniqueRunName(state, false, taken, this.added.length + 2);
     this.added.push({ id: `r${this.nextRun++}`, name, service });
@@ -512,11 +521,11 @@ export class AnalysisService implements NcLensApi {
   private async exportComparison(extra?: {
     title?: string;
   }): Promise<{ name: string; mime: string; data: Uint8Array }> {
-    const runs = (await this.runs()).filter((r) => r.result);
+    const runs = (await this.runEntries()).filter((r) => r.result);
     if (runs.length < 2)
       throw badInput(undefined, 'two or more analysed runs to compare', `${runs.length}`);
     const services = [this as AnalysisService, ...this.added.map((r) => r.service)];
-    const all = await this.runs();
+    const all = await this.runEntries();
     const withFiles = await Promise.all(
       runs.map(async (r) => ({
         id: r.id,

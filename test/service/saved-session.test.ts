@@ -89,6 +89,8 @@ describe('saved sessions', () => {
     expect(series.points.map((p) => p.epoch)).toEqual([1, 5, 20, 80]);
     const nc1 = series.points[3].metrics.nc1!;
     expect(Math.abs(nc1 - reference('080').nc1!)).toBeLessThanOrEqual(1e-9);
+    // The primary run's result is the state's, not sent twice.
+    expect(opened.runs[0].result).toBeNull();
     const other = opened.runs[1].result as SeriesResult;
     expect(Math.abs(other.points[1].metrics.nc1! - reference('005').nc1!)).toBeLessThanOrEqual(
       1e-9,

@@ -1,9 +1,17 @@
 /**
  * The page's transport worker: runs `wireRequest` (fetch, event stream, JSON.parse) off the
  * main thread and posts back the reply with the results' large arrays transferred as typed
- * arrays. Messages: in `{ id, req }`; out `{ id, progress }` or `{ id, reply }`.
+ * arrays, and many classes' per-class rows ahead of it in parts (each read by the page in a
+ * task of its own). Messages: in `{ id, req }`; out `{ id, progress }`, `{ id, part }` or
+ * `{ id, reply }` (last).
  */
-import { packLargeArrays, wireRequest, type WireReply, type WireRequest } from './wire.ts';
+import {
+  packLargeArrays,
+  splitRowParts,
+  wireRequest,
+  type WireReply,
+  type WireRequest,
+} from './wire.ts';
 
 interface Scope {
   onmessage: ((e: MessageEvent<{ id: number; req: WireRequest }>) => void) | null;
@@ -15,11 +23,12 @@ scope.onmessage = (e) => {
   const { id, req } = e.data;
   void wireRequest(req, (progress) => scope.postMessage({ id, progress })).then(
     (reply: WireReply) => {
-      let transfer: ArrayBuffer[] = [];
-      if (reply.kind === 'envelope' && reply.envelope?.ok)
-        transfer = packLargeArrays(reply.envelope.value);
-      if (reply.kind === 'stream' && reply.outcome?.ok)
-        transfer = packLargeArrays(reply.outcome.value);
+      let value: unknown;
+      if (reply.kind === 'envelope' && reply.envelope?.ok) value = reply.envelope.value;
+      if (reply.kind === 'stream' && reply.outcome?.ok) value = reply.outcome.value;
+      const transfer = value === undefined ? [] : packLargeArrays(value);
+      if (value !== undefined)
+        for (const part of splitRowParts(value)) scope.postMessage({ id, part });
       scope.postMessage({ id, reply }, transfer);
     },
   );

@@ -104,6 +104,14 @@ export async function wireRequest(
   return { kind: 'envelope', status: res.status, envelope, text: envelope ? '' : text };
 }
 
+/** Points of a reply's result (a series' points, or the one result), for the helpers below. */
+function replyMetrics(value: unknown): Record<string, unknown>[] {
+  const result = (value as { result?: unknown } | null)?.result;
+  if (!result || typeof result !== 'object') return [];
+  const points = (result as { points?: { metrics: Record<string, unknown> }[] }).points;
+  return Array.isArray(points) ? points.map((p) => p.metrics) : [result as Record<string, unknown>];
+}
+
 /** Geometry fields that grow with C·D or with the sample cloud. */
 const LARGE_GEOMETRY = ['means', 'weights'] as const;
 const LARGE_SAMPLES = ['basis', 'coords', 'classes'] as const;
@@ -136,9 +144,51 @@ export function packLargeArrays(value: unknown): ArrayBuffer[] {
     pack(g.samples as Record<string, unknown> | undefined, LARGE_SAMPLES);
     pack(g.cosine_summary as Record<string, unknown> | undefined, ['cos']);
   };
-  const result = (value as { result?: unknown } | null)?.result;
-  const points = (result as { points?: { metrics: unknown }[] } | null)?.points;
-  if (Array.isArray(points)) points.forEach((p) => visit(p.metrics));
-  else visit(result);
+  replyMetrics(value).forEach(visit);
   return buffers;
+}
+
+/** Per-class rows sent in one message at most (each message is one task to read on the page). */
+export const PART_ROWS = 1_500;
+
+/** A slice of one point's per-class rows (`split`: the train rows, or the test split's). */
+export interface RowPart {
+  point: number;
+  split: 'train' | 'test';
+  rows: unknown[];
+}
+
+/**
+ * Takes the per-class rows of every result in `value` out, in place, as parts of at most
+ * PART_ROWS rows: the page reads each part as a message of its own (structured clone of
+ * 10 000 rows of objects is a few hundred milliseconds in one task) and puts them back with
+ * `joinRowParts`. Fewer rows stay where they are.
+ */
+export function splitRowParts(value: unknown): RowPart[] {
+  const parts: RowPart[] = [];
+  replyMetrics(value).forEach((m, point) => {
+    const splits: [RowPart['split'], Record<string, unknown> | undefined][] = [
+      ['train', m],
+      ['test', m.test as Record<string, unknown> | undefined],
+    ];
+    for (const [split, holder] of splits) {
+      const rows = holder?.per_class;
+      if (!Array.isArray(rows) || rows.length <= PART_ROWS) continue;
+      for (let i = 0; i < rows.length; i += PART_ROWS)
+        parts.push({ point, split, rows: rows.slice(i, i + PART_ROWS) });
+      holder!.per_class = [];
+    }
+  });
+  return parts;
+}
+
+/** Puts parts taken by `splitRowParts` back into `value`, in their order. */
+export function joinRowParts(value: unknown, parts: RowPart[]): void {
+  const metrics = replyMetrics(value);
+  for (const part of parts) {
+    const m = metrics[part.point];
+    const holder = (part.split === 'test' ? m?.test : m) as { per_class: unknown[] } | undefined;
+    if (!holder) continue;
+    for (const row of part.rows) holder.per_class.push(row);
+  }
 }
