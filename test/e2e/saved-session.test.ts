@@ -2,7 +2,7 @@
  * Saved sessions in the app (issue 16): the epoch and the 3D camera set from the keyboard are
  * saved (the JSON downloaded, the same one kept in the sessions folder), changed, and the
  * session reopened from the Session menu's recent list comes back to the same epoch and
- * camera (saved again: the same numbers).
+ * camera and class selection (saved again: the same numbers).
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -36,7 +36,7 @@ describe.skipIf(reason)('saved sessions in the app', () => {
     app = undefined;
   });
 
-  it('a saved session reopens to the same epoch and camera', async () => {
+  it('a saved session reopens to the same epoch, camera and selection', async () => {
     app = await startApp({ env: { NC_LENS_SESSIONS_DIR: join(dir, 'sessions') } });
     const { page } = app;
     await waitForValue(page, 'nc1', { timeout: 60_000 });
@@ -57,8 +57,15 @@ describe.skipIf(reason)('saved sessions in the app', () => {
     await page.keyboard.press('ArrowLeft');
     await page.keyboard.press('ArrowUp');
     await page.keyboard.press('+');
+    // Two classes selected (issue 16: the selection comes back too).
+    await page.locator('[data-testid="per-class-table"] tr[data-label="4"]').click();
+    await page
+      .locator('[data-testid="per-class-table"] tr[data-label="7"]')
+      .click({ modifiers: ['Shift'] });
+    await page.waitForSelector('[data-testid="etf-view"][data-selected="4,7"]');
 
     const first = await saveSession(app);
+    expect(first.doc.ui.selection?.classes).toEqual([4, 7]);
     expect(first.name).toMatch(/\.nclens-session\.json$/);
     expect(first.doc.schema).toBe('nc-lens/session@1');
     expect(first.doc.ui.point).toBe(3);
@@ -73,6 +80,8 @@ describe.skipIf(reason)('saved sessions in the app', () => {
     await canvas.focus();
     for (let i = 0; i < 4; i++) await page.keyboard.press('ArrowRight');
     await page.keyboard.press('-');
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('[data-testid="etf-view"][data-selected=""]');
     expect(await label(app)).not.toBe(before);
     await page.click('[data-testid="sessions-button"]');
     await page.locator(`[data-testid="recent-session"][data-id="${first.name}"]`).click();
@@ -87,7 +96,10 @@ describe.skipIf(reason)('saved sessions in the app', () => {
     await waitForValue(page, 'nc1', { timeout: 60_000 });
     await page.screenshot({ path: '/tmp/shots16/session-reopened.png' });
 
+    await page.waitForSelector('[data-testid="etf-view"][data-selected="4,7"]');
+    expect(await page.locator('[data-testid="class-panel-name"]').textContent()).toBe('7');
     const second = await saveSession(app);
+    expect(second.doc.ui.selection?.classes).toEqual([4, 7]);
     expect(second.doc.ui.point).toBe(3);
     expect(second.doc.ui.epoch).toBe(8);
     for (const k of ['position', 'target', 'up'] as const)
