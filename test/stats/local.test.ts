@@ -20,12 +20,15 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../cli.ts';
 import { mismatches } from '../engine/direct.ts';
+import type { SampleCloud } from '../../shared/schema.ts';
 import { writeSharded, type Sharded } from './data.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/nc-lens.js', import.meta.url));
 let dir: string;
 let data: Sharded;
 let whole: Record<string, unknown>;
+/** analyze --samples of the whole file: its sample cloud. */
+let wholeCloud: SampleCloud;
 const classifier = () => [
   '--weight',
   `${data.classifier}:weight`,
@@ -43,9 +46,20 @@ beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'nclens-local-'));
   data = await writeSharded(dir, { n: 900, d: 5, c: 6, shards: 4, seed: 5 });
   const out = path.join(dir, 'whole.json');
-  const r = await runCli(['analyze', data.whole, ...classifier(), '--json', out, '-q']);
+  const r = await runCli([
+    'analyze',
+    data.whole,
+    ...classifier(),
+    '--samples',
+    '--json',
+    out,
+    '-q',
+  ]);
   expect(r.stderr).toBe('');
   whole = metricsOf(out);
+  const geometry = whole.geometry as { samples?: SampleCloud };
+  wholeCloud = geometry.samples!;
+  delete geometry.samples;
 }, 60_000);
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -81,12 +95,27 @@ describe('sharded analysis on this machine', () => {
       ...classifier(),
       '--shards-per-task',
       '3',
+      '--samples',
       '--json',
       grouped,
       '-q',
     ]);
     expect(g.stderr).toBe('');
-    expect(mismatches(metricsOf(grouped), whole, 1e-9, 1e-12)).toEqual([]);
+    const got = metricsOf(grouped);
+    expect(mismatches(got, whole, 1e-9, 1e-12)).toEqual([]);
+    // --samples: every row fits in the cloud's bound, so it is analyze --samples' cloud as a set
+    const cloud = (got.geometry as { samples: SampleCloud }).samples;
+    expect(cloud.classes).toHaveLength(data.n);
+    expect(cloud.r).toBe(wholeCloud.r);
+    expect(mismatches(cloud.basis, wholeCloud.basis, 1e-9, 1e-12)).toEqual([]);
+    const tuples = (c: SampleCloud) =>
+      c.classes
+        .map((k, i) => [k, c.ncc![i], c.classifier![i], ...c.coords.slice(i * c.r, (i + 1) * c.r)])
+        .sort((a, b) => {
+          const t = a.findIndex((x, j) => x !== b[j]);
+          return t < 0 ? 0 : a[t] - b[t];
+        });
+    expect(mismatches(tuples(cloud), tuples(wholeCloud), 1e-9, 1e-12)).toEqual([]);
     const groupedParts = readdirSync(`${grouped}.work/parts`);
     expect(groupedParts.filter((p) => p.startsWith('pass2-'))).toHaveLength(2);
   }, 120_000);
