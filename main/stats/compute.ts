@@ -317,6 +317,10 @@ export class Merger {
       if (part.arrays[name]) addConfusion(this.confusion[rule], part.arrays[name]);
     }
     if (h.samples > 0) {
+      const lacking = ['sampleQuotas', 'sampleKeys', 'sampleClasses', 'sampleNcc', 'sampleCoords']
+        .concat(h.classifier ? ['sampleClassifier'] : [])
+        .find((k) => !part.arrays[k]);
+      if (lacking) throw badInput(at, 'the sample reservoir its plan asks for', `no ${lacking}`);
       this.quotas ??= part.arrays.sampleQuotas;
       const res = reservoirOf(part);
       this.reservoir = this.reservoir
