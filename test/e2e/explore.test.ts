@@ -14,7 +14,18 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { CANVAS, canvasShot, comparePngs, settle, viewAt } from './canvas.ts';
-import { RESULTS, skipReason, startApp, waitForValue, type App } from './harness.ts';
+import {
+  RESULTS,
+  dispatchDrop,
+  serverState,
+  skipReason,
+  stageFiles,
+  startApp,
+  waitForValue,
+  type App,
+} from './harness.ts';
+import { className, manyClassSeries } from './many-classes-data.ts';
+import type { SeriesResult } from '../../shared/schema.ts';
 import { MNIST } from '../fixtures.ts';
 
 const EPOCHS = ['001', '005', '020', '080'];
@@ -303,4 +314,75 @@ describe.skipIf(reason)('isolate and inspect a class, the samples, the test spli
     expect(view.data.readUInt32BE(20)).toBe(2 * Math.round(canvas.height));
     expect(app.errors).toEqual([]);
   });
+});
+
+/** C = 10 000 (N = 50 000, D = 64): the selection works through every view, nothing per class. */
+describe.skipIf(reason)('class selection at C = 10 000', () => {
+  it('selects a class from the legend search: 3-D view, cosine map, table and drill-down agree', async () => {
+    const data = await manyClassSeries(join(dir, 'many'), 50_000, 64, 10_000);
+    const app = await startApp();
+    try {
+      const { page } = app;
+      const demo = await waitForValue(page, 'nc1', { timeout: 60_000 });
+      await stageFiles(page, [...data.bundles, data.names]);
+      await dispatchDrop(page);
+      await waitForValue(page, 'nc1', { not: demo, timeout: 240_000 });
+      await page.waitForSelector(`${CANVAS}:not([data-vertices="0"])`, { timeout: 60_000 });
+      await page.waitForSelector('[data-testid="cosine-canvas"]', { timeout: 60_000 });
+      const state = await serverState(app.served);
+      const series = state.result as SeriesResult;
+      const m = series.points[series.points.length - 1].metrics;
+      const wanted = 7_321;
+      await page.locator('[data-testid="class-search"]').fill(String(wanted));
+      await page.locator('[data-testid="class-search"]').press('Enter');
+      await page.waitForSelector(`${CANVAS}[data-selected="${wanted}"][data-bright="1"]`);
+      expect(await attr(page, '[data-testid="cosine-canvas"]', 'data-selected')).toBe(
+        String(wanted),
+      );
+      expect(await page.locator('[data-testid="class-panel-name"]').textContent()).toBe(
+        className(wanted),
+      );
+      // Nearest classes by mean distance: a direct float64 scan of the means.
+      const g = m.geometry!;
+      const d = m.d;
+      const dist = Array.from({ length: m.c }, (_, l) => {
+        let s = 0;
+        for (let t = 0; t < d; t++) s += (g.means[wanted * d + t] - g.means[l * d + t]) ** 2;
+        return { l, v: Math.sqrt(s) };
+      })
+        .filter((x) => x.l !== wanted)
+        .sort((a, b) => a.v - b.v || a.l - b.l)
+        .slice(0, 5);
+      const nearest = await page
+        .locator('[data-testid="class-nearest"] li')
+        .evaluateAll((lis) => lis.map((li) => Number(li.getAttribute('data-label'))));
+      expect(nearest).toEqual(dist.map((x) => x.l));
+      // The table shows the class alone with 'selected' and marks it.
+      await page.locator('[data-testid="per-class-only-selected"]').click();
+      const row = page.locator(`[data-testid="per-class-table"] tr[data-label="${wanted}"]`);
+      expect(await row.getAttribute('aria-selected')).toBe('true');
+      expect(await attr(page, '[data-testid="per-class-table"]', 'data-rows')).toBe('1');
+      // A click on the cosine map selects the row's class; Shift adds.
+      await page.locator('[data-testid="cosine-canvas"]').scrollIntoViewIfNeeded();
+      const map = (await page.locator('[data-testid="cosine-canvas"]').boundingBox())!;
+      const gutter = Number(await attr(page, '[data-testid="cosine-canvas"]', 'data-gutter'));
+      await page.keyboard.down('Shift');
+      await page.mouse.click(map.x + gutter + 20, map.y + gutter + 30);
+      await page.keyboard.up('Shift');
+      await page.waitForFunction(
+        () =>
+          (
+            (globalThis as unknown as { document: Document }).document
+              .querySelector('[data-testid="etf-view"]')
+              ?.getAttribute('data-selected') ?? ''
+          ).split(',').length === 2,
+      );
+      await app.shot('explore-10000-classes');
+      await page.keyboard.press('Escape');
+      await page.waitForSelector(`${CANVAS}[data-selected=""][data-bright="10000"]`);
+      expect(app.errors).toEqual([]);
+    } finally {
+      await app.close();
+    }
+  }, 600_000);
 });
