@@ -41,10 +41,10 @@ function hex(rgb: number[]): string {
   );
 }
 
-/** Colour of class position k: Tableau 10, cycled through darker and lighter shades. */
-export function classColor(k: number): string {
+/** The class colours, one per position modulo 30 (computed once: views colour 10⁴ classes). */
+const CLASS_COLORS = Array.from({ length: CLASS_BASE.length * 3 }, (_, k) => {
   const base = CLASS_BASE[k % CLASS_BASE.length];
-  const round = Math.floor(k / CLASS_BASE.length) % 3;
+  const round = Math.floor(k / CLASS_BASE.length);
   const shade =
     round === 0
       ? base
@@ -52,6 +52,11 @@ export function classColor(k: number): string {
         ? base.map((v) => v * 0.65)
         : base.map((v) => v + (255 - v) * 0.45);
   return hex(shade);
+});
+
+/** Colour of class position k: Tableau 10, cycled through darker and lighter shades. */
+export function classColor(k: number): string {
+  return CLASS_COLORS[k % CLASS_COLORS.length];
 }
 
 /**

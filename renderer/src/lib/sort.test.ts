@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ariaSort, nextSort, sortRows } from './sort.ts';
+import { ariaSort, nextSort, sortRows, topIndices } from './sort.ts';
 
 interface Row {
   label: number;
@@ -42,5 +42,22 @@ describe('nextSort and ariaSort', () => {
     expect(s2).toEqual({ key: 'within_var', direction: 'desc' });
     expect(ariaSort(s2, 'within_var')).toBe('descending');
     expect(ariaSort(s2, 'label')).toBe('none');
+  });
+});
+
+describe('topIndices', () => {
+  it('is the first k of a stable descending sort, nulls left out', () => {
+    const values = Array.from({ length: 500 }, (_, i) =>
+      i % 37 === 0 ? null : Math.round(Math.sin(i * 12.9898) * 20),
+    );
+    const sorted = values
+      .map((v, i) => ({ v, i }))
+      .filter((x) => x.v !== null)
+      .sort((a, b) => b.v! - a.v!)
+      .map((x) => x.i);
+    for (const k of [0, 1, 3, 10, 600]) {
+      expect(topIndices(values.length, (i) => values[i], k)).toEqual(sorted.slice(0, k));
+    }
+    expect(topIndices(4, () => null, 3)).toEqual([]);
   });
 });

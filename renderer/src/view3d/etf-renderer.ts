@@ -67,6 +67,15 @@ function meanGeometry(k: number, s: number): THREE.BufferGeometry {
   return new THREE.IcosahedronGeometry(s, 0);
 }
 
+/** classColor as a THREE.Color (parsed once per colour: the views colour 10⁴ classes). */
+const CLASS_RGB = new Map<string, THREE.Color>();
+function classRgb(cls: number): THREE.Color {
+  const hex = classColor(cls);
+  let c = CLASS_RGB.get(hex);
+  if (!c) CLASS_RGB.set(hex, (c = new THREE.Color(hex)));
+  return c;
+}
+
 function instanced(
   geometry: THREE.BufferGeometry,
   material: THREE.Material,
@@ -210,6 +219,9 @@ export class EtfRenderer {
     this.#resize.observe(canvas);
     this.#fitCanvas();
     this.resetCamera(1);
+    // Every shader program now, while the view starts: software WebGL compiling the means'
+    // dots on the first frame of many classes blocked the page ~100 ms longer.
+    this.renderer.compile(this.scene, this.camera);
   }
 
   setTheme(theme: Theme): void {
@@ -268,7 +280,7 @@ export class EtfRenderer {
 
   /** A class's colour, dimmed toward the background when others are selected. */
   #classColour(cls: number, out = new THREE.Color()): THREE.Color {
-    out.set(classColor(cls));
+    out.copy(classRgb(cls));
     if (this.#highlight && !this.#highlight.has(cls))
       out.lerp(new THREE.Color(this.#theme.background), DIM);
     return out;
@@ -408,26 +420,30 @@ export class EtfRenderer {
     this.requestRender();
   }
 
+  /**
+   * The meshes' materials, kept across rebuilds: disposing a material releases its shader
+   * program, and software WebGL takes ~100 ms to compile one again on the next frame.
+   */
+  #meanMaterial = new THREE.MeshLambertMaterial();
+  // Ideal vertices: wire octahedra larger than the spheres and drawn on top, so a mean sitting
+  // exactly on its vertex still shows the vertex around it.
+  #markMaterial = new THREE.MeshBasicMaterial({
+    wireframe: true,
+    transparent: true,
+    opacity: 0.7,
+    depthTest: false,
+  });
+  #coneMaterial = new THREE.MeshLambertMaterial();
+
   /** Means, ideal-vertex marks and classifier cones for k classes (not yet in the scene). */
   #meshes(k: number): [THREE.InstancedMesh, THREE.InstancedMesh, THREE.InstancedMesh] {
     const s = this.#size;
-    const means = instanced(meanGeometry(k, s), new THREE.MeshLambertMaterial(), k);
-    // Ideal vertices: wire octahedra larger than the spheres and drawn on top, so a mean sitting
-    // exactly on its vertex still shows the vertex around it.
-    const marks = instanced(
-      new THREE.OctahedronGeometry(s * 1.6),
-      new THREE.MeshBasicMaterial({
-        wireframe: true,
-        transparent: true,
-        opacity: 0.7,
-        depthTest: false,
-      }),
-      k,
-    );
+    const means = instanced(meanGeometry(k, s), this.#meanMaterial, k);
+    const marks = instanced(new THREE.OctahedronGeometry(s * 1.6), this.#markMaterial, k);
     marks.renderOrder = 11;
     const cones = instanced(
       new THREE.ConeGeometry(s * 0.55, s * 2, k > 300 ? 5 : 12).translate(0, -s, 0),
-      new THREE.MeshLambertMaterial(),
+      this.#coneMaterial,
       k,
     );
     return [means, marks, cones];
@@ -437,7 +453,9 @@ export class EtfRenderer {
   #buildMeshes(k: number, frame?: ViewFrame): void {
     for (const m of [this.#means, this.#idealMarks, this.#cones]) {
       this.scene.remove(m);
-      disposeObject(m);
+      // Geometry and instance buffers only: the materials stay (#meanMaterial).
+      m.geometry.dispose();
+      m.dispose();
     }
     const dots = k > FOCUS_CLASSES;
     [this.#means, this.#idealMarks, this.#cones] = this.#meshes(k);
@@ -657,7 +675,7 @@ export class EtfRenderer {
       const cache = off ? dim : bright;
       let kc = cache.get(k);
       if (!kc) {
-        kc = new THREE.Color(classColor(k));
+        kc = classRgb(k).clone();
         if (off) kc.lerp(bg, DIM);
         cache.set(k, kc);
       }
