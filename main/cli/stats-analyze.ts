@@ -4,7 +4,7 @@
  * Slurm jobs; `nc-lens status DIR` collects a detached Slurm run. The result is the same
  * `nc-lens/metrics@1` a plain `analyze` of all the rows gives.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -103,6 +103,8 @@ interface RunRecord {
   json: string | null;
   slurm?: SlurmOptions;
   threads?: number;
+  /** Class names given (a names file), for the result `status` writes. */
+  names?: string[];
 }
 
 function slurmOptions(values: OptionValues): SlurmOptions {
@@ -122,12 +124,43 @@ function slurmOptions(values: OptionValues): SlurmOptions {
 async function metricsOf(
   file: string,
   threads?: number,
+  names?: string[],
 ): Promise<{ result: MetricsResult; files: string[] }> {
   const { readStats } = await import('../stats/format.ts');
   const { statsMetrics } = await import('../stats/compute.ts');
   const stats = await readStats(file);
   const result = await statsMetrics(stats, file, { threads });
+  if (names) (await import('../plan/run.ts')).withNames(result, names);
   return { result, files: stats.header.shards.map((s) => s.file) };
+}
+
+/**
+ * A class-names file among the positionals (classes.txt, names.json), as a plain `analyze`
+ * takes one: a `.json`, or a `.txt` whose first entry is no file (a shard list's is).
+ */
+async function namesAmong(
+  positionals: string[],
+): Promise<{ names: string[] | undefined; rest: string[] }> {
+  const { fileFormat } = await import('../io/index.ts');
+  const { readNamesFile } = await import('../io/names.ts');
+  let names: string[] | undefined;
+  const rest: string[] = [];
+  for (const p of positionals) {
+    if (!names && existsSync(p) && (await fileFormat(p)) === 'names' && !isShardList(p)) {
+      names = (await readNamesFile(p)).classNames;
+    } else rest.push(p);
+  }
+  return { names, rest };
+}
+
+function isShardList(file: string): boolean {
+  if (/\.json$/i.test(file)) return false;
+  const first = readFileSync(file, 'utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .find((l) => l && !l.startsWith('#'));
+  const entry = first?.replace(/\s+\d+:\d*$/, '');
+  return entry !== undefined && existsSync(path.resolve(path.dirname(file), entry));
 }
 
 /**
@@ -140,11 +173,12 @@ export async function analyzeStats(
   opts: { signal?: AbortSignal; say(line: string): void; jsonOut?: string },
 ): Promise<AnalyzedInputs | null> {
   const fromStats = str(values, 'from-stats');
+  const { names, rest } = await namesAmong(positionals);
   if (fromStats !== undefined) {
-    if (values.shards !== undefined || positionals.length) {
+    if (values.shards !== undefined || rest.length) {
       throw badInput(fromStats, '--from-stats alone (the statistics hold the data)', 'shards too');
     }
-    return metricsOf(fromStats);
+    return metricsOf(fromStats, undefined, names);
   }
   for (const k of NOT_WITH_SHARDS) {
     if (values[k] !== undefined) {
@@ -173,7 +207,7 @@ export async function analyzeStats(
   const { makePipeline } = await import('../stats/pipeline.ts');
   const { LocalRunner, runPipeline, failuresOf, failureError } = await import('../stats/runner.ts');
   const { SlurmRunner } = await import('../stats/slurm.ts');
-  const shards = await resolveShards([str(values, 'shards')!, ...positionals], str(values, 'rows'));
+  const shards = await resolveShards([str(values, 'shards')!, ...rest], str(values, 'rows'));
   const centering = str(values, 'centering') ?? 'class-means';
   if (centering !== 'class-means' && centering !== 'samples') {
     throw badInput(undefined, '--centering class-means or samples', `'${centering}'`);
@@ -220,6 +254,7 @@ export async function analyzeStats(
     json: out,
     slurm,
     threads,
+    names,
   };
   const { handles } = await runPipeline(pipeline, runner, {
     queueAll: on === 'slurm',
@@ -246,7 +281,7 @@ export async function analyzeStats(
     const failed = firstFailures(pipeline, runner, failuresOf);
     if (failed.length) throw failureError(failed);
   }
-  const analyzed = await metricsOf(pipeline.final);
+  const analyzed = await metricsOf(pipeline.final, undefined, names);
   analyzed.result.engine!.seconds = (performance.now() - started) / 1000;
   return analyzed;
 }
@@ -293,7 +328,7 @@ export async function status(
     const failed = firstFailures(record.pipeline, runner, failuresOf);
     if (failed.length) throw failureError(failed);
   }
-  const { result } = await metricsOf(record.pipeline.final, record.threads);
+  const { result } = await metricsOf(record.pipeline.final, record.threads, record.names);
   if (json) await writeFile(json, JSON.stringify(result, null, 2) + '\n');
   lines.push(`done: ${result.n} rows, ${result.c} classes${json ? `; wrote ${json}` : ''}`);
   return { done: true, lines, result, json };

@@ -116,15 +116,18 @@ function withClassNames(result: AnalysisResult, sources: readonly PlanSource[]):
   if (!names) return result;
   const points =
     result.schema === 'nc-lens/series@1' ? result.points.map((p) => p.metrics) : [result];
-  for (const m of points) {
-    m.class_names = names;
-    const missing = m.per_class.filter((r) => r.label < 0 || r.label >= names.length).length;
-    if (missing > 0)
-      m.warnings.push(
-        `class names: ${names.length} given, ${missing} of the ${m.per_class.length} labels have none (shown as their label)`,
-      );
-  }
+  for (const m of points) withNames(m, names);
   return result;
+}
+
+/** Class names on one result (`class_names`), warning about labels they leave unnamed. */
+export function withNames(m: MetricsResult, names: string[]): void {
+  m.class_names = names;
+  const missing = m.per_class.filter((r) => r.label < 0 || r.label >= names.length).length;
+  if (missing > 0)
+    m.warnings.push(
+      `class names: ${names.length} given, ${missing} of the ${m.per_class.length} labels have none (shown as their label)`,
+    );
 }
 
 async function runPoints(

@@ -164,6 +164,22 @@ describe('sharded analysis on this machine', () => {
     expect(r.code).toBe(0);
     const { engine: _e, inputs: _i, ...got } = JSON.parse(r.stdout);
     expect(mismatches(got, whole, 1e-9, 1e-12)).toEqual([]);
+    // a class-names file beside them, as a plain analyze takes one (5 names for 6 classes)
+    writeFileSync(p('classes.txt'), 'cat\ndog\nemu\nfox\ngnu\n');
+    const named = await runCli([
+      'analyze',
+      '--from-stats',
+      p('m2.ncstats'),
+      p('classes.txt'),
+      '--json',
+      '-',
+    ]);
+    expect(named.code).toBe(0);
+    const withNames = JSON.parse(named.stdout);
+    expect(withNames.class_names).toEqual(['cat', 'dog', 'emu', 'fox', 'gnu']);
+    expect(withNames.warnings).toEqual([
+      'class names: 5 given, 1 of the 6 labels have none (shown as their label)',
+    ]);
     // parts that overlap are refused in one line naming the file
     const bad = await runCli(['merge', p('p1-0.ncstats'), p('p1-0.ncstats'), '-o', p('x.ncstats')]);
     expect(bad.code).toBe(2);
