@@ -527,3 +527,40 @@ export function nearestClasses(
   out.sort((a, b) => a.distance - b.distance || a.position - b.position);
   return out.slice(0, count);
 }
+
+/**
+ * Cosines of the centred means μ_k − μ_G between the classes `rows` and `cols` (positions),
+ * float64, rows.length × cols.length row-major, 1 on the diagonal: one tile of the heatmap's
+ * zoom, never C×C (the service's cosineTile; the app's test split).
+ */
+export function meanCosines(
+  g: { means: ArrayLike<number>; global_mean: ArrayLike<number> },
+  d: number,
+  rows: readonly number[],
+  cols: readonly number[],
+): number[] {
+  const unit = (k: number): Float64Array => {
+    const v = new Float64Array(d);
+    let n2 = 0;
+    for (let t = 0; t < d; t++) {
+      v[t] = g.means[k * d + t] - g.global_mean[t];
+      n2 += v[t] * v[t];
+    }
+    const inv = n2 > 0 ? 1 / Math.sqrt(n2) : 0;
+    for (let t = 0; t < d; t++) v[t] *= inv;
+    return v;
+  };
+  const ur = rows.map(unit);
+  const uq = cols.map(unit);
+  const cos = new Array<number>(rows.length * cols.length);
+  for (let i = 0; i < rows.length; i++) {
+    const a = ur[i];
+    for (let j = 0; j < cols.length; j++) {
+      const b = uq[j];
+      let s = 0;
+      for (let t = 0; t < d; t++) s += a[t] * b[t];
+      cos[i * cols.length + j] = rows[i] === cols[j] ? 1 : s;
+    }
+  }
+  return cos;
+}

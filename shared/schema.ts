@@ -88,6 +88,8 @@ export interface SplitGeometry {
   means: number[];
   global_mean: number[];
   weights: number[] | null;
+  /** Beyond 512 classes, the heatmap's bounded summary of these means (as Geometry's). */
+  cosine_summary?: CosineSummary;
 }
 
 /** Geometry the views and the report draw; small (C×D and C×C). */

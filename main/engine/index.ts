@@ -146,13 +146,19 @@ function geometryOf({
   return geometry;
 }
 
-function splitGeometry(first: FirstPass, weights: Float64Array | null): SplitGeometry {
-  return {
+function splitGeometry(
+  first: FirstPass,
+  weights: Float64Array | null,
+  cosine?: CosineSummary,
+): SplitGeometry {
+  const g: SplitGeometry = {
     labels: first.labels,
     means: Array.from(first.means),
     global_mean: Array.from(first.globalMean),
     weights: weights ? Array.from(weights) : null,
   };
+  if (cosine) g.cosine_summary = cosine;
+  return g;
 }
 
 /** Where one result sits in its job. */
@@ -199,10 +205,12 @@ async function datasetMetrics(
       name: 'test',
       reference: train.first,
       warnings: testWarnings,
+      // The test split's heatmap beyond HEATMAP_CLASSES needs its own bounded summary.
+      summary: geometry,
     });
     result.test = t.metrics;
     warnings.push(...testWarnings.map((w) => `test split: ${w}`));
-    if (geometry) testGeometry = splitGeometry(t.first, t.weights);
+    if (geometry) testGeometry = splitGeometry(t.first, t.weights, t.cosine);
   }
   if (geometry) {
     result.geometry = geometryOf(train);

@@ -4,6 +4,7 @@
  */
 import { MAX_TILE_CLASSES, type CosineTile } from '../../shared/api.ts';
 import { badInput } from '../../shared/errors.ts';
+import { meanCosines } from '../../shared/geometry.ts';
 import type { AnalysisResult, MetricsResult } from '../../shared/schema.ts';
 
 function pointOf(result: AnalysisResult, point: number): MetricsResult {
@@ -43,28 +44,5 @@ export function cosineTile(
   const d = g.global_mean.length;
   const r = classList(rows, c, 'rows');
   const q = classList(cols, c, 'cols');
-  const unit = (k: number): Float64Array => {
-    const v = new Float64Array(d);
-    let n2 = 0;
-    for (let t = 0; t < d; t++) {
-      v[t] = g.means[k * d + t] - g.global_mean[t];
-      n2 += v[t] * v[t];
-    }
-    const inv = n2 > 0 ? 1 / Math.sqrt(n2) : 0;
-    for (let t = 0; t < d; t++) v[t] *= inv;
-    return v;
-  };
-  const ur = r.map(unit);
-  const uq = q.map(unit);
-  const cos = new Array<number>(r.length * q.length);
-  for (let i = 0; i < r.length; i++) {
-    const a = ur[i];
-    for (let j = 0; j < q.length; j++) {
-      const b = uq[j];
-      let s = 0;
-      for (let t = 0; t < d; t++) s += a[t] * b[t];
-      cos[i * q.length + j] = r[i] === q[j] ? 1 : s;
-    }
-  }
-  return { rows: r, cols: q, cos };
+  return { rows: r, cols: q, cos: meanCosines(g, d, r, q) };
 }

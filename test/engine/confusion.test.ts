@@ -138,6 +138,36 @@ describe('confusion, sample decisions and test geometry (issue 16)', () => {
     expect(g.weights).toEqual(own.labels.flatMap((l) => w[l]));
   });
 
+  it('beyond 512 classes, summarises the test split’s cosines as the training split’s', async () => {
+    const many = data(11, 2_400, 600, 12, 0.3);
+    const r = await analyzeDataset(memoryDataset(many.train, { test: many.test }), {
+      threads: 1,
+    });
+    const g = r.geometry!.test!;
+    const s = g.cosine_summary!;
+    expect([...s.order].sort((a, b) => a - b)).toEqual([...Array(600).keys()]);
+    // One off-diagonal block pair: the mean cosine of the test split's centred means.
+    const c = 600;
+    const d = 12;
+    const centred = (k: number) =>
+      Array.from({ length: d }, (_, t) => {
+        let mu = 0;
+        for (let l = 0; l < c; l++) mu += g.means[l * d + t] / c;
+        return g.means[k * d + t] - mu;
+      });
+    const unit = (v: number[]) => v.map((x) => x / Math.sqrt(dot(v, v)));
+    const block = (b: number) =>
+      s.order
+        .slice(s.starts[b], s.starts[b + 1])
+        .map(centred)
+        .map(unit);
+    const [p, q] = [block(0), block(1)];
+    let sum = 0;
+    for (const u of p) for (const v of q) sum += dot(u, v);
+    expect(s.cos[1]).toBeCloseTo(sum / (p.length * q.length), 9);
+    expect(r.geometry!.cosine_summary).toBeDefined();
+  });
+
   it('keeps at most CONFUSED_CLASSES per class, most frequent first, ties by label', () => {
     // Class 0 (of candidates 10, 20, 30, … ) chose 7 other classes.
     const counts = new Map<number, number>();

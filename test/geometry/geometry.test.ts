@@ -5,6 +5,8 @@ import {
   etfScene,
   exactSubset,
   matMul,
+  meanCosines,
+  nearestClasses,
   norm,
   pcaBasis,
   procrustes,
@@ -231,5 +233,53 @@ describe('etfScene', () => {
     expect(again.basis).toBe(first.basis);
     expect(maxAbsDiff(again.means, first.means)).toBeLessThan(1e-12);
     expect(again.explained).toBeCloseTo(first.explained, 10);
+  });
+});
+
+describe('meanCosines and nearestClasses (the heatmap tiles, the class drill-down)', () => {
+  // Means of 7 classes in 5 dimensions, and their global mean, from a fixed recipe.
+  const c = 7;
+  const d = 5;
+  const means = Array.from({ length: c * d }, (_, i) => Math.sin(1.7 * i + 0.3) * (1 + (i % 3)));
+  const global_mean = Array.from({ length: d }, (_, t) => 0.1 * t);
+  const centred = Array.from({ length: c }, (_, k) =>
+    Array.from({ length: d }, (_, t) => means[k * d + t] - global_mean[t]),
+  );
+  const dot = (a: number[], b: number[]) => a.reduce((s, x, i) => s + x * b[i], 0);
+
+  it('a tile of cosines of the centred means, 1 on the diagonal', () => {
+    const rows = [4, 0, 2];
+    const cols = [2, 6, 4, 1];
+    const cos = meanCosines({ means, global_mean }, d, rows, cols);
+    rows.forEach((a, i) =>
+      cols.forEach((b, j) => {
+        const want =
+          a === b
+            ? 1
+            : dot(centred[a], centred[b]) /
+              Math.sqrt(dot(centred[a], centred[a]) * dot(centred[b], centred[b]));
+        expect(cos[i * cols.length + j]).toBeCloseTo(want, 13);
+      }),
+    );
+  });
+
+  it('the nearest classes by mean distance, nearest first', () => {
+    const k = 3;
+    const want = Array.from({ length: c }, (_, l) => l)
+      .filter((l) => l !== k)
+      .map((l) => ({
+        position: l,
+        distance: Math.sqrt(
+          Array.from({ length: d }, (_, t) => (means[k * d + t] - means[l * d + t]) ** 2).reduce(
+            (s, x) => s + x,
+            0,
+          ),
+        ),
+      }))
+      .sort((a, b) => a.distance - b.distance)
+      .slice(0, 4);
+    const got = nearestClasses(means, c, d, k, 4);
+    expect(got.map((g) => g.position)).toEqual(want.map((w) => w.position));
+    got.forEach((g, i) => expect(g.distance).toBeCloseTo(want[i].distance, 13));
   });
 });

@@ -78,7 +78,13 @@ export function splitView(m: MetricsResult, split: Split): MetricsResult {
     ...m.test,
     test: undefined,
     geometry: g
-      ? { labels: g.labels, means: g.means, global_mean: g.global_mean, weights: g.weights }
+      ? {
+          labels: g.labels,
+          means: g.means,
+          global_mean: g.global_mean,
+          weights: g.weights,
+          ...(g.cosine_summary ? { cosine_summary: g.cosine_summary } : {}),
+        }
       : undefined,
   };
 }
