@@ -359,6 +359,7 @@ async function openOverridden(
         record[`${basename(c.file)}:${a.name}`] ?? record[a.name] ?? 'ignore',
       ]),
     ),
+    classNames: c.classNames,
   }));
   const plan = planOf(sources);
   // Overrides name one dataset: the plan keeps every file the overrides or the guess used.

@@ -1,6 +1,12 @@
 /** Class-name files (main/io/names.ts): text, JSON array, `class_names` object; bad ones named. */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseClassNames } from '../../main/io/names.ts';
+import { analyzePaths } from '../../main/plan/run.ts';
+import type { MetricsResult } from '../../shared/schema.ts';
+import { FORMATS } from '../fixtures.ts';
 
 describe('class names', () => {
   it('reads one name per line, a JSON array, or an object with class_names', () => {
@@ -20,5 +26,22 @@ describe('class names', () => {
       expect(() => parseClassNames('/d/c.txt', text)).toThrow(
         `/d/c.txt: expected class names: one per line (.txt) or a JSON array of strings, found ${found}`,
       );
+  });
+
+  it('names the classes with or without role options (--weight F:weight)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nc-lens-names-'));
+    try {
+      const names = join(dir, 'classes.txt');
+      const want = Array.from({ length: 10 }, (_, k) => `class ${k}`);
+      writeFileSync(names, want.join('\n'));
+      const bundle = `${FORMATS}/bundle_stored.npz`;
+      for (const overrides of [{}, { weight: `${bundle}:weight`, bias: `${bundle}:bias` }]) {
+        const r = (await analyzePaths([bundle, names], overrides)) as MetricsResult;
+        expect(r.class_names).toEqual(want);
+        expect(r.warnings.filter((w) => w.includes('classes.txt'))).toEqual([]);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
