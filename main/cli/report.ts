@@ -254,14 +254,7 @@ export async function run(argv: string[]): Promise<number> {
       x,
     };
     const { data } = await exportBytes(result, 'pdf', { title }, sources);
-    try {
-      await writeFile(output, data);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code) throw badInput(output, 'a writable file path', code);
-      throw e;
-    }
-    process.stdout.write(`wrote ${output} (${formatBytes(data.length)})\n`);
+    await writeOutput(output, data);
     return 0;
   } finally {
     process.off('SIGINT', onSigint);

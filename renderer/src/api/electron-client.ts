@@ -45,16 +45,7 @@ export function createElectronClient(bridge: NcLensBridge): ClientApi {
       });
     },
     async openFiles(files: File[], opts?: OpenFilesOptions): Promise<SessionState> {
-      const refs = files.map((f) => {
-        const path = bridge.pathForFile(f);
-        if (!path)
-          throw new NcLensError(
-            'bad-input',
-            `${f.name}: expected a file on disk, found one without a path`,
-            f.name,
-          );
-        return { path };
-      });
+      const refs = await api.fileRefs(files);
       // Paths open at once: nothing to upload, so nothing to report or cancel.
       return api.open(refs, { add: opts?.add });
     },
