@@ -334,8 +334,29 @@ describe.skipIf(reason)('class selection at C = 10 000', () => {
       const m = series.points[series.points.length - 1].metrics;
       const wanted = 7_321;
       await page.locator('[data-testid="class-search"]').fill(String(wanted));
+      // Main-thread long tasks from the selection to every view showing it (printed, not asserted).
+      await page.evaluate(() => {
+        const g = globalThis as unknown as {
+          __long: number[];
+          PerformanceObserver: new (cb: (l: { getEntries(): { duration: number }[] }) => void) => {
+            observe(o: { type: string }): void;
+          };
+        };
+        g.__long = [];
+        new g.PerformanceObserver((l) => {
+          for (const e of l.getEntries()) g.__long.push(e.duration);
+        }).observe({ type: 'longtask' });
+      });
       await page.locator('[data-testid="class-search"]').press('Enter');
       await page.waitForSelector(`${CANVAS}[data-selected="${wanted}"][data-bright="1"]`);
+      await page.locator('[data-testid="class-nearest"]').waitFor();
+      await settle(page);
+      const long = await page.evaluate(
+        () => (globalThis as unknown as { __long: number[] }).__long,
+      );
+      console.log(
+        `C = 10 000: selecting a class: ${long.length} long tasks, longest ${Math.round(Math.max(0, ...long))} ms`,
+      );
       expect(await attr(page, '[data-testid="cosine-canvas"]', 'data-selected')).toBe(
         String(wanted),
       );
@@ -378,6 +399,22 @@ describe.skipIf(reason)('class selection at C = 10 000', () => {
           ).split(',').length === 2,
       );
       await app.shot('explore-10000-classes');
+      // The cosine map as a figure: PNG at 2× of the map, its gutter and its colour bar.
+      const side = Number(await attr(page, '[data-testid="cosine-canvas"]', 'data-side'));
+      const box = page.locator('[data-testid="cosine-map"]');
+      await box.locator('[data-testid="figure-button"]').click();
+      const [download] = await Promise.all([
+        page.waitForEvent('download'),
+        box.locator('[data-testid="figure-png-2x"]').click(),
+      ]);
+      expect(download.suggestedFilename()).toMatch(/epoch-2-cosine-map@2x\.png$/);
+      const file = join(dir, download.suggestedFilename());
+      await download.saveAs(file);
+      const png = readFileSync(file);
+      expect([png.readUInt32BE(16), png.readUInt32BE(20)]).toEqual([
+        2 * (gutter + side + 150),
+        2 * (gutter + side),
+      ]);
       await page.keyboard.press('Escape');
       await page.waitForSelector(`${CANVAS}[data-selected=""][data-bright="10000"]`);
       expect(app.errors).toEqual([]);
