@@ -13,3 +13,13 @@ export const CSP = [
   "frame-ancestors 'none'",
   "form-action 'none'",
 ].join('; ');
+
+/**
+ * Headers that make the browser shell's page cross-origin isolated (everything it loads is its
+ * own), so its workers can share the large arrays of a result of many classes
+ * (SharedArrayBuffer) instead of copying tens of MB on the main thread for each view's worker.
+ */
+export const ISOLATION_HEADERS: Readonly<Record<string, string>> = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+};

@@ -56,6 +56,11 @@ describe('browser shell server', () => {
     const asset = await raw(server, '/app.js', { host: `127.0.0.1:${server.port}`, cookie });
     expect(asset.status).toBe(200);
     expect(asset.body).toBe('console.log(1)');
+    // Cross-origin isolated (page and worker scripts), so workers can share large arrays.
+    for (const res of [page, asset]) {
+      expect(res.headers['cross-origin-opener-policy']).toBe('same-origin');
+      expect(res.headers['cross-origin-embedder-policy']).toBe('require-corp');
+    }
   });
 
   it('refuses a foreign Host or Origin even with the token (DNS rebinding)', async () => {

@@ -17,7 +17,7 @@ import { CALL_METHODS, ROUTES, TOKEN_HEADER } from '../../../shared/transport.ts
 import type { CallMethod } from '../../../shared/transport.ts';
 import { AnalysisService } from '../../service/session.ts';
 import { UploadQuotaFull, UploadStore, UploadTooLarge } from './uploads.ts';
-import { CSP } from '../csp.ts';
+import { CSP, ISOLATION_HEADERS } from '../csp.ts';
 import { callArgs, exportArgs } from '../../service/args.ts';
 
 export interface ServerOptions {
@@ -186,6 +186,7 @@ function serveStatic(ctx: Context, req: IncomingMessage, res: ServerResponse, ur
   }
   res.setHeader('Content-Type', MIME[extname(path)] ?? 'application/octet-stream');
   res.setHeader('Content-Security-Policy', CSP);
+  for (const [name, value] of Object.entries(ISOLATION_HEADERS)) res.setHeader(name, value);
   res.writeHead(200);
   if (req.method === 'HEAD') return void res.end();
   createReadStream(path).pipe(res);

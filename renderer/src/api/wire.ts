@@ -118,22 +118,35 @@ const LARGE_SAMPLES = ['basis', 'coords', 'classes'] as const;
 /** Arrays shorter than this stay plain arrays (a few classes: nothing to gain). */
 export const TYPED_FROM = 20_000;
 
+/** Whether this page can share memory with its workers (the browser shell sends the headers). */
+const canShare = () =>
+  typeof SharedArrayBuffer !== 'undefined' &&
+  (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
+
 /**
  * Replaces the large number arrays of every result in `value` (geometry means, weights, the
  * sample cloud, the cosine summary) by Float64Arrays, in place, and returns their buffers to
- * transfer. The arrays are read only (by index and length), never grown, so the views take
- * either kind.
+ * transfer. Where the page is cross-origin isolated they are SharedArrayBuffers (nothing to
+ * transfer): the page then hands them to the 3-D view's worker without copying them. The
+ * arrays are read only (by index and length), never grown, so the views take either kind.
  */
 export function packLargeArrays(value: unknown): ArrayBuffer[] {
   const buffers: ArrayBuffer[] = [];
+  const shared = canShare();
   const pack = (o: Record<string, unknown> | undefined, keys: readonly string[]) => {
     if (!o) return;
     for (const k of keys) {
       const a = o[k];
       if (Array.isArray(a) && a.length >= TYPED_FROM) {
-        const t = Float64Array.from(a as number[]);
-        o[k] = t;
-        buffers.push(t.buffer);
+        if (shared) {
+          const t = new Float64Array(new SharedArrayBuffer(a.length * 8));
+          t.set(a as number[]);
+          o[k] = t;
+        } else {
+          const t = Float64Array.from(a as number[]);
+          o[k] = t;
+          buffers.push(t.buffer);
+        }
       }
     }
   };

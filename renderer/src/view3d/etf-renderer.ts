@@ -369,20 +369,39 @@ export class EtfRenderer {
     }
     this.renderer.render(this.scene, this.camera);
     this.renders++;
-    this.onRender?.(this.screenPoints());
+    if (this.onRender) this.onRender(this.screenPoints(this.#labelled()));
   }
 
-  /** Where each drawn class mean lands on screen (CSS px). */
-  screenPoints(): ScreenPoint[] {
+  /**
+   * The position (index into the frame's classes) under the pointer, labelled besides the
+   * focus (EtfView sets it).
+   */
+  hovered: number | null = null;
+
+  /** Positions that may carry a label: all, or with many classes the focus and the hovered. */
+  #labelled(): number[] | undefined {
+    const f = this.#frame;
+    if (!f || !this.#focus || f.means.length <= FOCUS_CLASSES) return undefined;
+    const out = this.#focused(f);
+    if (this.hovered !== null && this.hovered < f.means.length && !out.includes(this.hovered))
+      out.push(this.hovered);
+    return out;
+  }
+
+  /** Where each drawn class mean (or those at `only`) lands on screen (CSS px). */
+  screenPoints(only?: number[]): ScreenPoint[] {
     const f = this.#frame;
     if (!f || f.radius <= 0) return [];
     const w = this.canvas.clientWidth;
     const h = this.canvas.clientHeight;
     const v = new THREE.Vector3();
-    return f.means.map((p, index) => {
+    const at = (index: number): ScreenPoint => {
+      const p = f.means[index];
       v.set(p[0], p[1], p[2]).divideScalar(f.radius).project(this.camera);
       return { index, x: ((v.x + 1) / 2) * w, y: ((1 - v.y) / 2) * h, depth: v.z };
-    });
+    };
+    // Every frame of 10⁴ classes projected every mean: only the labelled ones are needed.
+    return only ? only.map(at) : f.means.map((_, index) => at(index));
   }
 
   /** The drawn class (index into the frame's classes) nearest to a point, within `radius` px. */
@@ -491,10 +510,18 @@ export class EtfRenderer {
     else if (this.#means.instanceColor) this.#means.instanceColor.needsUpdate = true;
   }
 
+  #positions: { classes: number[]; at: Map<number, number> } | null = null;
+
   /** Indices (into the frame's classes) of the classes in focus. */
   #focused(frame: ViewFrame): number[] {
     if (!this.#focus) return frame.classes.map((_, i) => i);
-    const at = new Map(frame.classes.map((cls, i) => [cls, i]));
+    // One map per list of classes (a frame update asks three times, for 10⁴ classes).
+    if (this.#positions?.classes !== frame.classes)
+      this.#positions = {
+        classes: frame.classes,
+        at: new Map(frame.classes.map((cls, i) => [cls, i])),
+      };
+    const at = this.#positions.at;
     return this.#focus.flatMap((cls) => {
       const i = at.get(cls);
       return i === undefined ? [] : [i];
