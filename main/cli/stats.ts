@@ -94,12 +94,6 @@ export async function readClassifier(
   try {
     const ds = opened.dataset;
     const warnings = [...ds.warnings];
-    if (ds.test) {
-      // a plain analyze of such a file would report test metrics: say they are not here
-      warnings.push(
-        `test split not analysed: shards are one training split (${ds.test.features.name}, ${ds.test.labels.name} of ${shard.file} ignored; analyze them on their own)`,
-      );
-    }
     return {
       weight: ds.weight,
       bias: ds.bias,

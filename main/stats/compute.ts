@@ -15,10 +15,12 @@ import type { Centering, Geometry, MetricsResult, SampleCloud } from '../../shar
 import type { RoleOverrides } from '../io/index.ts';
 import type { Matrix } from '../io/types.ts';
 import type { Pass2Partial } from '../engine/accumulate.ts';
-import { SecondPass } from '../engine/accumulate.ts';
+import { SecondPass, emptyPartial } from '../engine/accumulate.ts';
 import { rowNorms } from '../../shared/linalg.ts';
+import { arrayLabel } from '../io/index.ts';
 import { confusedClasses, splitMetrics } from '../engine/metrics.ts';
 import type { Nc1Directions } from '../engine/nc1.ts';
+import type { SplitGeometry, SplitMetrics } from '../../shared/schema.ts';
 import { Dense, defaultMachine, type Machine } from '../engine/ort.ts';
 import { HEATMAP_CLASSES, cosineSummary } from '../engine/pairs.ts';
 import type { FirstPass, JobContext } from '../engine/passes.ts';
@@ -36,6 +38,7 @@ import type {
   StatsFile,
   StatsHeader,
   StatsSettings,
+  TestSection,
 } from './format.ts';
 import { canonicalShards, decodeStats, encodeStats } from './format.ts';
 import type { Reservoir } from './samples.ts';
@@ -98,8 +101,14 @@ const header = (
   r: h.r ?? 0,
   samples: h.samples ?? 0,
   warnings: h.warnings ?? [],
+  test: h.test ?? null,
   shards: canonicalShards(h.shards),
 });
+
+/** A test section of pass-1 sums (no plan yet). */
+function testSums1(n: number, labels: number[]): TestSection {
+  return { n, c: labels.length, labels, r: 0, classifier: null, warnings: [], problem: null };
+}
 
 // ---------------------------------------------------------------------------------------
 // pass 1
@@ -117,6 +126,20 @@ export async function pass1Stats(
       const shard = await openShard(spec, overridesOf(job.settings), digests);
       try {
         const s = await classSums(shard, ctx, 'pass 1');
+        const arrays: [string, Float64Array][] = [
+          ['counts', s.counts],
+          ['sums', s.sums],
+        ];
+        // the file's test split, carried by its range from row 0 (shards.ts)
+        let test: TestSection | null = null;
+        if (shard.test) {
+          const t = await classSums(shard.test, ctx, 'test pass 1');
+          if (t.d !== s.d) {
+            throw badInput(spec.file, `test features of width ${s.d} like its features`, `${t.d}`);
+          }
+          test = testSums1(t.n, t.labels);
+          arrays.push(['testCounts', t.counts], ['testSums', t.sums]);
+        }
         const bytes = encodeStats(
           header({
             kind: 'pass1',
@@ -124,12 +147,10 @@ export async function pass1Stats(
             n: s.n,
             d: s.d,
             labels: s.labels,
+            test,
             shards: [shard.record],
           }),
-          [
-            ['counts', s.counts],
-            ['sums', s.sums],
-          ],
+          arrays,
         );
         parts.push(decodeStats(bytes, spec.file));
       } finally {
@@ -158,8 +179,26 @@ function same(a: unknown, b: unknown): boolean {
 }
 
 /** Arrays of a plan that merged pass-2 statistics carry (what the metrics need besides sums). */
-const PLAN_ARRAYS = ['counts', 'sums', 'directions', 'nc1Weights', 'weights'];
+const PLAN_ARRAYS = [
+  'counts',
+  'sums',
+  'directions',
+  'nc1Weights',
+  'weights',
+  // the test split's (its own means and NC1 directions, its classes' classifier rows)
+  'testCounts',
+  'testSums',
+  'testDirections',
+  'testNc1Weights',
+  'testWeights',
+];
 const PASS2_SUMS = ['squares', 'projections', 'nccCorrect', 'classifierCorrect', 'mismatches'];
+/** The test split's pass-2 sums: the same, of the test rows. */
+const TEST_SUMS = PASS2_SUMS.map(testName);
+
+function testName(name: string): string {
+  return `test${name[0].toUpperCase()}${name.slice(1)}`;
+}
 
 /**
  * Wrong decisions by (own class, chosen class), key `y · C + j` (engine/accumulate.ts), as
@@ -168,6 +207,11 @@ const PASS2_SUMS = ['squares', 'projections', 'nccCorrect', 'classifierCorrect',
 const CONFUSION = [
   ['nccConfusion', 'ncc'],
   ['classifierConfusion', 'classifier'],
+] as const;
+/** The test split's: key `y · C_train + j` (its classes choose among the training classes). */
+const TEST_CONFUSION = [
+  ['testNccConfusion', 'ncc'],
+  ['testClassifierConfusion', 'classifier'],
 ] as const;
 
 function confusionArray(counts: Map<number, number>): Float64Array {
@@ -190,11 +234,11 @@ function addConfusion(into: Map<number, number>, pairs: Float64Array): void {
 function confusionArrays(
   confusion: { ncc: Map<number, number>; classifier: Map<number, number> },
   hasClassifier: boolean,
+  names: typeof CONFUSION | typeof TEST_CONFUSION = CONFUSION,
 ): [string, Float64Array][] {
-  return CONFUSION.filter(([, rule]) => rule === 'ncc' || hasClassifier).map(([name, rule]) => [
-    name,
-    confusionArray(confusion[rule]),
-  ]);
+  return names
+    .filter(([, rule]) => rule === 'ncc' || hasClassifier)
+    .map(([name, rule]) => [name, confusionArray(confusion[rule])]);
 }
 
 /** A pass-2 part's sample reservoir (stats/samples.ts), when its plan asks for a cloud. */
@@ -247,6 +291,13 @@ export class Merger {
   /** pass 2 with a cloud: the reservoir of the rows so far, and the quotas it keeps. */
   private reservoir: Reservoir | null = null;
   private quotas: Float64Array | null = null;
+  /** The test split: its section, pass-1 classes and pass-2 confusion counts. */
+  private test: TestSection | null = null;
+  private testClasses = new Map<number, { count: number; sums: Float64Array }>();
+  private testConfusion = {
+    ncc: new Map<number, number>(),
+    classifier: new Map<number, number>(),
+  };
 
   add(part: StatsFile, at: string): void {
     const h = part.header;
@@ -290,19 +341,29 @@ export class Merger {
     }
     this.n += h.n;
     for (const s of h.shards) this.shards.push({ s, at });
+    if (h.test) this.addTest(h.test, at);
     if (h.kind === 'pass1') {
-      const d = h.d;
-      h.labels.forEach((label, j) => {
-        let k = this.classes.get(label);
-        if (!k) {
-          k = { count: 0, sums: new Float64Array(d) };
-          this.classes.set(label, k);
-        }
-        k.count += part.arrays.counts[j];
-        const from = part.arrays.sums;
-        for (let t = 0; t < d; t++) k.sums[t] += from[j * d + t];
-      });
+      addClasses(this.classes, h.labels, part.arrays.counts, part.arrays.sums, h.d);
+      if (h.test) {
+        const { testCounts, testSums } = part.arrays;
+        addClasses(this.testClasses, h.test.labels, testCounts, testSums, h.d);
+      }
       return;
+    }
+    if (h.test && !h.test.problem) {
+      for (const name of TEST_SUMS) {
+        const a = part.arrays[name];
+        if (!a) throw badInput(at, 'the test split its plan asks for', `no ${name}`);
+        let acc = this.sums.get(name);
+        if (!acc) {
+          acc = new Float64Array(a.length);
+          this.sums.set(name, acc);
+        }
+        for (let i = 0; i < a.length; i++) acc[i] += a[i];
+      }
+      for (const [name, rule] of TEST_CONFUSION) {
+        if (part.arrays[name]) addConfusion(this.testConfusion[rule], part.arrays[name]);
+      }
     }
     for (const name of PASS2_SUMS) {
       const a = part.arrays[name];
@@ -334,6 +395,25 @@ export class Merger {
     }
   }
 
+  /** A part's test section: rows added; pass 2: whether a classifier decided them, agreeing. */
+  private addTest(t: TestSection, at: string): void {
+    if (!this.test) {
+      this.test = { ...t, n: 0, classifier: null };
+    }
+    const mine = this.test;
+    mine.n += t.n;
+    if (t.classifier !== null) {
+      if (mine.classifier !== null && mine.classifier !== t.classifier) {
+        throw badInput(
+          at,
+          `test rows ${mine.classifier ? 'decided by a classifier' : 'without classifier decisions'} like the other parts (test logits in every shard or none)`,
+          t.classifier ? 'classifier decisions' : 'none',
+        );
+      }
+      mine.classifier = t.classifier;
+    }
+  }
+
   private addPlan(plan: StatsFile, at: string): void {
     if (this.planDigest && this.planDigest !== plan.digest) {
       throw badInput(at, 'one plan', 'two different plans');
@@ -358,30 +438,70 @@ export class Merger {
     if (!f) throw badInput(undefined, 'statistics files to merge (pass1 or pass2 parts)', 'none');
     const shards = checkOverlaps(this.shards);
     if (f.kind === 'pass1') {
-      const labels = [...this.classes.keys()].sort((a, b) => a - b);
       const d = f.d;
-      const counts = new Float64Array(labels.length);
-      const sums = new Float64Array(labels.length * d);
-      labels.forEach((label, k) => {
-        const x = this.classes.get(label)!;
-        counts[k] = x.count;
-        sums.set(x.sums, k * d);
-      });
+      const { labels, counts, sums } = classArrays(this.classes, d);
+      const arrays: [string, Float64Array][] = [
+        ['counts', counts],
+        ['sums', sums],
+      ];
+      let test: TestSection | null = null;
+      if (this.test) {
+        const t = classArrays(this.testClasses, d);
+        test = testSums1(this.test.n, t.labels);
+        arrays.push(['testCounts', t.counts], ['testSums', t.sums]);
+      }
       return encodeStats(
-        header({ kind: 'pass1', settings: f.settings, n: this.n, d, labels, shards }),
-        [
-          ['counts', counts],
-          ['sums', sums],
-        ],
+        header({ kind: 'pass1', settings: f.settings, n: this.n, d, labels, test, shards }),
+        arrays,
       );
     }
     const arrays: [string, Float64Array][] = PASS2_SUMS.map((k) => [k, this.sums.get(k)!]);
     arrays.push(...confusionArrays(this.confusion, f.classifier !== null));
     if (this.reservoir) arrays.push(...reservoirArrays(this.quotas!, this.reservoir));
+    const test = this.test;
+    if (test && !test.problem) {
+      arrays.push(...TEST_SUMS.map((k): [string, Float64Array] => [k, this.sums.get(k)!]));
+      arrays.push(...confusionArrays(this.testConfusion, test.classifier === true, TEST_CONFUSION));
+    }
     if (this.plan) for (const k of PLAN_ARRAYS) if (this.plan[k]) arrays.push([k, this.plan[k]]);
     const { arrays: _a, schema: _s, ...rest } = f;
-    return encodeStats({ ...rest, n: this.n, shards }, arrays);
+    return encodeStats({ ...rest, n: this.n, test, shards }, arrays);
   }
+}
+
+/** Adds per-label counts and sums (c, c×d) into `into`, by label value. */
+function addClasses(
+  into: Map<number, { count: number; sums: Float64Array }>,
+  labels: number[],
+  counts: Float64Array,
+  sums: Float64Array,
+  d: number,
+): void {
+  labels.forEach((label, j) => {
+    let k = into.get(label);
+    if (!k) {
+      k = { count: 0, sums: new Float64Array(d) };
+      into.set(label, k);
+    }
+    k.count += counts[j];
+    for (let t = 0; t < d; t++) k.sums[t] += sums[j * d + t];
+  });
+}
+
+/** The labels (ascending), counts and sums of `addClasses`. */
+function classArrays(
+  classes: Map<number, { count: number; sums: Float64Array }>,
+  d: number,
+): { labels: number[]; counts: Float64Array; sums: Float64Array } {
+  const labels = [...classes.keys()].sort((a, b) => a - b);
+  const counts = new Float64Array(labels.length);
+  const sums = new Float64Array(labels.length * d);
+  labels.forEach((label, k) => {
+    const x = classes.get(label)!;
+    counts[k] = x.count;
+    sums.set(x.sums, k * d);
+  });
+  return { labels, counts, sums };
 }
 
 /** The statistics of the union of the parts' rows (Merger); `names` name them in errors. */
@@ -503,6 +623,8 @@ export async function planStats(
     } else if (classifier.logits) {
       record = { kind: 'logits', sha256: null };
     }
+    const test = await testPlan(merged1, first, classifier, ctx.dense);
+    arrays.push(...test.arrays);
     const bound = sampleBudget(setup.nc1.count);
     const budget =
       typeof job.samples === 'number' ? Math.min(bound, job.samples) : job.samples ? bound : 0;
@@ -519,6 +641,7 @@ export async function planStats(
         r: setup.nc1.count,
         samples: cloud ? budget : 0,
         warnings,
+        test: test.section,
         shards: h.shards,
       }),
       arrays,
@@ -528,6 +651,81 @@ export async function planStats(
   }
 }
 
+/** Shard files named in a message: their base names, at most 3. */
+function filesNamed(records: ShardRecord[]): string {
+  const names = [...new Set(records.map((s) => s.file.split(/[/\\]/).pop()!))];
+  return names.length > 3 ? `${names.slice(0, 3).join(', ')}, …` : names.join(', ');
+}
+
+/**
+ * Why the shards' test split is not analysed, or null: some shard files hold one and others
+ * not (a test split of some shards only is not the dataset's), a file's test split in no part
+ * (its range from row 0 carries it), or too few test classes or rows (as `analyze` says).
+ */
+function testProblem(h: StatsHeader): string | null {
+  const without = h.shards.filter((s) => s.test === null);
+  if (without.length) {
+    const files = new Set(h.shards.map((s) => s.sha256)).size;
+    const lacking = new Set(without.map((s) => s.sha256)).size;
+    return `test split not analysed: ${lacking} of ${files} shard files hold no test split (${filesNamed(without)}) while the others do`;
+  }
+  const carried = new Set(h.shards.filter((s) => s.start === 0).map((s) => s.sha256));
+  const lost = h.shards.filter((s) => !carried.has(s.sha256));
+  if (lost.length) {
+    return `test split not analysed: the test split of ${filesNamed(lost)} is in no part (the part of its rows from 0 carries it)`;
+  }
+  const t = h.test!;
+  const problem = sumsProblem(t.n, t.labels);
+  return (
+    problem &&
+    `test split not analysed: the shards' test labels: expected ${problem.expected}, found ${problem.found}`
+  );
+}
+
+/**
+ * The test split's plan, as `analyze` analyses a test split (engine/index.ts): its own means
+ * and NC1 directions, the NCC and the classifier choosing among the training classes; its
+ * classes' classifier rows (NC2/NC3 of W). A section with `problem` when it is not analysed,
+ * null when no shard holds a test split.
+ */
+async function testPlan(
+  merged1: StatsFile,
+  train: Omit<FirstPass, 'classes'>,
+  classifier: ClassifierGiven,
+  dense: Dense,
+): Promise<{ section: TestSection | null; arrays: [string, Float64Array][] }> {
+  const h = merged1.header;
+  if (!h.shards.some((s) => s.test !== null)) return { section: null, arrays: [] };
+  const t = h.test ?? testSums1(0, []);
+  const problem = testProblem({ ...h, test: t });
+  if (problem) return { section: { ...t, problem }, arrays: [] };
+  const { testCounts, testSums } = merged1.arrays;
+  const first = firstFromSums(
+    { n: t.n, d: h.d, labels: t.labels, counts: testCounts, sums: testSums },
+    h.settings.centering,
+    [], // (its single-sample warning: the metrics give it)
+  );
+  const warnings: string[] = [];
+  const none = new Int32Array(0);
+  const setup = await secondPassSetup({
+    own: { ...first, classes: none },
+    reference: { ...train, classes: none },
+    classifier: { weight: classifier.weight, bias: classifier.bias },
+    logits: undefined,
+    where: 'the test split of the merged statistics',
+    warnings,
+    dense,
+  });
+  const arrays: [string, Float64Array][] = [
+    ['testCounts', testCounts],
+    ['testSums', testSums],
+    ['testDirections', setup.nc1.directions],
+    ['testNc1Weights', setup.nc1.weights],
+  ];
+  if (setup.weights) arrays.push(['testWeights', setup.weights]);
+  return { section: { ...t, r: setup.nc1.count, warnings, problem: null }, arrays };
+}
+
 // ---------------------------------------------------------------------------------------
 // pass 2
 
@@ -535,19 +733,59 @@ function nc1Of(f: StatsFile): Nc1Directions {
   return { directions: f.arrays.directions, weights: f.arrays.nc1Weights, count: f.header.r };
 }
 
-/** The classifier a plan holds, as the engine takes it (rows at their label). */
+/**
+ * The classifier a plan holds, as the engine takes it (rows at their label): the training
+ * classes' rows and bias, and the test classes' rows (a test split's pass 2 asks for them).
+ */
 function planClassifier(plan: StatsFile): { weight?: Matrix; bias?: Float64Array } {
-  const { weights, bias } = plan.arrays;
+  const { weights, bias, testWeights } = plan.arrays;
   if (!weights) return {};
   const { labels, d } = plan.header;
-  const rows = labels[labels.length - 1] + 1;
+  const testLabels = testWeights ? plan.header.test!.labels : [];
+  const rows = Math.max(labels[labels.length - 1], testLabels[testLabels.length - 1] ?? 0) + 1;
   const data = new Float64Array(rows * d);
   const b = new Float64Array(rows);
+  testLabels.forEach((label, k) => data.set(testWeights.subarray(k * d, (k + 1) * d), label * d));
   labels.forEach((label, k) => {
     data.set(weights.subarray(k * d, (k + 1) * d), label * d);
     b[label] = bias[k];
   });
   return { weight: { rows, cols: d, data }, bias: b };
+}
+
+/** The class position of every label value read, refusing one `index` does not know. */
+function classesOfLabels(
+  values: ArrayLike<number>,
+  index: Map<number, number>,
+  where: string,
+  known: string,
+): Int32Array {
+  const classes = new Int32Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const k = index.get(values[i]);
+    if (k === undefined) throw badInput(where, known, `label ${values[i]} in row ${i}`);
+    classes[i] = k;
+  }
+  return classes;
+}
+
+/** A test plan's first pass and NC1 directions (null: no test split to analyse). */
+function testOfPlan(
+  plan: StatsFile,
+): { first: Omit<FirstPass, 'classes'>; nc1: Nc1Directions; section: TestSection } | null {
+  const t = plan.header.test;
+  if (!t || t.problem) return null;
+  const a = plan.arrays;
+  const first = firstFromSums(
+    { n: t.n, d: plan.header.d, labels: t.labels, counts: a.testCounts, sums: a.testSums },
+    plan.header.settings.centering,
+    [],
+  );
+  return {
+    first,
+    nc1: { directions: a.testDirections, weights: a.testNc1Weights, count: t.r },
+    section: t,
+  };
 }
 
 /** The pass-2 part of some shards, with a plan (planStats). */
@@ -575,6 +813,12 @@ export async function pass2Stats(
     throw badInput(planName, 'a plan whose NC1 directions span the means', 'dependent ones');
   }
   let reservoir = emptyReservoir(ph.classifier !== null);
+  // The test split (the shards' range from row 0 carries each file's), as analyze does it.
+  const test = testOfPlan(plan);
+  const testIndex = new Map(test?.section.labels.map((v, k) => [v, k]));
+  let testPass: SecondPass | null = null;
+  let testRows = 0;
+  let testClassifier: boolean | null = null;
   // One graph for every shard of the task: their sums accumulate in it.
   let pass: SecondPass | null = null;
   const records: ShardRecord[] = [];
@@ -592,18 +836,12 @@ export async function pass2Stats(
         }
         const n = shard.features.rows;
         const values = await shard.labels.readRows(0, n, job.signal);
-        const classes = new Int32Array(n);
-        for (let i = 0; i < n; i++) {
-          const k = index.get(values[i]);
-          if (k === undefined) {
-            throw badInput(
-              spec.file,
-              `labels the pass-1 statistics know (${ph.c} classes)`,
-              `label ${values[i]} in row ${i}`,
-            );
-          }
-          classes[i] = k;
-        }
+        const classes = classesOfLabels(
+          values,
+          index,
+          spec.file,
+          `labels the pass-1 statistics know (${ph.c} classes)`,
+        );
         const logits = ph.classifier?.kind === 'logits' ? shard.logits : undefined;
         if (ph.classifier?.kind === 'logits' && !logits) {
           throw badInput(spec.file, 'a logits array (the plan decides by logits)', 'none');
@@ -652,6 +890,40 @@ export async function pass2Stats(
           );
           reservoir = mergeReservoirs(reservoir, mine, cloud.quotas, cloud.plan.r);
         }
+        if (test && shard.test) {
+          const split = shard.test;
+          const tn = split.features.rows;
+          const tClasses = classesOfLabels(
+            await split.labels.readRows(0, tn, job.signal),
+            testIndex,
+            arrayLabel(split.labels),
+            `test labels the pass-1 statistics know (${test.section.c} classes)`,
+          );
+          // decided by the weight, else by the test split's own logits (as analyze does)
+          const tLogits = classifier.weight ? undefined : split.logits;
+          const decided = classifier.weight !== undefined || tLogits !== undefined;
+          if (testClassifier !== null && testClassifier !== decided) {
+            throw badInput(spec.file, 'test logits like the other shards of the task', 'not');
+          }
+          testClassifier = decided;
+          const tOwn = { ...test.first, n: tn, classes: tClasses };
+          if (!testPass || tLogits) {
+            const setup = await secondPassSetup({
+              own: tOwn,
+              reference: { ...first, classes: new Int32Array(0) },
+              classifier,
+              logits: tLogits,
+              where: arrayLabel(split.features),
+              warnings: [],
+              dense: ctx.dense,
+              nc1: test.nc1,
+            });
+            testPass ??= new SecondPass(setup.plan, ctx.machine);
+          }
+          await secondPass(split, tOwn, testPass, ctx, 'test pass 2');
+          if (job.signal?.aborted) throw cancelled();
+          testRows += tn;
+        }
         records.push(shard.record);
         rows += n;
       } finally {
@@ -660,6 +932,7 @@ export async function pass2Stats(
     }
   } finally {
     await pass?.close();
+    await testPass?.close();
     await close();
   }
   const partial: Pass2Partial = pass!.acc;
@@ -672,6 +945,18 @@ export async function pass2Stats(
     ...confusionArrays(partial.confusion!, ph.classifier !== null),
   ];
   if (cloud) arrays.push(...reservoirArrays(Float64Array.from(cloud.quotas), reservoir));
+  if (test) {
+    // (a part of no test rows: zeros, so every part of the plan lists the same arrays)
+    const t: Pass2Partial = testPass?.acc ?? emptyPartial(test.section);
+    arrays.push(
+      ['testSquares', t.squares],
+      ['testProjections', t.projections],
+      ['testNccCorrect', t.nccCorrect],
+      ['testClassifierCorrect', t.classifierCorrect],
+      ['testMismatches', Float64Array.of(t.mismatches)],
+      ...confusionArrays(t.confusion!, testClassifier === true, TEST_CONFUSION),
+    );
+  }
   if (job.embedPlan) {
     for (const k of PLAN_ARRAYS) if (plan.arrays[k]) arrays.push([k, plan.arrays[k]]);
   }
@@ -688,6 +973,7 @@ export async function pass2Stats(
       r: ph.r,
       samples: ph.samples,
       warnings: ph.warnings,
+      test: ph.test && { ...ph.test, n: testRows, classifier: testClassifier },
       shards: records,
     }),
     arrays,
@@ -778,28 +1064,16 @@ export async function statsMetrics(
       warnings,
       ctx.dense,
     );
-    // each class's most frequent wrong decisions, as analyzeSplit gives them
-    if (f.arrays.nccConfusion) {
-      const counts = (name: string) => {
-        const m = new Map<number, number>();
-        addConfusion(m, f.arrays[name]);
-        return m;
-      };
-      const ncc = confusedClasses(counts('nccConfusion'), c, h.labels);
-      const cls = f.arrays.classifierConfusion
-        ? confusedClasses(counts('classifierConfusion'), c, h.labels)
-        : null;
-      metrics.per_class.forEach((row, k) => {
-        if (cls) row.confused_classifier = cls[k];
-        row.confused_ncc = ncc[k];
-      });
-    }
+    confusedRows(metrics, f, CONFUSION, h.labels);
+    // the test split, after the training split's warnings, as analyze gives it
+    const test = await testMetrics(f, where, warnings, ctx.dense);
     const result: MetricsResult = {
       schema: 'nc-lens/metrics@1',
       settings: { centering: h.settings.centering as Centering },
       ...metrics,
       warnings,
     };
+    if (test) result.test = test.metrics;
     if (opts.geometry !== false) {
       const geometry: Geometry = {
         labels: h.labels,
@@ -809,14 +1083,19 @@ export async function statsMetrics(
       };
       if (h.samples > 0) geometry.samples = cloudOf(f, first, where);
       if (c > HEATMAP_CLASSES) {
-        geometry.cosine_summary = await cosineSummary(
-          first.centred,
-          c,
-          h.d,
-          rowNorms(first.centred, c, h.d),
-          leadingDirections(nc1, h.d),
-          ctx.dense,
-        );
+        geometry.cosine_summary = await summaryOf(first, nc1, ctx.dense);
+      }
+      if (test) {
+        const t: SplitGeometry = {
+          labels: test.first.labels,
+          means: Array.from(test.first.means),
+          global_mean: Array.from(test.first.globalMean),
+          weights: test.weights ? Array.from(test.weights) : null,
+        };
+        if (test.first.labels.length > HEATMAP_CLASSES) {
+          t.cosine_summary = await summaryOf(test.first, test.nc1, ctx.dense);
+        }
+        geometry.test = t;
       }
       result.geometry = geometry;
     }
@@ -832,4 +1111,121 @@ export async function statsMetrics(
   } finally {
     await close();
   }
+}
+
+/** The bounded cosine summary of a split's means beyond HEATMAP_CLASSES, as analyzeSplit. */
+function summaryOf(
+  first: Omit<FirstPass, 'classes'>,
+  nc1: Nc1Directions,
+  dense: Dense,
+): ReturnType<typeof cosineSummary> {
+  const c = first.labels.length;
+  return cosineSummary(
+    first.centred,
+    c,
+    first.d,
+    rowNorms(first.centred, c, first.d),
+    leadingDirections(nc1, first.d),
+    dense,
+  );
+}
+
+/** Each class's most frequent wrong decisions (among `candidates`), as analyzeSplit gives them. */
+function confusedRows(
+  metrics: SplitMetrics,
+  f: StatsFile,
+  names: typeof CONFUSION | typeof TEST_CONFUSION,
+  candidates: number[],
+): void {
+  const [[nccName], [clsName]] = names;
+  if (!f.arrays[nccName]) return;
+  const c = metrics.per_class.length;
+  const counts = (name: string) => {
+    const m = new Map<number, number>();
+    addConfusion(m, f.arrays[name]);
+    return m;
+  };
+  const ncc = confusedClasses(counts(nccName), c, candidates);
+  const cls = f.arrays[clsName] ? confusedClasses(counts(clsName), c, candidates) : null;
+  metrics.per_class.forEach((row, k) => {
+    if (cls) row.confused_classifier = cls[k];
+    row.confused_ncc = ncc[k];
+  });
+}
+
+/**
+ * The test split's metrics of merged pass-2 statistics (engine/index.ts datasetMetrics: its
+ * own means and NC1 directions, decisions among the training classes), its warnings added to
+ * `warnings` prefixed `test split: `; or its problem as a warning, or null without one.
+ */
+async function testMetrics(
+  f: StatsFile,
+  where: string,
+  warnings: string[],
+  dense: Dense,
+): Promise<{
+  metrics: SplitMetrics;
+  first: Omit<FirstPass, 'classes'>;
+  nc1: Nc1Directions;
+  weights: Float64Array | null;
+} | null> {
+  const h = f.header;
+  const t = h.test;
+  if (!t) return null;
+  if (t.problem) {
+    warnings.push(t.problem);
+    return null;
+  }
+  const a = f.arrays;
+  if (!a.testCounts || !a.testSquares) {
+    throw badInput(where, 'merged pass-2 statistics with their test plan', 'no test arrays');
+  }
+  const total = a.testCounts.reduce((x, y) => x + y, 0);
+  if (t.n !== total) {
+    throw badInput(
+      where,
+      `pass-2 statistics of all ${total} test rows the test means cover`,
+      `${t.n} test rows (merge every part)`,
+    );
+  }
+  const own: string[] = [];
+  const first = firstFromSums(
+    { n: t.n, d: h.d, labels: t.labels, counts: a.testCounts, sums: a.testSums },
+    h.settings.centering,
+    own,
+  );
+  own.push(...t.warnings);
+  const nc1: Nc1Directions = {
+    directions: a.testDirections,
+    weights: a.testNc1Weights,
+    count: t.r,
+  };
+  const weights = a.testWeights ?? null;
+  const metrics = await splitMetrics(
+    {
+      n: t.n,
+      d: h.d,
+      c: t.c,
+      labels: t.labels,
+      counts: first.counts,
+      centred: first.centred,
+      weights,
+      hasClassifier: t.classifier === true,
+      nc1,
+      partial: {
+        rows: t.n,
+        squares: a.testSquares,
+        projections: a.testProjections,
+        nccCorrect: a.testNccCorrect,
+        classifierCorrect: a.testClassifierCorrect,
+        mismatches: a.testMismatches[0],
+        samples: [],
+      },
+    },
+    own,
+    dense,
+  );
+  confusedRows(metrics, f, TEST_CONFUSION, h.labels);
+  warnings.push(...own.map((w) => `test split: ${w}`));
+  return { metrics, first, nc1, weights };
 }

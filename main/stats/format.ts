@@ -22,7 +22,7 @@ export const MAGIC = 'NCSTATS\0';
 /** Float64 payloads are copied as bytes where the machine is little-endian (all we target). */
 const LITTLE_ENDIAN = endianness() === 'LE';
 export const FORMAT_VERSION = 1;
-export const SCHEMA = 'nc-lens/stats@2';
+export const SCHEMA = 'nc-lens/stats@3';
 
 /** The rows of one shard file a part covers. */
 export interface ShardRecord {
@@ -35,6 +35,36 @@ export interface ShardRecord {
   bytes: number;
   /** SHA-256 of the file's bytes (hex). */
   sha256: string;
+  /**
+   * The file's test split (`test_features`/`test_labels`): the test rows this record carries
+   * (all of them for the range from row 0, 0 for a later range of the file), or null when
+   * the file has none.
+   */
+  test: number | null;
+}
+
+/**
+ * The test split of a part (docs/stats-format.md#the-test-split): analysed as `analyze` does
+ * (its own means and NC1 directions; the NCC and the classifier choosing among the training
+ * classes), its arrays named `test…` beside the training ones.
+ */
+export interface TestSection {
+  /** Test rows covered. */
+  n: number;
+  c: number;
+  /** Label value of each test class, ascending. */
+  labels: number[];
+  /** Plan and pass 2: the test split's NC1 directions. */
+  r: number;
+  /**
+   * Pass 2: whether a classifier decided the test rows (the weight, or the test split's own
+   * logits); null when the part decided none.
+   */
+  classifier: boolean | null;
+  /** Plan and pass 2: warnings making the test plan (as `analyze` gives them, unprefixed). */
+  warnings: string[];
+  /** Plan and pass 2: why the test split is not analysed (the result's warning), or null. */
+  problem: string | null;
 }
 
 /** What must agree between parts for them to merge. */
@@ -80,6 +110,8 @@ export interface StatsHeader {
   samples: number;
   /** Warnings found making the plan (classifier layout, absent labels), carried along. */
   warnings: string[];
+  /** The test split the part covers (TestSection), or null when its shards hold none. */
+  test: TestSection | null;
   /** Shard records, sorted by (sha256, start). */
   shards: ShardRecord[];
   /** The payload's arrays, in order. */
@@ -120,12 +152,22 @@ function orderedHeader(h: StatsHeader): StatsHeader {
     r: h.r,
     samples: h.samples,
     warnings: h.warnings,
+    test: h.test && {
+      n: h.test.n,
+      c: h.test.c,
+      labels: h.test.labels,
+      r: h.test.r,
+      classifier: h.test.classifier,
+      warnings: h.test.warnings,
+      problem: h.test.problem,
+    },
     shards: canonicalShards(h.shards).map((s) => ({
       file: s.file,
       start: s.start,
       end: s.end,
       bytes: s.bytes,
       sha256: s.sha256,
+      test: s.test,
     })),
     arrays: h.arrays.map((a) => ({ name: a.name, length: a.length })),
   };

@@ -10,7 +10,7 @@ import { readFile, readdir, realpath, rename, stat, writeFile } from 'node:fs/pr
 import path from 'node:path';
 import { badInput } from '../../shared/errors.ts';
 import { fileFormat, openDataset, type RoleOverrides } from '../io/index.ts';
-import type { ArraySource, Dataset } from '../io/types.ts';
+import type { ArraySource, Dataset, Split } from '../io/types.ts';
 import type { ShardRecord } from './format.ts';
 
 /** A shard as given: a file and, optionally, a row range of it. */
@@ -202,6 +202,11 @@ export interface OpenShard {
   features: ArraySource;
   labels: ArraySource;
   logits?: ArraySource;
+  /**
+   * The file's test split, whole, when this shard's row range starts at row 0 (so a file cut
+   * into row ranges has its test rows counted once); see ShardRecord.test.
+   */
+  test?: Split;
   close(): Promise<void>;
 }
 
@@ -221,12 +226,22 @@ export async function openShard(
       throw badInput(spec.file, `rows ${a}:${b0} within its ${total} rows`, `${total} rows`);
     }
     const id = await digests.of(spec.file);
+    const test = opened.dataset.test;
+    const carried = test && a === 0 ? test : undefined;
     return {
-      record: { file: id.real, start: a, end: b, bytes: id.bytes, sha256: id.sha256 },
+      record: {
+        file: id.real,
+        start: a,
+        end: b,
+        bytes: id.bytes,
+        sha256: id.sha256,
+        test: test ? (carried ? carried.features.rows : 0) : null,
+      },
       dataset: opened.dataset,
       features: windowed(train.features, a, b - a),
       labels: windowed(train.labels, a, b - a),
       logits: train.logits && windowed(train.logits, a, b - a),
+      test: carried,
       close: opened.close,
     };
   } catch (e) {

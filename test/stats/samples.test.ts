@@ -13,8 +13,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyzeDataset } from '../../main/engine/index.ts';
 import { classQuotas } from '../../main/engine/samples.ts';
 import { openDataset } from '../../main/io/index.ts';
-import { writeNpz } from '../../main/io/write-npz.ts';
-import { readClassifier } from '../../main/cli/stats.ts';
 import {
   mergeStats,
   pass1Stats,
@@ -266,23 +264,5 @@ describe('the sample cloud of statistics files', () => {
     expect(payload(all)).toBeLessThanOrEqual(
       3 * c + r + 1 + 4 * c * c + c + quotaSum * (r + 4) + 2 * c * d + r * d + r + c * d,
     );
-  });
-
-  it('a shard holding a test split says it is not analysed', async () => {
-    const file = path.join(dir, 'with-test.npz');
-    const h = data.features.slice(0, 60 * data.d);
-    const y = BigInt64Array.from(data.labels.subarray(0, 60), (v) => BigInt(v));
-    await writeNpz(file, {
-      features: { data: h, shape: [60, data.d] },
-      labels: { data: y, shape: [60] },
-      test_features: { data: h, shape: [60, data.d] },
-      test_labels: { data: y, shape: [60] },
-    });
-    const got = await readClassifier({ file }, settings, undefined, undefined);
-    expect(got.warnings).toEqual([
-      expect.stringMatching(
-        /^test split not analysed: shards are one training split \(test_features, test_labels of .*with-test\.npz ignored/,
-      ),
-    ]);
   });
 });
