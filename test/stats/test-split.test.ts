@@ -134,7 +134,7 @@ describe('the test split of sharded statistics', () => {
     );
   });
 
-  it("without a weight, the test split's own logits decide, as in analyze", async () => {
+  it("without a weight, the test split's own logits decide, as in analyze (3 of the 5 classes)", async () => {
     const sub = await writeSharded(path.join(dir, 'logits'), {
       n: 300,
       d: 4,
@@ -142,9 +142,12 @@ describe('the test split of sharded statistics', () => {
       shards: 3,
       seed: 4,
       test: 120,
+      // test classes a subset of the training ones: other labels, decisions among all five
+      testClasses: 3,
       logits: true,
     });
     const want = await plain(sub.whole);
+    expect(want.test!.c).toBe(3);
     expect(want.test!.nc4.classifier_accuracy).not.toBeNull();
     const { plan, p2 } = await parts(
       sub.shards.map((file) => ({ file })),
@@ -154,6 +157,14 @@ describe('the test split of sharded statistics', () => {
     const got = await statsMetrics(merged([plan, ...p2]), 'm.ncstats');
     expect(got.test!.nc4.classifier_accuracy).not.toBeNull();
     expectEqual(got, want);
+    // and with the weight: the test classes' own classifier rows (NC2/NC3 of W)
+    const withWeight = await parts(
+      sub.shards.map((file) => ({ file })),
+      weightArgs(sub),
+    );
+    const m = await statsMetrics(merged([...withWeight.p2, withWeight.plan]), 'm.ncstats');
+    expect(m.geometry!.test!.weights).toHaveLength(3 * sub.d);
+    expectEqual(m, await plain(sub.whole, weightArgs(sub)));
   });
 
   it('a test split too small, or in some shards only, is a warning; the training metrics stay', async () => {
