@@ -148,6 +148,14 @@ describe.skipIf(reason)('isolate and inspect a class, the samples, the test spli
   it('the legend, a heatmap cell, a 3-D class mean and the class search select too', async () => {
     await page.locator(`[data-testid="legend-item"][data-class="2"]`).click();
     await page.waitForSelector(`${CANVAS}[data-selected="2"]`);
+    // The legend is one tab stop: arrow keys move along it, Enter selects.
+    expect(await page.locator('[data-testid="legend-item"][tabindex="0"]').count()).toBe(1);
+    await page.locator('[data-testid="legend-item"][data-class="0"]').focus();
+    await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector(`${CANVAS}[data-selected="3"]`);
     // A heatmap cell selects its row's class.
     await page.locator('[data-testid="cosine-heatmap"] rect[data-i="5"][data-j="1"]').click();
     await page.waitForSelector(`${CANVAS}[data-selected="5"]`);
