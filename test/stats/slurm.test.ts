@@ -4,6 +4,7 @@
  * folder), runs sharded fixtures through sbatch job arrays, compares with single-process
  * analyze (1e-9), and stops the daemons by their pid files. A failing array task is reported
  * by task id and log; the rerun (detached, collected by `nc-lens status`) resubmits only it.
+ * The shards carry a test split, so `test` and `geometry.test` are compared too.
  * Skipped, saying why, only where Slurm or munge are not installed (or not root).
  */
 import { execFileSync } from 'node:child_process';
@@ -59,11 +60,20 @@ describe.skipIf(skip)('sharded analysis on a one-node Slurm', () => {
     cluster = path.join(dir, 'cluster');
     const printed = execFileSync('bash', [SCRIPT, 'start', cluster], { encoding: 'utf8' });
     env.SLURM_CONF = /SLURM_CONF=(\S+)/.exec(printed)![1];
-    data = await writeSharded(path.join(dir, 'data'), { n: 800, d: 5, c: 6, shards: 4, seed: 9 });
+    // with a small test split (a block in each shard): test and geometry.test through Slurm too
+    data = await writeSharded(path.join(dir, 'data'), {
+      n: 800,
+      d: 5,
+      c: 6,
+      shards: 4,
+      seed: 9,
+      test: 80,
+    });
     const out = path.join(dir, 'whole.json');
     const r = await runCli(['analyze', data.whole, ...classifier(), '--json', out, '-q']);
     expect(r.stderr).toBe('');
     whole = metricsOf(out);
+    expect(whole.test).toBeDefined();
   }, 120_000);
 
   afterAll(() => {
