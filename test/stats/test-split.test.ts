@@ -20,7 +20,7 @@ import {
   statsMetrics,
 } from '../../main/stats/compute.ts';
 import type { StatsFile, StatsSettings } from '../../main/stats/format.ts';
-import { decodeStats } from '../../main/stats/format.ts';
+import { decodeStats, encodeStats } from '../../main/stats/format.ts';
 import type { ShardSpec } from '../../main/stats/shards.ts';
 import { Digests } from '../../main/stats/shards.ts';
 import type { MetricsResult } from '../../shared/schema.ts';
@@ -157,6 +157,17 @@ describe('the test split of sharded statistics', () => {
     const got = await statsMetrics(merged([plan, ...p2]), 'm.ncstats');
     expect(got.test!.nc4.classifier_accuracy).not.toBeNull();
     expectEqual(got, want);
+    // a part whose test rows no classifier decided (a shard without test_logits) is refused
+    const { arrays: listed, schema: _s, ...h } = p2[1].header;
+    const undecided = decode(
+      encodeStats(
+        { ...h, test: { ...h.test!, classifier: false } },
+        listed.map((x): [string, Float64Array] => [x.name, p2[1].arrays[x.name]]),
+      ),
+    );
+    expect(() => mergeStats([p2[0], undecided], ['a.ncstats', 'b.ncstats'])).toThrow(
+      /^b\.ncstats: expected test rows decided by a classifier like the other parts/,
+    );
     // and with the weight: the test classes' own classifier rows (NC2/NC3 of W)
     const withWeight = await parts(
       sub.shards.map((file) => ({ file })),
