@@ -219,9 +219,22 @@ export class EtfRenderer {
     this.#resize.observe(canvas);
     this.#fitCanvas();
     this.resetCamera(1);
-    // Every shader program now, while the view starts: software WebGL compiling the means'
-    // dots on the first frame of many classes blocked the page ~100 ms longer.
+    // Every shader program now, while the view starts, and one draw of a dot: software WebGL
+    // builds the pipeline of the many-class means on their first draw, which blocked the page
+    // ~100 ms longer on the first frame of a result of many classes.
     this.renderer.compile(this.scene, this.camera);
+    this.#warmDots();
+  }
+
+  /** Draws the means' dots once with one dot (cleared at once: the view has no frame yet). */
+  #warmDots(): void {
+    const g = this.#dots.geometry;
+    const one = () => new THREE.BufferAttribute(new Float32Array(3), 3);
+    g.setAttribute('position', one());
+    g.setAttribute('color', one());
+    this.renderer.render(this.scene, this.camera);
+    g.setAttribute('position', new THREE.BufferAttribute(new Float32Array(0), 3));
+    g.setAttribute('color', new THREE.BufferAttribute(new Float32Array(0), 3));
   }
 
   setTheme(theme: Theme): void {
