@@ -90,6 +90,11 @@ export interface SplitGeometry {
   weights: number[] | null;
   /** Beyond 512 classes, the heatmap's bounded summary of these means (as Geometry's). */
   cosine_summary?: CosineSummary;
+  /**
+   * The test split's sample cloud (its rows share the point's bounds with the training
+   * split's); its `ncc` and `classifier` decisions are positions among the training classes.
+   */
+  samples?: SampleCloud;
 }
 
 /** Geometry the views and the report draw; small (C×D and C×C). */
@@ -145,7 +150,7 @@ export interface SampleCloud {
   coords: number[];
   /** Row of each sample in the dump (0-based). */
   rows?: number[];
-  /** The NCC's decision for each sample (a class position, like `classes`). */
+  /** The NCC's decision for each sample (a class position; of the training split's classes). */
   ncc?: number[];
   /** The classifier's decision for each sample (a class position), with a classifier. */
   classifier?: number[];

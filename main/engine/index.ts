@@ -150,6 +150,7 @@ function splitGeometry(
   first: FirstPass,
   weights: Float64Array | null,
   cosine?: CosineSummary,
+  samples?: SampleCloud,
 ): SplitGeometry {
   const g: SplitGeometry = {
     labels: first.labels,
@@ -158,6 +159,7 @@ function splitGeometry(
     weights: weights ? Array.from(weights) : null,
   };
   if (cosine) g.cosine_summary = cosine;
+  if (samples) g.samples = samples;
   return g;
 }
 
@@ -184,10 +186,16 @@ async function datasetMetrics(
   // The classifier belongs to the features it was trained on, not to other layers.
   const classifier = features === ds.train.features ? { weight: ds.weight, bias: ds.bias } : {};
   const geometry = opts.geometry !== false;
+  // Whether the test split can be analysed is known before the training split is (its labels).
+  const unusable = test && (await splitProblem(test));
+  const share = geometry && opts.samples ? (opts.samplesShare ?? 1 / points) : 0;
+  // With a test split, the point's share of the sample-cloud bounds is split by rows.
+  const testRows = test && !unusable ? test.features.rows : 0;
+  const trainShare = share * (features.rows / (features.rows + testRows));
   const train = await analyzeSplit({ ...ds.train, features }, classifier, job, {
     name: 'train',
     warnings,
-    samples: geometry && opts.samples ? (opts.samplesShare ?? 1 / points) : 0,
+    samples: trainShare,
     summary: geometry,
   });
   const result: MetricsResult = {
@@ -197,7 +205,6 @@ async function datasetMetrics(
     warnings,
   };
   let testGeometry: SplitGeometry | undefined;
-  const unusable = test && (await splitProblem(test));
   if (unusable) warnings.push(`test split not analysed: ${unusable}`);
   if (test && !unusable) {
     const testWarnings: string[] = [];
@@ -207,10 +214,11 @@ async function datasetMetrics(
       warnings: testWarnings,
       // The test split's heatmap beyond HEATMAP_CLASSES needs its own bounded summary.
       summary: geometry,
+      samples: share - trainShare,
     });
     result.test = t.metrics;
     warnings.push(...testWarnings.map((w) => `test split: ${w}`));
-    if (geometry) testGeometry = splitGeometry(t.first, t.weights, t.cosine);
+    if (geometry) testGeometry = splitGeometry(t.first, t.weights, t.cosine, t.samples);
   }
   if (geometry) {
     result.geometry = geometryOf(train);

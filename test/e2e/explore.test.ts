@@ -47,6 +47,8 @@ interface Direct {
   confusion_ncc: number[];
   nearest: [number, number][];
   test_cos: number[][];
+  /** Test samples the classifier gets wrong (among the training classes). */
+  test_wrong: number;
 }
 
 /** Float64 decisions, confusion rows, nearest classes and test cosines, by numpy. */
@@ -69,9 +71,11 @@ th = z['test_features'].astype(np.float64); ty = z['test_labels'].astype(np.int6
 tl = np.unique(ty)
 tmu = np.stack([th[ty == l].mean(0) for l in tl]); tc = tmu - tmu.mean(0)
 tn = tc / np.linalg.norm(tc, axis=1, keepdims=True)
+twrong = int((labels[np.argmax(th @ W[labels].T + b[labels], 1)] != ty).sum())
 print(json.dumps(dict(cls=cls.tolist(), ncc=ncc.tolist(), y=y.tolist(),
   confusion_cls=conf(cls), confusion_ncc=conf(ncc),
-  nearest=[[int(labels[i]), float(dist[i])] for i in order], test_cos=(tn @ tn.T).tolist())))
+  nearest=[[int(labels[i]), float(dist[i])] for i in order], test_cos=(tn @ tn.T).tolist(),
+  test_wrong=twrong)))
 `;
   const r = spawnSync(
     '/usr/bin/python3',
@@ -292,7 +296,12 @@ describe.skipIf(reason)('isolate and inspect a class, the samples, the test spli
       );
     expect(cells.length).toBe(100);
     for (const [i, j, v] of cells) expect(Math.abs(v - last.test_cos[i][j])).toBeLessThan(1e-9);
+    // The test split's own samples: its misclassified ones highlighted (every test row is in it).
+    await page.locator('[data-testid="sample-highlight"]').selectOption('classifier-wrong');
+    await page.waitForSelector(`${CANVAS}[data-marked="${last.test_wrong}"]`);
+    expect(last.test_wrong).toBeGreaterThan(0);
     await app.shot('explore-test-split');
+    await page.locator('[data-testid="sample-highlight"]').selectOption('none');
     await page.locator('[data-testid="geometry-split-train"]').click();
     expect(await attr(page, '[data-testid="per-class-split-train"]', 'aria-pressed')).toBe('true');
   });

@@ -125,6 +125,38 @@ describe('confusion, sample decisions and test geometry (issue 16)', () => {
     expect(disagree / train.y.length).toBeCloseTo(r.nc4.ncc_mismatch!, 12);
   });
 
+  it('gives the test split a sample cloud of its own, decisions among the training classes', async () => {
+    const r = await analyzeDataset(ds, { threads: 1, samples: true });
+    const cloud = r.geometry!.test!.samples!;
+    const train = r.geometry!.samples!;
+    expect(cloud.rows).toHaveLength(test.y.length);
+    expect(train.rows).toHaveLength(900);
+    const labels = r.geometry!.labels;
+    const cls = classifierRule(w, b, labels);
+    const ncc = nccRule(trainMeans);
+    cloud.rows!.forEach((row, i) => {
+      expect(r.geometry!.test!.labels[cloud.classes[i]]).toBe(test.y[row]);
+      expect(labels[cloud.classifier![i]]).toBe(cls(test.h[row]));
+      expect(labels[cloud.ncc![i]]).toBe(ncc(test.h[row]));
+    });
+    // Coordinates: h_i − μ_G(test) along the cloud's basis, to round-off.
+    const g = r.geometry!.test!;
+    const d = 6;
+    const c = g.labels.length;
+    const muG = Array.from({ length: d }, (_, t) => {
+      let m = 0;
+      for (let k = 0; k < c; k++) m += g.means[k * d + t] / c;
+      return m;
+    });
+    cloud.rows!.forEach((row, i) => {
+      for (let q = 0; q < cloud.r; q++) {
+        let want = 0;
+        for (let t = 0; t < d; t++) want += (test.h[row][t] - muG[t]) * cloud.basis[q * d + t];
+        expect(cloud.coords[i * cloud.r + q]).toBeCloseTo(want, 9);
+      }
+    });
+  });
+
   it('carries the test split’s means, global mean and classifier rows', async () => {
     const r = await analyzeDataset(ds, { threads: 1 });
     const g = r.geometry!.test!;

@@ -5,7 +5,7 @@
  * class, Shift+click adds or removes it, Escape clears. Also the split the geometry views and
  * the per-class table show, and how the sample cloud is coloured.
  */
-import type { AnalysisResult, MetricsResult } from '../../../shared/schema.ts';
+import type { AnalysisResult, MetricsResult, SampleCloud } from '../../../shared/schema.ts';
 
 export type Split = 'train' | 'test';
 /** What colours the samples: their true class, the classifier's decision, the NCC's. */
@@ -67,12 +67,13 @@ export function selectedPositions(
 
 /**
  * One point's metrics as the geometry views see the chosen split: the test split's metrics
- * and geometry in place of the training ones (no sample cloud: the engine samples the
- * training split only), or the point itself.
+ * and geometry (means, cosine summary, sample cloud) in place of the training ones, or the
+ * point itself.
  */
 export function splitView(m: MetricsResult, split: Split): MetricsResult {
   if (split === 'train' || !m.test) return m;
   const g = m.geometry?.test;
+  const samples = g?.samples && testCloud(g.samples, m.geometry!.labels, g.labels);
   return {
     ...m,
     ...m.test,
@@ -84,6 +85,7 @@ export function splitView(m: MetricsResult, split: Split): MetricsResult {
           global_mean: g.global_mean,
           weights: g.weights,
           ...(g.cosine_summary ? { cosine_summary: g.cosine_summary } : {}),
+          ...(samples ? { samples } : {}),
         }
       : undefined,
   };
@@ -102,4 +104,18 @@ export function hasTestGeometry(r: AnalysisResult | null): boolean {
   if (!r) return false;
   const points = r.schema === 'nc-lens/series@1' ? r.points.map((p) => p.metrics) : [r];
   return points.some((m) => m.geometry?.test);
+}
+
+/**
+ * The test cloud with its decisions (positions among the training classes) turned into
+ * positions among the test classes, as its `classes` are; unchanged when both splits have the
+ * same classes. A class the test split lacks becomes −1 (drawn, named by its position).
+ */
+function testCloud(cloud: SampleCloud, trainLabels: number[], testLabels: number[]): SampleCloud {
+  const same =
+    trainLabels.length === testLabels.length && trainLabels.every((l, i) => l === testLabels[i]);
+  if (same) return cloud;
+  const at = new Map(testLabels.map((l, i) => [l, i]));
+  const map = (ps?: number[]) => ps?.map((p) => at.get(trainLabels[p]) ?? -1);
+  return { ...cloud, ncc: map(cloud.ncc), classifier: map(cloud.classifier) };
 }
