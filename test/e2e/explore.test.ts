@@ -344,8 +344,8 @@ describe.skipIf(reason)('class selection at C = 10 000', () => {
       await stageFiles(page, [...data.bundles, data.names]);
       await dispatchDrop(page);
       await waitForValue(page, 'nc1', { not: demo, timeout: 240_000 });
-      await page.waitForSelector(`${CANVAS}:not([data-vertices="0"])`, { timeout: 60_000 });
-      await page.waitForSelector('[data-testid="cosine-canvas"]', { timeout: 60_000 });
+      await page.waitForSelector(`${CANVAS}:not([data-vertices="0"])`, { timeout: 180_000 });
+      await page.waitForSelector('[data-testid="cosine-canvas"]', { timeout: 180_000 });
       const state = await serverState(app.served);
       const series = state.result as SeriesResult;
       const m = series.points[series.points.length - 1].metrics;
