@@ -122,9 +122,11 @@ describe.skipIf(reason !== null)('many classes in the browser shell', () => {
         expect(last.c).toBe(c);
         expect(nc1).toBe(last.nc1);
         // The views of the result: the 3-D means, the map, the table.
-        await page.waitForSelector(`[data-testid="etf-view"][data-vertices="${c}"]`);
-        await page.waitForSelector(`[data-testid="cosine-map"][data-classes="${c}"]`);
-        await page.waitForSelector('[data-testid="per-class-table"] tbody tr[data-label]');
+        // The 3-D frames come from a worker: minutes on a loaded machine at C = 10 000.
+        const views = { timeout: 180_000 };
+        await page.waitForSelector(`[data-testid="etf-view"][data-vertices="${c}"]`, views);
+        await page.waitForSelector(`[data-testid="cosine-map"][data-classes="${c}"]`, views);
+        await page.waitForSelector('[data-testid="per-class-table"] tbody tr[data-label]', views);
         const rowsInDom = await page.locator('[data-testid="per-class-table"] tbody tr').count();
         expect(rowsInDom).toBeLessThan(100);
 
