@@ -467,18 +467,49 @@ export class EtfRenderer {
   });
   #coneMaterial = new THREE.MeshLambertMaterial();
 
-  /** Means, ideal-vertex marks and classifier cones for k classes (not yet in the scene). */
-  #meshes(k: number): [THREE.InstancedMesh, THREE.InstancedMesh, THREE.InstancedMesh] {
+  /**
+   * Means, ideal-vertex marks and classifier cones for k classes (not yet in the scene). Beyond
+   * FOCUS_CLASSES the means are dots and the marks and cones are drawn for the focus only: their
+   * instance buffers hold `focus` instances (grown by #fitFocus), not k, so a frame uploads a
+   * few kB rather than 10⁴ matrices.
+   */
+  #meshes(
+    k: number,
+    focus = FOCUS_CLASSES,
+  ): [THREE.InstancedMesh, THREE.InstancedMesh, THREE.InstancedMesh] {
     const s = this.#size;
-    const means = instanced(meanGeometry(k, s), this.#meanMaterial, k);
-    const marks = instanced(new THREE.OctahedronGeometry(s * 1.6), this.#markMaterial, k);
+    const dots = k > FOCUS_CLASSES;
+    const means = instanced(meanGeometry(k, s), this.#meanMaterial, dots ? 0 : k);
+    const [marks, cones] = this.#focusMeshes(k, dots ? focus : k);
+    return [means, marks, cones];
+  }
+
+  /** The ideal-vertex marks and classifier cones of k classes, with room for n instances. */
+  #focusMeshes(k: number, n: number): [THREE.InstancedMesh, THREE.InstancedMesh] {
+    const s = this.#size;
+    const marks = instanced(new THREE.OctahedronGeometry(s * 1.6), this.#markMaterial, n);
     marks.renderOrder = 11;
     const cones = instanced(
       new THREE.ConeGeometry(s * 0.55, s * 2, k > 300 ? 5 : 12).translate(0, -s, 0),
       this.#coneMaterial,
-      k,
+      n,
     );
-    return [means, marks, cones];
+    return [marks, cones];
+  }
+
+  /** Room for n focused classes in the marks and cones (rebuilt, larger, when short). */
+  #fitFocus(frame: ViewFrame, n: number): void {
+    if (n <= this.#idealMarks.instanceMatrix.count) return;
+    const room = Math.max(n, 2 * this.#idealMarks.instanceMatrix.count);
+    for (const m of [this.#idealMarks, this.#cones]) {
+      this.scene.remove(m);
+      m.geometry.dispose();
+      m.dispose();
+    }
+    [this.#idealMarks, this.#cones] = this.#focusMeshes(frame.means.length, room);
+    this.#idealMarks.visible = this.#layers.ideal;
+    this.#cones.visible = this.#layers.weights;
+    this.scene.add(this.#idealMarks, this.#cones);
   }
 
   /** Replaces the meshes by ones for k classes, coloured by `frame`'s classes. */
@@ -490,8 +521,10 @@ export class EtfRenderer {
       m.dispose();
     }
     const dots = k > FOCUS_CLASSES;
-    [this.#means, this.#idealMarks, this.#cones] = this.#meshes(k);
-    if (dots) this.#means.count = 0;
+    [this.#means, this.#idealMarks, this.#cones] = this.#meshes(
+      k,
+      Math.max(FOCUS_CLASSES, this.#focus?.length ?? 0),
+    );
     const g = this.#dots.geometry;
     g.setAttribute('position', new THREE.BufferAttribute(new Float32Array(dots ? k * 3 : 0), 3));
     g.setAttribute('color', new THREE.BufferAttribute(new Float32Array(dots ? k * 3 : 0), 3));
@@ -573,6 +606,7 @@ export class EtfRenderer {
     (this.#idealMarks.material as THREE.MeshBasicMaterial).color.copy(wire);
     const m = new THREE.Matrix4();
     const shown = this.#focused(frame);
+    this.#fitFocus(frame, shown.length);
     shown.forEach((i, slot) => {
       m.makeTranslation(this.#unit(frame, frame.ideal[i]));
       this.#idealMarks.setMatrixAt(slot, m);
@@ -619,6 +653,7 @@ export class EtfRenderer {
     const weights = frame.weights ?? [];
     // Many classes: the classifier rows of the focus only.
     const shown = frame.weights ? this.#focused(frame) : [];
+    this.#fitFocus(frame, shown.length);
     shown.forEach((i, slot) => {
       const tip = this.#unit(frame, weights[i]);
       this.#classColour(frame.classes[i], c);
