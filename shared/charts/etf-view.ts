@@ -14,7 +14,7 @@ export interface EtfViewOptions {
   /** Class names in class order. */
   labels: string[];
   title?: string;
-  view?: { yaw: number; pitch: number };
+  view?: View;
   /** Extra caption line (e.g. which epoch is shown). */
   note?: string;
   width?: number;
@@ -28,6 +28,13 @@ export interface EtfViewOptions {
 
 type Vec3 = [number, number, number];
 
+/**
+ * The direction the scene is seen from: yaw and pitch in degrees from DEFAULT_VIEW's frame, or
+ * the screen's axes in scene coordinates (right, up, towards the viewer: the app's camera as it
+ * was left, drawn orthographic).
+ */
+export type View = { yaw: number; pitch: number } | { axes: [Vec3, Vec3, Vec3] };
+
 /** The app draws this scene with WebGL in its own theme; this static picture is for print. */
 const AXIS = chartPalette('light').axis;
 
@@ -36,7 +43,13 @@ interface Camera {
   (p: number[]): Vec3;
 }
 
-function rotation(view: { yaw: number; pitch: number }): (p: number[]) => Vec3 {
+function rotation(view: View): (p: number[]) => Vec3 {
+  if ('axes' in view) {
+    const [r, u, t] = view.axes;
+    const dot = (v: Vec3, p: number[]) =>
+      v[0] * (p[0] ?? 0) + v[1] * (p[1] ?? 0) + v[2] * (p[2] ?? 0);
+    return (p) => [dot(r, p), dot(u, p), dot(t, p)];
+  }
   const a = (view.yaw * Math.PI) / 180;
   const b = (view.pitch * Math.PI) / 180;
   return (p) => {
@@ -50,7 +63,7 @@ function rotation(view: { yaw: number; pitch: number }): (p: number[]) => Vec3 {
 }
 
 /** Bounding box of the rotated points on screen (before scaling). */
-function extent(points: number[][], view: { yaw: number; pitch: number }) {
+function extent(points: number[][], view: View) {
   const rot = rotation(view);
   let [x0, x1, y0, y1] = [Infinity, -Infinity, Infinity, -Infinity];
   for (const p of points) {
@@ -64,7 +77,7 @@ function extent(points: number[][], view: { yaw: number; pitch: number }) {
 /** Orthographic camera mapping the points' bounding box onto the middle of `box`. */
 function fittedCamera(
   points: number[][],
-  view: { yaw: number; pitch: number },
+  view: View,
   box: { x: number; y: number; w: number; h: number },
 ): Camera {
   const rot = rotation(view);
@@ -226,7 +239,7 @@ function legendRow(x: number, y: number, hasWeights: boolean): string {
   return out;
 }
 
-function axisTriad(x: number, y: number, view: { yaw: number; pitch: number }): string {
+function axisTriad(x: number, y: number, view: View): string {
   const rot = rotation(view);
   let out = '';
   ['PC1', 'PC2', 'PC3'].forEach((name, i) => {

@@ -306,7 +306,7 @@ describe.skipIf(reason)('isolate and inspect a class, the samples, the test spli
     expect(await attr(page, '[data-testid="per-class-split-train"]', 'aria-pressed')).toBe('true');
   });
 
-  it('saves the heatmap as SVG and 2× PNG, and the 3-D view as a 2× PNG', async () => {
+  it('saves the heatmap as SVG and 2× PNG, and the 3-D view as a 2× PNG and as SVG', async () => {
     const save = async (click: () => Promise<void>) => {
       const [download] = await Promise.all([page.waitForEvent('download'), click()]);
       const file = join(dir, download.suggestedFilename());
@@ -329,9 +329,49 @@ describe.skipIf(reason)('isolate and inspect a class, the samples, the test spli
     const canvas = (await page.locator(CANVAS).boundingBox())!;
     expect(view.data.readUInt32BE(16)).toBe(2 * Math.round(canvas.width));
     expect(view.data.readUInt32BE(20)).toBe(2 * Math.round(canvas.height));
+    // The 3-D view as vectors, seen from the camera as it was left (turned by arrow keys): the
+    // SVG's mean labels lie as the three.js view's own labels do (correlated in x and in y; the
+    // SVG is orthographic, the canvas perspective).
+    await page.locator(CANVAS).focus();
+    for (let i = 0; i < 3; i++) await page.keyboard.press('ArrowLeft');
+    await page.keyboard.press('ArrowUp');
+    await settle(page);
+    const onScreen = new Map<string, [number, number]>();
+    for (const span of await page.locator('[data-testid="etf-view"] ~ .labels span').all()) {
+      const b = (await span.boundingBox())!;
+      onScreen.set((await span.textContent())!.trim(), [b.x, b.y]);
+    }
+    await bar.locator('[data-testid="figure-button"]').click();
+    const vector = await save(() => bar.locator('[data-testid="figure-svg"]').click());
+    expect(vector.name).toMatch(/epoch-80-etf-view\.svg$/);
+    const pairs: [number, number, number, number][] = [];
+    for (const m of vector.data
+      .toString('utf8')
+      .matchAll(/<text x="([-\d.]+)" y="([-\d.]+)"[^>]*font-weight="bold"[^>]*>([^<]+)<\/text>/g)) {
+      const at = onScreen.get(m[3]);
+      if (at) pairs.push([+m[1], +m[2], at[0], at[1]]);
+    }
+    expect(pairs.length).toBeGreaterThanOrEqual(5);
+    expect(correlation(pairs.map((p) => [p[0], p[2]]))).toBeGreaterThan(0.9);
+    expect(correlation(pairs.map((p) => [p[1], p[3]]))).toBeGreaterThan(0.9);
     expect(app.errors).toEqual([]);
   });
 });
+
+/** Pearson correlation of pairs. */
+function correlation(xy: [number, number][]): number {
+  const n = xy.length;
+  const [mx, my] = [0, 1].map((k) => xy.reduce((s, p) => s + p[k], 0) / n);
+  let sxy = 0;
+  let sxx = 0;
+  let syy = 0;
+  for (const [x, y] of xy) {
+    sxy += (x - mx) * (y - my);
+    sxx += (x - mx) ** 2;
+    syy += (y - my) ** 2;
+  }
+  return sxy / Math.sqrt(sxx * syy);
+}
 
 /** C = 10 000 (N = 50 000, D = 64): the selection works through every view, nothing per class. */
 describe.skipIf(reason)('class selection at C = 10 000', () => {
