@@ -134,25 +134,36 @@ export function mapColour(v: number, scale: MapScale): number[] {
 }
 
 /**
- * `mapColour` through a table: the scale has 2·LEVELS + 1 colours, so a cosine only needs its
- * step (the same rounding as divergingColor's quantisation).
+ * The scale's colours and the step of a cosine among them (the same rounding as
+ * divergingColor's quantisation): steps 0 … LEVELS below the centre, LEVELS + 1 … 2·LEVELS + 1
+ * above it (the centre's colour once on each side).
  */
-export function colourTable(scale: MapScale): (v: number) => number[] {
+function colourSteps(scale: MapScale): { palette: number[][]; step: (v: number) => number } {
   const { lo, centre, hi } = scale;
-  const below = Array.from({ length: LEVELS + 1 }, (_, i) =>
-    mapColour(centre - ((centre - lo) * i) / LEVELS, scale),
-  );
-  const above = Array.from({ length: LEVELS + 1 }, (_, i) =>
-    mapColour(centre + ((hi - centre) * i) / LEVELS, scale),
-  );
-  return (v) => {
-    if (v <= centre) {
-      const t = centre > lo ? Math.min(1, (centre - v) / (centre - lo)) : 0;
-      return below[Math.round(t * LEVELS)];
-    }
-    const t = hi > centre ? Math.min(1, (v - centre) / (hi - centre)) : 0;
-    return above[Math.round(t * LEVELS)];
+  const palette = [
+    ...Array.from({ length: LEVELS + 1 }, (_, i) =>
+      mapColour(centre - ((centre - lo) * i) / LEVELS, scale),
+    ),
+    ...Array.from({ length: LEVELS + 1 }, (_, i) =>
+      mapColour(centre + ((hi - centre) * i) / LEVELS, scale),
+    ),
+  ];
+  const step = (v: number): number => {
+    if (v <= centre)
+      return Math.round((centre > lo ? Math.min(1, (centre - v) / (centre - lo)) : 0) * LEVELS);
+    return (
+      LEVELS +
+      1 +
+      Math.round((hi > centre ? Math.min(1, (v - centre) / (hi - centre)) : 0) * LEVELS)
+    );
   };
+  return { palette, step };
+}
+
+/** `mapColour` through a table (a cosine only needs its step among the scale's colours). */
+export function colourTable(scale: MapScale): (v: number) => number[] {
+  const { palette, step } = colourSteps(scale);
+  return (v) => palette[step(v)];
 }
 
 /** The diagonal's colour (cos = 1, a class with itself) as [r, g, b]. */
@@ -175,20 +186,20 @@ export function mapPixels(
   const { blocks, cos, starts } = map;
   const side = blocks * factor;
   const out = new Uint8ClampedArray(side * side * 4);
-  const diag = diagonalRgb(theme);
-  const rgbOf = colourTable(scale);
+  // Whole pixels at once: the palette's RGBA bytes seen as 32-bit words (any byte order).
+  const { palette, step } = colourSteps(scale);
+  const words = new Uint32Array(
+    new Uint8ClampedArray([...palette, diagonalRgb(theme)].flatMap((rgb) => [...rgb, 255])).buffer,
+  );
+  const diag = words[palette.length];
+  const px = new Uint32Array(out.buffer);
   for (let p = 0; p < blocks; p++) {
     const single = starts[p + 1] - starts[p] < 2;
     for (let q = 0; q < blocks; q++) {
-      const rgb = p === q && single ? diag : rgbOf(cos[p * blocks + q]);
+      const word = p === q && single ? diag : words[step(cos[p * blocks + q])];
       for (let dy = 0; dy < factor; dy++) {
-        let o = ((p * factor + dy) * side + q * factor) * 4;
-        for (let dx = 0; dx < factor; dx++, o += 4) {
-          out[o] = rgb[0];
-          out[o + 1] = rgb[1];
-          out[o + 2] = rgb[2];
-          out[o + 3] = 255;
-        }
+        const o = (p * factor + dy) * side + q * factor;
+        for (let dx = 0; dx < factor; dx++) px[o + dx] = word;
       }
     }
   }

@@ -141,6 +141,7 @@ export class EtfRenderer {
   #theme: Theme = { background: '#ffffff', ink: '#222222', wire: '#333333' };
   #size = 0.06;
   #pending = 0;
+  #deferred = 0;
   #resize: ResizeObserver;
   #light = new THREE.DirectionalLight(0xffffff, 1.6);
 
@@ -359,10 +360,18 @@ export class EtfRenderer {
   }
 
   requestRender(): void {
-    if (this.#pending) return;
+    if (this.#pending || this.#deferred) return;
     this.#pending = requestAnimationFrame(() => {
       this.#pending = 0;
-      this.render();
+      // Many classes: the draw in a task of its own after this frame. A new result or epoch
+      // also lays the page out in this frame, and software WebGL's draw of 10⁴ dots, which
+      // the frame that shows it waits for, would add to that layout in one long task.
+      if ((this.#frame?.means.length ?? 0) > FOCUS_CLASSES)
+        this.#deferred = window.setTimeout(() => {
+          this.#deferred = 0;
+          this.render();
+        }, 0);
+      else this.render();
     });
   }
 
@@ -394,8 +403,10 @@ export class EtfRenderer {
   /** Positions that may carry a label: all, or with many classes the focus and the hovered. */
   #labelled(): number[] | undefined {
     const f = this.#frame;
-    if (!f || !this.#focus || f.means.length <= FOCUS_CLASSES) return undefined;
-    const out = this.#focused(f);
+    if (!f || f.means.length <= FOCUS_CLASSES) return undefined;
+    // Many classes and no focus yet (a new result's first frames): the hovered class only,
+    // rather than projecting and placing 10⁴ labels.
+    const out = this.#focus ? this.#focused(f) : [];
     if (this.hovered !== null && this.hovered < f.means.length && !out.includes(this.hovered))
       out.push(this.hovered);
     return out;
@@ -433,6 +444,7 @@ export class EtfRenderer {
 
   dispose(): void {
     cancelAnimationFrame(this.#pending);
+    clearTimeout(this.#deferred);
     this.#resize.disconnect();
     this.controls.dispose();
     for (const m of [this.#means, this.#idealMarks, this.#cones]) disposeObject(m);
