@@ -6,10 +6,25 @@
  * simplification of the small-C path, noted in the caption there).
  */
 import type { AnalysisResult } from '../../../shared/schema.ts';
-import { resultPoints, type FrameSource, type LargeFrameInput, type ViewFrame } from './frames.ts';
+import {
+  resultPoints,
+  unpackRows,
+  type FrameSource,
+  type LargeFrameInput,
+  type PackedRows,
+  type ViewFrame,
+} from './frames.ts';
 
 /** Classes from which the 3-D view's frames are computed in the worker. */
 export const WORKER_FRAME_CLASSES = 1_000;
+
+/** frames-worker.ts's reply: the frame with its rows packed flat. */
+interface Reply {
+  id: number;
+  frame: Omit<ViewFrame, 'means' | 'ideal' | 'weights'>;
+  packed: { means: PackedRows; ideal: PackedRows; weights: PackedRows | null };
+  basis: number[][];
+}
 
 let worker: Worker | null | undefined;
 let nextId = 1;
@@ -20,9 +35,18 @@ function frameWorker(): Worker | null {
   if (worker !== undefined) return worker;
   try {
     worker = new Worker(new URL('./frames-worker.ts', import.meta.url), { type: 'module' });
-    worker.onmessage = (e: MessageEvent<{ id: number; frame: ViewFrame; basis: number[][] }>) => {
-      waiting.get(e.data.id)?.(e.data);
-      waiting.delete(e.data.id);
+    worker.onmessage = (e: MessageEvent<Reply>) => {
+      const { id, frame, packed, basis } = e.data;
+      waiting.get(id)?.({
+        frame: {
+          ...frame,
+          means: unpackRows(packed.means),
+          ideal: unpackRows(packed.ideal),
+          weights: packed.weights && unpackRows(packed.weights),
+        },
+        basis,
+      });
+      waiting.delete(id);
     };
   } catch {
     worker = null;

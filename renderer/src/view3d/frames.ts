@@ -58,6 +58,30 @@ export interface ViewFrame {
   d: number;
 }
 
+/** Rows of one width, flat: a frame's means, ideal vertices or classifier rows between threads. */
+export interface PackedRows {
+  flat: Float64Array;
+  width: number;
+}
+
+export function packRows(rows: number[][]): PackedRows {
+  const width = rows[0]?.length ?? 0;
+  const flat = new Float64Array(rows.length * width);
+  rows.forEach((r, i) => flat.set(r, i * width));
+  return { flat, width };
+}
+
+export function unpackRows({ flat, width }: PackedRows): number[][] {
+  const n = width > 0 ? flat.length / width : 0;
+  const out: number[][] = new Array(n);
+  for (let i = 0, o = 0; i < n; i++) {
+    const row: number[] = [];
+    for (let k = 0; k < width; k++) row.push(flat[o++]);
+    out[i] = row;
+  }
+  return out;
+}
+
 export interface FrameSource {
   count: number;
   /** The frame of series point i, or null when that point carries no geometry. */
