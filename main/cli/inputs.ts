@@ -141,11 +141,12 @@ export function optionLines(table: OptionTable): string[] {
   });
 }
 
-const str = (values: OptionValues, key: string): string | undefined =>
+/** A string option's value, or undefined. */
+export const str = (values: OptionValues, key: string): string | undefined =>
   typeof values[key] === 'string' ? values[key] : undefined;
 
 /** --centering, checked. */
-function centeringOf(values: OptionValues): Centering {
+export function centeringOf(values: OptionValues): Centering {
   const centering = str(values, 'centering') ?? 'class-means';
   if (centering !== 'class-means' && centering !== 'samples') {
     throw badInput(undefined, '--centering class-means or samples', `'${centering}'`);
@@ -164,7 +165,7 @@ function deviceOf(values: OptionValues): Device {
 }
 
 /** --threads, checked; undefined leaves the choice to the engine. */
-function threadsOf(values: OptionValues): number | undefined {
+export function threadsOf(values: OptionValues): number | undefined {
   if (values.threads === undefined) return undefined;
   const threads = Number(values.threads);
   if (!(Number.isInteger(threads) && threads >= 1 && threads <= 64)) {

@@ -13,7 +13,7 @@ import type { MetricsResult } from '../../shared/schema.ts';
 import type { Pipeline } from '../stats/pipeline.ts';
 import type { Failure, Runner, Submitted } from '../stats/runner.ts';
 import type { SlurmOptions } from '../stats/slurm.ts';
-import type { AnalyzedInputs, OptionTable, OptionValues } from './inputs.ts';
+import { str, type AnalyzedInputs, type OptionTable, type OptionValues } from './inputs.ts';
 
 export const SHARD_OPTIONS: OptionTable = {
   'from-stats': {
@@ -55,9 +55,6 @@ export const SHARD_OPTIONS: OptionTable = {
     help: "other sbatch options: --sbatch-arg='--qos=long --exclusive'",
   },
 };
-
-const str = (values: OptionValues, key: string): string | undefined =>
-  typeof values[key] === 'string' ? values[key] : undefined;
 
 /** Whether the options ask for a sharded or from-statistics analysis. */
 export function wantsStats(values: OptionValues): boolean {

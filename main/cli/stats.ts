@@ -4,12 +4,18 @@
  * up; `nc-lens analyze --from-stats` turns merged pass-2 statistics into the metrics.
  */
 import { badInput } from '../../shared/errors.ts';
-import type { Centering } from '../../shared/schema.ts';
 import { openDataset } from '../io/index.ts';
 import type { ClassifierGiven } from '../stats/compute.ts';
 import type { StatsSettings } from '../stats/format.ts';
 import type { ShardSpec } from '../stats/shards.ts';
-import { optionLines, parseOptions, type OptionTable, type OptionValues } from './inputs.ts';
+import {
+  centeringOf,
+  optionLines,
+  parseOptions,
+  str,
+  threadsOf,
+  type OptionTable,
+} from './inputs.ts';
 import { checkOutputPaths } from './outputs.ts';
 
 export const STATS_OPTIONS: OptionTable = {
@@ -56,26 +62,6 @@ function usage(): string {
     'options:',
     ...optionLines(STATS_OPTIONS),
   ].join('\n');
-}
-
-const str = (values: OptionValues, key: string): string | undefined =>
-  typeof values[key] === 'string' ? values[key] : undefined;
-
-function centeringOf(values: OptionValues): Centering {
-  const centering = str(values, 'centering') ?? 'class-means';
-  if (centering !== 'class-means' && centering !== 'samples') {
-    throw badInput(undefined, '--centering class-means or samples', `'${centering}'`);
-  }
-  return centering;
-}
-
-function threadsOf(values: OptionValues): number | undefined {
-  if (values.threads === undefined) return undefined;
-  const t = Number(values.threads);
-  if (!(Number.isInteger(t) && t >= 1 && t <= 64)) {
-    throw badInput(undefined, '--threads between 1 and 64', `'${String(values.threads)}'`);
-  }
-  return t;
 }
 
 /** The classifier as a plain `analyze` of that shard reads it (weight, bias, or its logits). */
