@@ -135,15 +135,8 @@ function geometryOf({
   samples?: SampleCloud;
   cosine?: CosineSummary;
 }): Geometry {
-  const geometry: Geometry = {
-    labels: first.labels,
-    means: Array.from(first.means),
-    global_mean: Array.from(first.globalMean),
-    weights: weights ? Array.from(weights) : null,
-  };
-  if (samples) geometry.samples = samples;
-  if (cosine) geometry.cosine_summary = cosine;
-  return geometry;
+  // The training split's geometry is a split's (its test split is added beside it).
+  return splitGeometry(first, weights, cosine, samples);
 }
 
 function splitGeometry(
