@@ -15,7 +15,7 @@ import { RemoteService } from '../service/rpc.ts';
 import { CHANNELS } from './channels.ts';
 import { FILE_EXTENSIONS, fileArguments, ipcHandlers } from './ipc.ts';
 import { saveDialogFilters, saveDialogPath, ShellStore, withOpened, withSaved } from './store.ts';
-import { CSP } from '../shells/csp.ts';
+import { CSP, ISOLATION_HEADERS } from '../shells/csp.ts';
 
 const SCHEME = 'app';
 const ORIGIN = `${SCHEME}://nc-lens`;
@@ -42,7 +42,11 @@ function startService(): RemoteService {
   return remote;
 }
 
-/** Serves dist/renderer under app://nc-lens with the CSP; nothing outside that folder. */
+/**
+ * Serves dist/renderer under app://nc-lens with the CSP and cross-origin isolation (as the
+ * browser shell: the 3-D view's worker then shares the result's arrays); nothing outside that
+ * folder.
+ */
 function serveRenderer(): void {
   protocol.handle(SCHEME, async (request) => {
     const path = normalize(join(RENDERER, decodeURIComponent(new URL(request.url).pathname)));
@@ -51,6 +55,7 @@ function serveRenderer(): void {
     const res = await net.fetch(pathToFileURL(file).href);
     const headers = new Headers(res.headers);
     headers.set('Content-Security-Policy', CSP);
+    for (const [k, v] of Object.entries(ISOLATION_HEADERS)) headers.set(k, v);
     return new Response(res.body, { status: res.status, headers });
   });
 }

@@ -1,10 +1,12 @@
 /**
  * The session across a message port: Electron's main process talks to the service running in
  * a utility process (so the window never waits on a file read or a metric). Messages are plain
- * structured-clone data; failures travel as ErrorValue envelopes, never as thrown objects.
+ * structured-clone data (large number arrays as Float64Arrays, shared/packed.ts); failures
+ * travel as ErrorValue envelopes, never as thrown objects.
  */
 import type { ExportFormat } from '../../shared/api.ts';
 import { toErrorValue } from '../../shared/errors.ts';
+import { typedArrays } from '../../shared/packed.ts';
 import type { Progress } from '../../shared/schema.ts';
 import { CALL_METHODS } from '../../shared/transport.ts';
 import type { CallMethod, Envelope } from '../../shared/transport.ts';
@@ -30,8 +32,13 @@ export function serveService(port: Port, session: AnalysisService): void {
   port.listen((message) => {
     const { id, method, args } = message as Request;
     const progress = (p: Progress) => port.post({ id, progress: p } satisfies Reply);
+    // Large number arrays go as Float64Arrays: each structured clone to the window (service
+    // process → main → renderer) copies them as bytes, not as lists of numbers.
     void envelopeOf(() => dispatch(session, method, args, progress)).then((envelope) =>
-      port.post({ id, envelope } satisfies Reply),
+      port.post({
+        id,
+        envelope: envelope.ok ? { ok: true, value: typedArrays(envelope.value) } : envelope,
+      } satisfies Reply),
     );
   });
 }

@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import type { BrowserContext, Page } from 'playwright-core';
 import type { SessionState } from '../../shared/api.ts';
+import { createHttpClient } from '../../renderer/src/api/http-client.ts';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const CHROMIUM = process.env.NC_LENS_CHROMIUM ?? '/usr/bin/chromium';
@@ -261,15 +262,10 @@ export async function dispatchDrop(page: Page): Promise<void> {
     }
   });
 }
-
+/** The session as the server holds it (the API client with the token, from Node). */
 /** The session as the server holds it (an API call with the token, from Node). */
-export async function serverState(served: Served): Promise<SessionState> {
-  const res = await fetch(`${served.origin}/api/call/state`, {
-    method: 'POST',
-    headers: { 'x-nc-lens-token': served.token },
-  });
-  const body = (await res.json()) as { ok: boolean; value: SessionState };
-  return body.value;
+export function serverState(served: Served): Promise<SessionState> {
+  return createHttpClient({ base: served.origin, token: served.token }).state();
 }
 
 /** Waits until `key` shows `expected` (relative 1e-9: thread count may reorder sums). */

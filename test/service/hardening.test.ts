@@ -10,6 +10,7 @@ import { deflateSync, crc32 } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AnalysisService } from '../../main/service/session.ts';
 import { startServer, type RunningServer } from '../../main/shells/browser/http.ts';
+import { readRecords } from '../../shared/packed.ts';
 import { FORMATS, MNIST } from '../fixtures.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -112,8 +113,10 @@ describe('the browser shell server', () => {
       JSON.stringify({ args: [[f.body.value, l.body.value]] }),
     );
     expect(opened.status).toBe(200);
-    const analysed = await (await api('/api/analyze', '{}')).text();
-    expect(analysed).toContain('event: result');
+    const analysed = await (await api('/api/analyze', '{}')).arrayBuffer();
+    const records = [];
+    for await (const r of readRecords(new Response(analysed).body!)) records.push(r.kind);
+    expect(records.at(-1)).toBe('value');
   });
   afterAll(() => server.close());
 

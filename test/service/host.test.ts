@@ -2,12 +2,16 @@
  * The service process entry (main/service/host.ts, which Electron forks as a utility process)
  * run as a worker thread: the same message protocol, a real separate thread.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { SessionState } from '../../shared/api.ts';
 import type { MetricsResult } from '../../shared/schema.ts';
 import { RemoteService } from '../../main/service/rpc.ts';
 import { MNIST } from '../fixtures.ts';
+import { worstRelative, writeManyClassDump } from './many-classes.ts';
 
 describe('service host process', () => {
   // The TypeScript source runs through tsx, registered inside the thread before the import.
@@ -36,5 +40,21 @@ describe('service host process', () => {
     expect(bad).toMatchObject({ ok: false, error: { code: 'bad-input' } });
     const info = await remote.request('info', []);
     expect(info).toMatchObject({ ok: true, value: { shell: 'electron' } });
+  });
+
+  it('sends the large arrays of many classes as Float64Arrays, equal to the direct means', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nc-lens-host-'));
+    try {
+      const dump = await writeManyClassDump(dir);
+      expect((await remote.request('open', [[{ path: dump.file }]])).ok).toBe(true);
+      const analysed = await remote.request('analyze', []);
+      const m = (analysed as { value: SessionState }).value.result as MetricsResult;
+      const means = m.geometry!.means as unknown as Float64Array;
+      expect(means).toBeInstanceOf(Float64Array);
+      expect(worstRelative(means, dump.means)).toBeLessThan(1e-12);
+      expect(m.per_class).toHaveLength(dump.c);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readRecords } from '../../shared/packed.ts';
 import { mismatches } from '../engine/direct.ts';
 import { FORMATS, MNIST } from '../fixtures.ts';
 import { Rng } from '../fuzz/mutate.ts';
@@ -28,6 +29,8 @@ const SEED = 0x5e12e;
 interface Reply {
   status: number;
   body: string;
+  /** The body as sent (an analysis's records are binary). */
+  bytes: Buffer;
 }
 
 /**
@@ -74,9 +77,12 @@ function send(o: SendOptions): Promise<Reply | 'dropped'> {
     const req = request(
       { host: '127.0.0.1', port, path: o.path, method: o.method ?? 'POST', headers },
       (res) => {
-        let text = '';
-        res.on('data', (c: Buffer) => (text += c.toString()));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const bytes = Buffer.concat(chunks);
+          resolve({ status: res.statusCode ?? 0, body: bytes.toString(), bytes });
+        });
         res.on('error', (e) => (dropped ? resolve('dropped') : reject(e)));
       },
     );
@@ -132,11 +138,15 @@ async function upload(file: string, name: string): Promise<{ uploadId: string; n
   return (JSON.parse(r.body) as { value: { uploadId: string; name: string } }).value;
 }
 
-/** The last SSE event of an analysis response. */
-function lastEvent(body: string): { event: string; data: unknown } | null {
-  const events = [...body.matchAll(/event: (\w+)\ndata: (.*)\n\n/g)];
-  const last = events.at(-1);
-  return last ? { event: last[1], data: JSON.parse(last[2]) } : null;
+/** The last record of an analysis response (shared/packed.ts): 'value', 'error' or 'progress'. */
+async function lastRecord(reply: Reply): Promise<{ kind: string; value: unknown } | null> {
+  let last: { kind: string; value: unknown } | null = null;
+  try {
+    for await (const r of readRecords(new Response(new Uint8Array(reply.bytes)).body!)) last = r;
+  } catch {
+    // Cut short (the analysis was dropped): the records before the cut.
+  }
+  return last;
 }
 
 const refs: Record<string, { uploadId: string; name: string }> = {};
@@ -275,9 +285,9 @@ async function randomRequest(
     if (second) await second;
     await cancelling;
     if (reply !== 'dropped') {
-      const last = lastEvent(reply.body);
+      const last = await lastRecord(reply);
       const kind =
-        last?.event === 'error' ? (last.data as { code: string }).code : (last?.event ?? 'none');
+        last?.kind === 'error' ? (last.value as { code: string }).code : (last?.kind ?? 'none');
       analyses.set(kind, (analyses.get(kind) ?? 0) + 1);
     }
     return { what: `analyze drop ${dropAfterMs} cancel ${cancelAfter} second ${!!second}`, reply };
@@ -458,17 +468,17 @@ describe('nc-lens serve under 1 000 seeded random requests', () => {
     await call('open', [[refs.epoch]]);
     const reply = await send({ path: '/api/analyze', body: '{}' });
     expect(reply).not.toBe('dropped');
-    const result = lastEvent((reply as Reply).body);
-    expect(result?.event, JSON.stringify(result?.data)).toBe('result');
+    const result = await lastRecord(reply as Reply);
+    expect(result?.kind, JSON.stringify(result?.value)).toBe('value');
     const reference = JSON.parse(
       readFileSync(join(MNIST, 'reference/mnist_small_epoch080.json'), 'utf8'),
     );
-    expect(mismatches((result!.data as { result: unknown }).result, reference)).toEqual([]);
+    expect(mismatches((result!.value as { result: unknown }).result, reference)).toEqual([]);
 
     // A model run leaves nothing but the uploads folder in TMPDIR, nothing in HOME.
     await call('open', [[refs.model, refs.inputs, refs.inputLabels]]);
-    const model = lastEvent(((await send({ path: '/api/analyze', body: '{}' })) as Reply).body);
-    expect(model?.event).toBe('result');
+    const model = await lastRecord((await send({ path: '/api/analyze', body: '{}' })) as Reply);
+    expect(model?.kind).toBe('value');
     expect(listAll(home)).toEqual([]);
     const left = listAll(tmp).filter((p) => !p.includes('/'));
     expect(left).toHaveLength(1);

@@ -14,6 +14,7 @@ import { badInput, toErrorValue } from '../../../shared/errors.ts';
 import type { ErrorValue } from '../../../shared/errors.ts';
 import type { Progress } from '../../../shared/schema.ts';
 import { CALL_METHODS, ROUTES, TOKEN_HEADER } from '../../../shared/transport.ts';
+import { RECORDS_MIME, largeArrays, packRecord, type RecordKind } from '../../../shared/packed.ts';
 import type { CallMethod } from '../../../shared/transport.ts';
 import { AnalysisService } from '../../service/session.ts';
 import { UploadQuotaFull, UploadStore, UploadTooLarge } from './uploads.ts';
@@ -239,18 +240,27 @@ async function call(
   const args = callArgs(method as CallMethod, await readJson(req));
   const fn = ctx.session[method as CallMethod] as (...a: unknown[]) => Promise<unknown>;
   const value = await fn.apply(ctx.session, args);
+  // A value with large number arrays (a session state of many classes) goes as one record.
+  if (largeArrays(value).length > 0) {
+    res.writeHead(200, { 'Content-Type': RECORDS_MIME });
+    writeRecord(res, 'value', value);
+    return void res.end();
+  }
   sendJson(res, 200, { ok: true, value: value ?? null });
 }
 
+function writeRecord(res: ServerResponse, kind: RecordKind, value: unknown): void {
+  for (const part of packRecord(kind, value)) res.write(part);
+}
+
 /**
- * Analysis as a Server-Sent Events stream on the POST response: `progress` events, then one
- * `result` or `error`. A client that goes away cancels its analysis.
+ * Analysis as a stream of records (shared/packed.ts) on the POST response: `progress` records,
+ * then one `value` (the session state) or `error`. A client that goes away cancels its
+ * analysis.
  */
 async function analyze(ctx: Context, req: IncomingMessage, res: ServerResponse): Promise<void> {
   await readJson(req);
-  res.writeHead(200, { 'Content-Type': 'text/event-stream', 'X-Accel-Buffering': 'no' });
-  const event = (name: string, data: unknown) =>
-    res.write(`event: ${name}\ndata: ${JSON.stringify(data)}\n\n`);
+  res.writeHead(200, { 'Content-Type': RECORDS_MIME, 'X-Accel-Buffering': 'no' });
   let done = false;
   res.on('close', () => {
     if (!done) void ctx.session.cancel();
@@ -261,13 +271,13 @@ async function analyze(ctx: Context, req: IncomingMessage, res: ServerResponse):
     // Throttled: the engine may report per chunk; the page repaints at most every frame anyway.
     if (now - last < 50 && p.fraction < 1) return;
     last = now;
-    event('progress', p);
+    writeRecord(res, 'progress', p);
   };
   try {
     const state = await ctx.session.analyze(onProgress);
-    event('result', state);
+    writeRecord(res, 'value', state);
   } catch (e) {
-    event('error', toErrorValue(e));
+    writeRecord(res, 'error', toErrorValue(e));
   } finally {
     done = true;
     res.end();
