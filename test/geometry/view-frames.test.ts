@@ -138,6 +138,13 @@ describe('lerpFrame', () => {
     );
     expect(lerpFrame(a, b, 0)).toBe(a);
     expect(lerpFrame(a, b, 1)).toBe(b);
+    // The next frame of the same animation writes the same rows; a and b stay as they were.
+    const a21 = a.means[2][1];
+    const later = lerpFrame(a, b, 0.75);
+    expect(later.means).toBe(mid.means);
+    expect(later.means[2][1]).toBeCloseTo(a21 + 0.75 * (b.means[2][1] - a21), 12);
+    expect(a.means[2][1]).toBe(a21);
+    expect(lerpFrame(b, a, 0.5).means).not.toBe(mid.means);
   });
 });
 
