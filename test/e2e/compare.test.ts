@@ -11,7 +11,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { MetricsResult } from '../../shared/schema.ts';
 import { MNIST } from '../fixtures.ts';
 import { pdfText } from '../report/poppler.ts';
-import { skipReason, startApp, waitForClose, type App } from './harness.ts';
+import { skipReason, startApp, waitForClose, RESULTS, type App } from './harness.ts';
 
 const reason = skipReason();
 const dump = (e: string) => `${MNIST}/mnist_small_epoch${e}.npz`;
@@ -21,8 +21,6 @@ const ref = (e: string): MetricsResult =>
   ) as MetricsResult;
 const dir = mkdtempSync(join(tmpdir(), 'nc-e2e-compare-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-const SHOTS = '/tmp/shots16';
 
 async function cell(app: App, row: string, col: string, run: string): Promise<number> {
   const v = await app.page
@@ -118,10 +116,10 @@ describe.skipIf(reason)('compare runs in the app', () => {
         ).length === 2,
     );
     await app.shot('compare');
-    await page.screenshot({ path: `${SHOTS}/compare-runs.png`, fullPage: true });
+    await page.screenshot({ path: join(RESULTS, 'compare-runs.png'), fullPage: true });
     await page
       .locator('[data-testid="compare-view"]')
-      .screenshot({ path: `${SHOTS}/compare-view.png` });
+      .screenshot({ path: join(RESULTS, 'compare-view.png') });
 
     const [download] = await Promise.all([
       page.waitForEvent('download', { timeout: 60_000 }),

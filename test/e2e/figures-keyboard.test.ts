@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { skipReason, startApp, waitForValue, type App } from './harness.ts';
+import { skipReason, startApp, waitForValue, RESULTS, type App } from './harness.ts';
 import { syntheticDump } from './synthetic.ts';
 
 const reason = skipReason();
@@ -94,7 +94,7 @@ describe.skipIf(reason)('figures and keyboard', () => {
     expect(await focused(app)).toBe('export-button');
     const description = await page.locator('[data-testid="etf-view-description"]').textContent();
     expect(description).toContain('10 class means');
-    await page.screenshot({ path: '/tmp/shots16/keyboard.png' });
+    await page.screenshot({ path: join(RESULTS, 'keyboard.png') });
   });
 
   it('the ETF-error card flags when no simplex ETF fits (D < C − 1)', async () => {
@@ -111,6 +111,6 @@ describe.skipIf(reason)('figures and keyboard', () => {
     );
     await app.page
       .locator('[data-testid="metric-cards"]')
-      .screenshot({ path: '/tmp/shots16/no-etf-card.png' });
+      .screenshot({ path: join(RESULTS, 'no-etf-card.png') });
   });
 });

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { SessionDoc } from '../../shared/api.ts';
-import { skipReason, startApp, waitForValue, type App } from './harness.ts';
+import { skipReason, startApp, waitForValue, RESULTS, type App } from './harness.ts';
 
 const reason = skipReason();
 const dir = mkdtempSync(join(tmpdir(), 'nc-e2e-sessions-'));
@@ -94,7 +94,7 @@ describe.skipIf(reason)('saved sessions in the app', () => {
       { timeout: 60_000 },
     );
     await waitForValue(page, 'nc1', { timeout: 60_000 });
-    await page.screenshot({ path: '/tmp/shots16/session-reopened.png' });
+    await page.screenshot({ path: join(RESULTS, 'session-reopened.png') });
 
     await page.waitForSelector('[data-testid="etf-view"][data-selected="4,7"]');
     expect(await page.locator('[data-testid="class-panel-name"]').textContent()).toBe('7');
