@@ -38,70 +38,83 @@ export interface PairSums {
   nearestDistance?: Float64Array;
 }
 
-function tileGraph(d: number, withMeans: boolean): GraphSpec {
+/**
+ * The graph of one tile. A diagonal tile (rows and columns the same vectors) counts only its
+ * pairs k < l through a 0/1 mask; a tile off the diagonal counts every entry, so its graph has
+ * no mask and none of the elementwise passes that apply it (a third of the work).
+ */
+function tileGraph(d: number, withMeans: boolean, diagonal: boolean): GraphSpec {
   const nodes: GraphNode[] = [];
   const add = (op: string, inputs: string[], outputs: string[], attrs?: GraphNode['attrs']) =>
     nodes.push({ op, inputs, outputs, attrs });
+  /** x where the mask is 1, 0 elsewhere (x itself off the diagonal). */
+  const masked = (x: string, out: string) => {
+    if (!diagonal) return x;
+    add('Mul', [x, 'mask'], [out]);
+    return out;
+  };
+  /** x plus `by` where the mask is 0 (x itself off the diagonal). */
+  const outside = (x: string, by: 'off' | 'pad', out: string) => {
+    if (!diagonal) return x;
+    add('Add', [x, by], [out]);
+    return out;
+  };
   const scalar = (v: number) => ({ data: Float64Array.of(v), dims: [] as number[] });
   const constants: Record<string, { data: Constant; dims: number[] }> = withMeans
-    ? { one: scalar(1), two: scalar(2), minusHalf: scalar(-0.5), big: scalar(1e300) }
+    ? { two: scalar(2), minusHalf: scalar(-0.5) }
     : {};
+  if (withMeans && diagonal) Object.assign(constants, { one: scalar(1), big: scalar(1e300) });
   add('Gemm', ['VI', 'VJ'], ['G'], { transB: 1 });
   add('Mul', ['nI', 'nJ'], ['NN']);
   add('Div', ['G', 'NN'], ['cos']);
   add('Sub', ['cos', 'c0'], ['dc']);
-  add('Mul', ['dc', 'mask'], ['dm']);
-  add('ReduceSum', ['dm'], ['cos1'], { keepdims: 0 });
-  add('Mul', ['dm', 'dc'], ['dc2']);
+  const dm = masked('dc', 'dm');
+  add('ReduceSum', [dm], ['cos1'], { keepdims: 0 });
+  add('Mul', [dm, 'dc'], ['dc2']);
   add('ReduceSum', ['dc2'], ['cos2'], { keepdims: 0 });
-  add('Abs', ['dm'], ['adm']);
+  add('Abs', [dm], ['adm']);
   add('ReduceSum', ['adm'], ['cosAbs'], { keepdims: 0 });
   add('Div', ['G', 'fro'], ['gf']);
   add('Sub', ['gf', 'tOff'], ['e']);
   add('Mul', ['e', 'e'], ['e2']);
-  add('Mul', ['e2', 'mask'], ['e2m']);
-  add('ReduceSum', ['e2m'], ['etfOff'], { keepdims: 0 });
+  add('ReduceSum', [masked('e2', 'e2m')], ['etfOff'], { keepdims: 0 });
   add('Mul', ['G', 'G'], ['gg']);
-  add('Mul', ['gg', 'mask'], ['ggm']);
-  add('ReduceSum', ['ggm'], ['g2'], { keepdims: 0 });
+  add('ReduceSum', [masked('gg', 'ggm')], ['g2'], { keepdims: 0 });
   const outputs = ['cos1', 'cos2', 'cosAbs', 'etfOff', 'g2'];
   if (withMeans) {
-    add('Sub', ['one', 'mask'], ['off']);
+    if (diagonal) {
+      add('Sub', ['one', 'mask'], ['off']);
+      add('Mul', ['off', 'big'], ['pad']);
+    }
     // log-kernel: ‖u_k − u_l‖² = 2 − 2 cos; masked entries get 1 (log 1 = 0).
     add('Add', ['cos', 'cos'], ['cos2x']);
     add('Sub', ['two', 'cos2x'], ['q']);
-    add('Mul', ['q', 'mask'], ['qm']);
-    add('Add', ['qm', 'off'], ['qs']);
-    add('Log', ['qs'], ['lq']);
+    add('Log', [outside(masked('q', 'qm'), 'off', 'qs')], ['lq']);
     add('Mul', ['lq', 'minusHalf'], ['kappa']);
     add('Sub', ['kappa', 'k0'], ['dk']);
-    add('Mul', ['dk', 'mask'], ['dkm']);
-    add('ReduceSum', ['dkm'], ['kernel1'], { keepdims: 0 });
-    add('Mul', ['dkm', 'dk'], ['dk2']);
+    const dkm = masked('dk', 'dkm');
+    add('ReduceSum', [dkm], ['kernel1'], { keepdims: 0 });
+    add('Mul', [dkm, 'dk'], ['dk2']);
     add('ReduceSum', ['dk2'], ['kernel2'], { keepdims: 0 });
     // CDNV: ‖v_k − v_l‖² = ‖v_k‖² + ‖v_l‖² − 2 g_kl.
     add('Add', ['sqI', 'sqJ'], ['sqs']);
     add('Add', ['G', 'G'], ['g2x']);
     add('Sub', ['sqs', 'g2x'], ['dist']);
-    add('Mul', ['dist', 'mask'], ['distm']);
-    add('Add', ['distm', 'off'], ['dists']);
+    const dists = outside(masked('dist', 'distm'), 'off', 'dists');
     add('Add', ['sI', 'sJ'], ['ss']);
-    add('Add', ['dists', 'dists'], ['dd']);
+    add('Add', [dists, dists], ['dd']);
     add('Div', ['ss', 'dd'], ['term']);
-    add('Mul', ['term', 'mask'], ['termm']);
-    add('ReduceSum', ['termm'], ['cdnv'], { keepdims: 0 });
-    add('Div', ['dists', 'sqs'], ['rel']);
-    add('Mul', ['off', 'big'], ['pad']);
-    add('Add', ['rel', 'pad'], ['relp']);
-    add('ReduceMin', ['relp'], ['minSep'], { keepdims: 0 });
+    add('ReduceSum', [masked('term', 'termm')], ['cdnv'], { keepdims: 0 });
+    add('Div', [dists, 'sqs'], ['rel']);
+    add('ReduceMin', [outside('rel', 'pad', 'relp')], ['minSep'], { keepdims: 0 });
     outputs.push('kernel1', 'kernel2', 'cdnv', 'minSep');
     // Nearest vector: minima of the pair distances along rows (l > k in a diagonal tile) and
     // along columns (k < l), masked entries pushed out of the way.
-    add('Add', ['dist', 'pad'], ['distp']);
-    add('ReduceMin', ['distp'], ['rowMin'], { axes: [1], keepdims: 0 });
-    add('ArgMin', ['distp'], ['rowArg'], { axis: 1, keepdims: 0 });
-    add('ReduceMin', ['distp'], ['colMin'], { axes: [0], keepdims: 0 });
-    add('ArgMin', ['distp'], ['colArg'], { axis: 0, keepdims: 0 });
+    const distp = outside('dist', 'pad', 'distp');
+    add('ReduceMin', [distp], ['rowMin'], { axes: [1], keepdims: 0 });
+    add('ArgMin', [distp], ['rowArg'], { axis: 1, keepdims: 0 });
+    add('ReduceMin', [distp], ['colMin'], { axes: [0], keepdims: 0 });
+    add('ArgMin', [distp], ['colArg'], { axis: 0, keepdims: 0 });
   }
   const col = (name: string, dims: (number | string)[]) => ({
     name,
@@ -113,7 +126,7 @@ function tileGraph(d: number, withMeans: boolean): GraphSpec {
     col('VJ', ['b', d]),
     col('nI', ['a', 1]),
     col('nJ', [1, 'b']),
-    col('mask', ['a', 'b']),
+    ...(diagonal ? [col('mask', ['a', 'b'])] : []),
     col('c0', []),
     col('fro', []),
     col('tOff', []),
@@ -143,11 +156,10 @@ function tileGraph(d: number, withMeans: boolean): GraphSpec {
   };
 }
 
-/** 1 above the diagonal (k < l) of an a×a tile, or everywhere for an a×b tile off it. */
-function maskOf(a: number, b: number, diagonal: boolean): Float64Array {
-  const m = new Float64Array(a * b);
-  if (!diagonal) return m.fill(1);
-  for (let k = 0; k < a; k++) for (let l = k + 1; l < b; l++) m[k * b + l] = 1;
+/** 1 above the diagonal (k < l) of an a×a tile, 0 on and below it. */
+function maskOf(a: number): Float64Array {
+  const m = new Float64Array(a * a);
+  for (let k = 0; k < a; k++) for (let l = k + 1; l < a; l++) m[k * a + l] = 1;
   return m;
 }
 
@@ -181,9 +193,19 @@ async function gramNorm(input: PairInput, dense: Dense, sweep: () => Promise<num
 export async function pairSums(input: PairInput, dense: Dense): Promise<PairSums> {
   const { v, c, d, norms, variances } = input;
   const withMeans = variances !== undefined;
-  const graph = await Graph.create(tileGraph(d, withMeans), dense.machine);
+  // The diagonal tiles' graph, and (from C > TILE) the graph of the tiles off the diagonal.
+  const graphs = new Map<boolean, Promise<Graph>>();
+  const graphOf = (diagonal: boolean) => {
+    let g = graphs.get(diagonal);
+    if (!g) {
+      g = Graph.create(tileGraph(d, withMeans, diagonal), dense.machine);
+      g.catch(() => undefined);
+      graphs.set(diagonal, g);
+    }
+    return g;
+  };
   try {
-    const masks = new Map<string, Float64Array>();
+    const masks = new Map<number, Float64Array>();
     const sq = norms.map((x) => x * x);
     const c0 = -1 / (c - 1);
     const k0 = -0.5 * Math.log((2 * c) / (c - 1));
@@ -199,19 +221,21 @@ export async function pairSums(input: PairInput, dense: Dense): Promise<PairSums
         const a = Math.min(TILE, c - i0);
         for (let j0 = i0; j0 < c; j0 += TILE) {
           const b = Math.min(TILE, c - j0);
-          const key = `${a}x${b}:${i0 === j0}`;
-          let mask = masks.get(key);
-          if (!mask) masks.set(key, (mask = maskOf(a, b, i0 === j0)));
+          const diagonal = i0 === j0;
           const feeds: Feeds = {
             VI: f64(v.subarray(i0 * d, (i0 + a) * d), [a, d]),
             VJ: f64(v.subarray(j0 * d, (j0 + b) * d), [b, d]),
             nI: f64(norms.subarray(i0, i0 + a), [a, 1]),
             nJ: f64(norms.subarray(j0, j0 + b), [1, b]),
-            mask: f64(mask, [a, b]),
             c0: f64(Float64Array.of(c0), []),
             fro: f64(Float64Array.of(fro), []),
             tOff: f64(Float64Array.of(tOff), []),
           };
+          if (diagonal) {
+            let mask = masks.get(a);
+            if (!mask) masks.set(a, (mask = maskOf(a)));
+            feeds.mask = f64(mask, [a, a]);
+          }
           if (withMeans) {
             feeds.k0 = f64(Float64Array.of(k0), []);
             feeds.sqI = f64(sq.subarray(i0, i0 + a), [a, 1]);
@@ -219,10 +243,9 @@ export async function pairSums(input: PairInput, dense: Dense): Promise<PairSums
             feeds.sI = f64(variances.subarray(i0, i0 + a), [a, 1]);
             feeds.sJ = f64(variances.subarray(j0, j0 + b), [1, b]);
           }
-          const out = await graph.run(
-            feeds,
-            near ? [...wanted, 'rowMin', 'rowArg', 'colMin', 'colArg'] : wanted,
-          );
+          const out = await (
+            await graphOf(diagonal)
+          ).run(feeds, near ? [...wanted, 'rowMin', 'rowArg', 'colMin', 'colArg'] : wanted);
           if (near && nearest && nearest2) {
             const rowMin = out.rowMin.data as Float64Array;
             const rowArg = out.rowArg.data as BigInt64Array;
@@ -273,7 +296,8 @@ export async function pairSums(input: PairInput, dense: Dense): Promise<PairSums
       nearestDistance: nearest2?.map((x) => (Number.isFinite(x) ? Math.sqrt(Math.max(0, x)) : NaN)),
     };
   } finally {
-    await graph.close();
+    const built = await Promise.all([...graphs.values()].map((g) => g.catch(() => null)));
+    await Promise.all(built.map((g) => g?.close()));
   }
 }
 
@@ -285,7 +309,7 @@ export const HEATMAP_CLASSES = 512;
  * classes ordered by their angle in the plane of the means' two leading principal
  * directions (so neighbouring rows hold similar classes), cut into at most HEATMAP_CLASSES
  * blocks of consecutive classes, each block pair holding its mean cosine (diagonal blocks:
- * over pairs k ≠ l). Computed from tiles of the Gram matrix, never the whole matrix.
+ * over pairs k ≠ l). Computed from the blocks' sums of unit vectors, never the C×C matrix.
  */
 export async function cosineSummary(
   centred: Float64Array,
@@ -310,27 +334,23 @@ export async function cosineSummary(
   const starts = Array.from({ length: blocks + 1 }, (_, b) => Math.round((b * c) / blocks));
   const blockOf = new Int32Array(c);
   for (let b = 0; b < blocks; b++) blockOf.fill(b, starts[b], starts[b + 1]);
-  // Unit rows in display order.
-  const u = new Float64Array(c * d);
+  // A block pair's cosine sum is the dot product of the blocks' sums of unit rows (less the
+  // rows' own k = l terms on the diagonal): blocks × D sums and one small product, not C².
+  const sumsOf = new Float64Array(blocks * d);
+  const self = new Float64Array(blocks);
   order.forEach((k, i) => {
     const inv = norms[k] > 0 ? 1 / norms[k] : 0;
-    for (let t = 0; t < d; t++) u[i * d + t] = centred[k * d + t] * inv;
-  });
-  const sums = new Float64Array(blocks * blocks);
-  for (let i0 = 0; i0 < c; i0 += TILE) {
-    const a = Math.min(TILE, c - i0);
-    for (let j0 = 0; j0 < c; j0 += TILE) {
-      const b = Math.min(TILE, c - j0);
-      const g = await dense.mulT(
-        u.subarray(i0 * d, (i0 + a) * d),
-        a,
-        d,
-        u.subarray(j0 * d, (j0 + b) * d),
-        b,
-      );
-      addBlockSums(g, i0, a, j0, b, blockOf, blocks, sums);
+    const o = blockOf[i] * d;
+    let sq = 0;
+    for (let t = 0; t < d; t++) {
+      const u = centred[k * d + t] * inv;
+      sumsOf[o + t] += u;
+      sq += u * u;
     }
-  }
+    self[blockOf[i]] += sq;
+  });
+  const sums = await dense.mulT(sumsOf, blocks, d, sumsOf, blocks);
+  for (let p = 0; p < blocks; p++) sums[p * blocks + p] -= self[p];
   const cos = new Array<number>(blocks * blocks);
   for (let p = 0; p < blocks; p++) {
     const np = starts[p + 1] - starts[p];
@@ -347,23 +367,4 @@ export async function cosineSummary(
     cos,
     ordering: 'angle in the plane of the two leading principal directions of the centred means',
   };
-}
-
-/** Adds a tile of cosines to its block sums, leaving out k = l. */
-function addBlockSums(
-  g: Float64Array,
-  i0: number,
-  a: number,
-  j0: number,
-  b: number,
-  blockOf: Int32Array,
-  blocks: number,
-  sums: Float64Array,
-): void {
-  for (let i = 0; i < a; i++) {
-    const row = blockOf[i0 + i] * blocks;
-    for (let j = 0; j < b; j++) {
-      if (i0 + i !== j0 + j) sums[row + blockOf[j0 + j]] += g[i * b + j];
-    }
-  }
 }
